@@ -140,3 +140,6 @@ class ElectionPackage:
     fingerprint: str
     roll: tuple[Voter, ...]
     assets: Mapping[str, bytes]  # every file named in manifest.assets, roll included
+
+    def __repr__(self) -> str:  # keep megabytes of assets and the roll out of tracebacks
+        return f"ElectionPackage({self.manifest.election_id!r}, fingerprint={self.fingerprint!r})"

@@ -1,0 +1,1 @@
+"""The election package: model, strict parsing, signing, building and the demo election."""

@@ -1,0 +1,99 @@
+"""JSON logs that tell a story and never a secret.
+
+Code logs an event name and keyword fields: ``log_event(logger, "package_loaded", fingerprint=f)``.
+``RedactingFilter`` lets through only fields on the whitelist below and drops %-style arguments
+(which could smuggle anything into the message); whatever is not whitelisted is replaced by
+``"[redacted]"``, so a new field is hidden until someone decides it is safe to show.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Final, TextIO
+
+from kiosk.audit import AuditEvent
+
+REDACTED: Final = "[redacted]"
+SAFE_FIELDS: Final = frozenset().union(*(event.fields for event in AuditEvent)) | frozenset(
+    {
+        "event",
+        "election_id",
+        "fingerprint",
+        "scrutin_id",
+        "kiosk_id",
+        "schema_version",
+        "from_version",
+        "to_version",
+        "count",
+        "voters",
+        "scrutins",
+        "state",
+        "path",
+        "reason",
+        "duration_ms",
+        "disposition",
+        "error",
+    }
+)
+"""Fields that may reach a log: every audit-catalog field, and these.
+
+Never add a password, vote code, answer, NUMEN, nonce, key or choice.
+"""
+
+_FIELDS_ATTR: Final = "isoloir_fields"
+
+
+def log_event(
+    logger: logging.Logger, event: str, level: int = logging.INFO, **fields: object
+) -> None:
+    logger.log(level, event, extra={_FIELDS_ATTR: fields})
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            # %-arguments could carry anything: keep the constant template only.
+            record.args = None
+            record.msg = f"{record.msg} {REDACTED}"
+        fields = getattr(record, _FIELDS_ATTR, {})
+        setattr(
+            record,
+            _FIELDS_ATTR,
+            {k: (v if k in SAFE_FIELDS else REDACTED) for k, v in fields.items()},
+        )
+        if record.exc_info:
+            # Exception messages may quote input; keep the exception type only.
+            exc_type = record.exc_info[0]
+            record.exc_info = None
+            record.exc_text = None
+            name = exc_type.__name__ if exc_type else "?"
+            setattr(record, _FIELDS_ATTR, {**getattr(record, _FIELDS_ATTR), "error": name})
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    converter = staticmethod(time.gmtime)
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%SZ"),
+            "level": record.levelname,
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        entry.update(getattr(record, _FIELDS_ATTR, {}))
+        return json.dumps(entry, ensure_ascii=False, default=str, sort_keys=False)
+
+
+def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Send the ``kiosk`` loggers' records, redacted, as JSON lines to ``stream`` (stderr)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("kiosk")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

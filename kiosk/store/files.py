@@ -1,0 +1,27 @@
+"""File-system details of a store: its sidecar files and durable renames."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+SIDECARS: Final = ("-wal", "-shm", "-journal")
+"""SQLite's companions of a database file: the write-ahead log, its index, a rollback journal."""
+
+
+def sidecar(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def existing_sidecars(path: Path) -> list[Path]:
+    return [sidecar(path, s) for s in SIDECARS if sidecar(path, s).exists()]
+
+
+def fsync_directory(folder: Path) -> None:
+    """Make a file's creation or rename in ``folder`` survive a power loss."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,107 @@
+"""Typed, frozen values the store hands out; nothing here touches the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.election.model import ElectionId, KioskId, ScrutinId
+
+
+class PollsState(Enum):
+    NOT_OPENED = "not_opened"
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"  # final: the closing report's counts never change after it
+
+
+POLLS_TRANSITIONS: dict[PollsState, frozenset[PollsState]] = {
+    PollsState.NOT_OPENED: frozenset({PollsState.OPEN, PollsState.CLOSED}),
+    PollsState.OPEN: frozenset({PollsState.PAUSED, PollsState.CLOSED}),
+    PollsState.PAUSED: frozenset({PollsState.OPEN, PollsState.CLOSED}),
+    PollsState.CLOSED: frozenset(),
+}
+"""Which polls state may follow which; the store refuses any other change."""
+
+
+class SyncState(Enum):
+    PENDING = "pending"  # sealed, not yet sent
+    EXPORTED = "exported"  # written to a signed bundle on removable media, not yet acknowledged
+    ACCEPTED = "accepted"  # the server acknowledged it
+    REJECTED = "rejected"  # the server refused it (e.g. the voter had voted elsewhere)
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int = 0
+    exported: int = 0
+    accepted: int = 0
+    rejected: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.exported + self.accepted + self.rejected
+
+    def of(self, state: SyncState) -> int:
+        count: int = getattr(self, state.value)
+        return count
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    envelope_id: bytes
+    scrutin_id: ScrutinId
+    envelope: bytes
+    state: SyncState
+
+
+@dataclass(frozen=True)
+class LockoutRecord:
+    """Failed attempts against one credential; the policy that fills it lives with the rules."""
+
+    subject_kind: str
+    subject_id: str
+    failures: int = 0
+    locked_until: datetime | None = None
+    locked: bool = False
+
+
+@dataclass(frozen=True)
+class KioskIdentity:
+    kiosk_id: KioskId
+    public_key: bytes
+    private_key: bytes = field(repr=False)  # Ed25519 seed, 32 bytes
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.from_private_bytes(self.private_key)
+
+
+@dataclass(frozen=True)
+class StoredPackage:
+    """The loaded package as signed; parse ``manifest`` with ``kiosk.election.codec``."""
+
+    election_id: ElectionId
+    title: str
+    fingerprint: str
+    manifest: bytes = field(repr=False)
+    signature: bytes = field(repr=False)
+    loaded_at: datetime
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    schema_version: int
+    election_id: ElectionId | None
+    election_title: str | None
+    fingerprint: str | None
+    voters: int
+    scrutins: int
+    emargements: int
+    outbox: OutboxCounts
+    polls: PollsState
+    audit_length: int
+    audit_head: str  # hex SHA-256 of the last journal entry; 64 zeros when empty
+    kiosk_id: KioskId | None

@@ -1,0 +1,831 @@
+"""The kiosk's encrypted store: one SQLCipher 4 file (docs/store.md).
+
+Opening validates before it writes: a read-only connection proves the key, runs the integrity
+checks and reads the schema version, so that every refusal (wrong key, corruption, a newer
+schema) leaves the file exactly as it was. Only then does a writable connection switch to WAL,
+apply pending migrations and record the opening in the audit journal.
+
+Every multi-table write is one ``BEGIN IMMEDIATE`` transaction; ``record_cast`` writes the
+émargement, the sealed ballot and the audit entry together or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+from urllib.parse import quote
+
+import sqlcipher3
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk import audit
+from kiosk.audit import AuditEntry, AuditEvent, AuditValue, ChainCheck, StoredAuditRow
+from kiosk.clock import Clock, isoformat_utc
+from kiosk.election.codec import parse_manifest
+from kiosk.election.kdf import SecretHash
+from kiosk.election.model import (
+    ElectionId,
+    ElectionPackage,
+    KioskId,
+    Manifest,
+    ScrutinId,
+    Voter,
+    VoterId,
+)
+from kiosk.encoding import strict_json_loads
+from kiosk.store import schema
+from kiosk.store.errors import (
+    AlreadyVotedError,
+    CorruptStoreError,
+    NewerSchemaError,
+    PackageConflictError,
+    StoreExistsError,
+    StoreMissingError,
+    StoreStateError,
+    WrongKeyError,
+)
+from kiosk.store.files import existing_sidecars, fsync_directory
+from kiosk.store.keys import SALT_BYTES, StoreKey
+from kiosk.store.records import (
+    POLLS_TRANSITIONS,
+    KioskIdentity,
+    LockoutRecord,
+    OutboxCounts,
+    OutboxEntry,
+    PollsState,
+    StoredPackage,
+    StoreStatus,
+    SyncState,
+)
+
+ENVELOPE_ID_BYTES: Final = 16
+_BUSY_TIMEOUT_S: Final = 10.0
+
+Row = tuple[Any, ...]  # sqlcipher3 ships no type hints: every value is converted where it is read
+
+
+class KioskStore:
+    """An open store. Use ``KioskStore.create`` or ``KioskStore.open``; close it, or use ``with``.
+
+    Methods may be called from any one thread at a time (the GUI runs core work off its own
+    thread); a lock serializes them.
+    """
+
+    def __init__(
+        self, path: Path, connection: Any, clock: Clock, *, _private: object = None
+    ) -> None:
+        if _private is not _TOKEN:
+            raise TypeError("use KioskStore.create or KioskStore.open")
+        self._path = path
+        self._conn = connection
+        self._clock = clock
+        self._lock = threading.RLock()
+
+    # ---- opening and closing ------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path, key: StoreKey, clock: Clock) -> KioskStore:
+        """Create a new, empty store at ``path`` (which must not exist) and open it.
+
+        The store is built under a temporary name and linked into place only when complete, so
+        a crash during creation never leaves a half-made store at ``path``.
+        """
+        path = Path(path)
+        if path.exists() or path.is_symlink():
+            raise StoreExistsError(path)
+        leftovers = existing_sidecars(path)
+        if leftovers:
+            raise StoreExistsError(path, f"a leftover {leftovers[0].name}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.creating")
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        try:
+            salt = os.urandom(SALT_BYTES)
+            connection = _connect(str(partial), uri=False)
+            try:
+                _apply_key(connection, key.raw_key(salt), salt)
+                _configure(connection)
+                store = cls(partial, connection, clock, _private=_TOKEN)
+                store._migrate(0)
+                store.append_audit(AuditEvent.STORE_CREATED, schema_version=schema.SCHEMA_VERSION)
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.close()
+            with open(partial, "rb+") as created:
+                os.fsync(created.fileno())
+            _link_new(partial, path)
+            fsync_directory(path.parent)
+        finally:
+            for leftover in (partial, *existing_sidecars(partial)):
+                leftover.unlink(missing_ok=True)
+        return cls.open(path, key, clock)
+
+    @classmethod
+    def open(cls, path: Path, key: StoreKey, clock: Clock) -> KioskStore:
+        """Open an existing store: check key, integrity and schema, then migrate if needed."""
+        path = Path(path)
+        if not path.is_file():
+            raise StoreMissingError(path)
+        salt = _read_salt(path)
+        raw_key = key.raw_key(salt)
+        version = _validate(path, raw_key)
+        connection = _connect(str(path), uri=False)
+        try:
+            _apply_key(connection, raw_key)
+            try:
+                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlcipher3.DatabaseError:
+                raise WrongKeyError(path) from None
+            _configure(connection)
+            store = cls(path, connection, clock, _private=_TOKEN)
+            store._migrate(version)
+            store.append_audit(AuditEvent.STORE_OPENED, schema_version=schema.SCHEMA_VERSION)
+        except BaseException:
+            connection.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Checkpoint the write-ahead log into the file and close; the WAL file is removed."""
+        with self._lock:
+            if self._conn is None:
+                return
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> KioskStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"KioskStore({str(self._path)!r})"
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    # ---- the election package and the roll ----------------------------------------------------
+
+    def load_package(self, package: ElectionPackage) -> bool:
+        """Store a verified package with its assets and roll, in one transaction.
+
+        Returns False when this very package (same fingerprint) is loaded already. Another
+        package replaces the current one only while the store holds no émargement and no ballot.
+        """
+        manifest = package.manifest
+        now = self._now()
+        with self._write() as db:
+            current = db.execute("SELECT election_id, fingerprint FROM election_package").fetchone()
+            if current is not None and str(current[1]) == package.fingerprint:
+                return False
+            if current is not None:
+                cast = _count(db, "emargement") + _count(db, "outbox")
+                if cast:
+                    raise PackageConflictError(
+                        f"the store holds {cast} émargement(s) and ballot(s) for election "
+                        f"{current[0]!r} (package {current[1]}); refusing to replace it with "
+                        f"{manifest.election_id!r} (package {package.fingerprint})"
+                    )
+                for table in ("lockout", "voter_scrutin", "voter", "scrutin", "package_asset"):
+                    db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                db.execute("DELETE FROM election_package")
+            identity = self._identity(db)
+            if identity is not None:
+                _check_kiosk_listed(manifest, identity.kiosk_id, identity.public_key)
+            db.execute(
+                "INSERT INTO election_package (singleton, election_id, title, fingerprint,"
+                " manifest, signature, loaded_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
+                (
+                    manifest.election_id,
+                    manifest.title,
+                    package.fingerprint,
+                    package.manifest_bytes,
+                    package.signature,
+                    now,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO package_asset (path, sha256, data) VALUES (?, ?, ?)",
+                (
+                    (path, hashlib.sha256(data).hexdigest(), data)
+                    for path, data in sorted(package.assets.items())
+                ),
+            )
+            db.executemany(
+                "INSERT INTO scrutin (scrutin_id, title, position) VALUES (?, ?, ?)",
+                ((s.id, s.title, i) for i, s in enumerate(manifest.scrutins)),
+            )
+            db.executemany(
+                "INSERT INTO voter (voter_id, identifier, display_name, password_hash,"
+                " vote_code_hash, secret_question, secret_answer_hash, numen_hash, personal_email,"
+                " phone, station) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        v.id,
+                        v.identifier,
+                        v.display_name,
+                        _hash_blob(v.password),
+                        None if v.vote_code is None else _hash_blob(v.vote_code),
+                        v.secret_question,
+                        _hash_blob(v.secret_answer),
+                        _hash_blob(v.numen),
+                        v.personal_email,
+                        v.phone,
+                        v.station,
+                    )
+                    for v in package.roll
+                ),
+            )
+            db.executemany(
+                "INSERT INTO voter_scrutin (voter_id, scrutin_id) VALUES (?, ?)",
+                ((v.id, s) for v in package.roll for s in v.scrutins),
+            )
+            self._append(
+                db,
+                now,
+                AuditEvent.PACKAGE_LOADED,
+                {"election_id": manifest.election_id, "fingerprint": package.fingerprint},
+            )
+        return True
+
+    def stored_package(self) -> StoredPackage | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT election_id, title, fingerprint, manifest, signature, loaded_at"
+                " FROM election_package"
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredPackage(
+            election_id=ElectionId(str(row[0])),
+            title=str(row[1]),
+            fingerprint=str(row[2]),
+            manifest=bytes(row[3]),
+            signature=bytes(row[4]),
+            loaded_at=_parse_instant(row[5]),
+        )
+
+    def package_asset(self, path: str) -> bytes | None:
+        """A file of the loaded package (logo, PDF) by its package-relative path."""
+        with self._read() as db:
+            row = db.execute("SELECT data FROM package_asset WHERE path = ?", (path,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def voter(self, voter_id: VoterId) -> Voter | None:
+        with self._read() as db:
+            row = db.execute(f"{_VOTER_SELECT} WHERE voter_id = ?", (voter_id,)).fetchone()
+            return None if row is None else _voter_from_row(db, row)
+
+    def find_voter(self, identifier: str) -> Voter | None:
+        """The voter whose login identifier is exactly ``identifier``."""
+        with self._read() as db:
+            row = db.execute(f"{_VOTER_SELECT} WHERE identifier = ?", (identifier,)).fetchone()
+            return None if row is None else _voter_from_row(db, row)
+
+    def replace_vote_code(self, voter_id: VoterId, code: SecretHash | None, *, method: str) -> None:
+        """Set a voter's vote-code hash (None invalidates it); ``method`` says how (réassort)."""
+        now = self._now()
+        with self._write() as db:
+            updated = db.execute(
+                "UPDATE voter SET vote_code_hash = ? WHERE voter_id = ?",
+                (None if code is None else _hash_blob(code), voter_id),
+            ).rowcount
+            if updated != 1:
+                raise StoreStateError(f"no voter {voter_id!r} on the roll")
+            self._append(db, now, AuditEvent.VOTE_CODE_REPLACED, {"method": method})
+
+    def voted_scrutins(self, voter_id: VoterId) -> frozenset[ScrutinId]:
+        """The scrutins in which this voter's émargement is recorded on this kiosk."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT scrutin_id FROM emargement WHERE voter_id = ?", (voter_id,)
+            ).fetchall()
+        return frozenset(ScrutinId(str(r[0])) for r in rows)
+
+    # ---- casting ------------------------------------------------------------------------------
+
+    def record_cast(
+        self, voter_id: VoterId, scrutin_id: ScrutinId, envelope_id: bytes, envelope: bytes
+    ) -> datetime:
+        """Commit the émargement, the sealed ballot and the audit entry in one transaction.
+
+        Returns the recorded instant (to the second). Raises ``AlreadyVotedError`` when this
+        voter has voted in this scrutin already, ``StoreStateError`` when the polls are not open
+        or the voter may not vote in it; in every such case nothing at all is written.
+        """
+        if len(envelope_id) != ENVELOPE_ID_BYTES:
+            raise ValueError(f"an envelope id is {ENVELOPE_ID_BYTES} random bytes")
+        if not envelope:
+            raise ValueError("an empty envelope")
+        instant = self._clock.now()
+        at = isoformat_utc(instant)
+        with self._write() as db:
+            polls = _polls(db)
+            if polls is not PollsState.OPEN:
+                raise StoreStateError(
+                    f"the polls are {polls.value}, not open; nothing was recorded"
+                )
+            eligible = db.execute(
+                "SELECT 1 FROM voter_scrutin WHERE voter_id = ? AND scrutin_id = ?",
+                (voter_id, scrutin_id),
+            ).fetchone()
+            if eligible is None:
+                raise StoreStateError(
+                    f"voter {voter_id!r} may not vote in scrutin {scrutin_id!r}; "
+                    "nothing was recorded"
+                )
+            voted = db.execute(
+                "SELECT 1 FROM emargement WHERE voter_id = ? AND scrutin_id = ?",
+                (voter_id, scrutin_id),
+            ).fetchone()
+            if voted is not None:
+                raise AlreadyVotedError(scrutin_id)
+            db.execute(
+                "INSERT INTO emargement (voter_id, scrutin_id, cast_at) VALUES (?, ?, ?)",
+                (voter_id, scrutin_id, at),
+            )
+            try:
+                db.execute(
+                    "INSERT INTO outbox (envelope_id, scrutin_id, envelope, sync_state)"
+                    " VALUES (?, ?, ?, ?)",
+                    (envelope_id, scrutin_id, envelope, SyncState.PENDING.value),
+                )
+            except sqlcipher3.IntegrityError:
+                raise StoreStateError(
+                    "an envelope with this id is in the outbox already; nothing was recorded"
+                ) from None
+            # Privacy: the scrutin only. No envelope id, so the journal cannot tie this ballot
+            # to the émargement committed with it.
+            self._append(db, at, AuditEvent.BALLOT_CAST, {"scrutin_id": scrutin_id})
+        return datetime.fromisoformat(at)
+
+    # ---- the outbox ---------------------------------------------------------------------------
+
+    def outbox(
+        self, state: SyncState | None = None, *, limit: int | None = None
+    ) -> list[OutboxEntry]:
+        """Sealed ballots, in envelope-id order (random: it reveals nothing of the cast order)."""
+        query = "SELECT envelope_id, scrutin_id, envelope, sync_state FROM outbox"
+        params: list[object] = []
+        if state is not None:
+            query += " WHERE sync_state = ?"
+            params.append(state.value)
+        query += " ORDER BY envelope_id"
+        if limit is not None:
+            query += " LIMIT ?"
+            params.append(limit)
+        with self._read() as db:
+            rows = db.execute(query, params).fetchall()
+        return [
+            OutboxEntry(bytes(r[0]), ScrutinId(str(r[1])), bytes(r[2]), SyncState(str(r[3])))
+            for r in rows
+        ]
+
+    def set_sync_state(self, envelope_ids: Iterable[bytes], state: SyncState) -> int:
+        """Move these ballots to ``state``; returns how many exist. One audit entry for all."""
+        ids = list(envelope_ids)
+        now = self._now()
+        with self._write() as db:
+            changed = 0
+            for envelope_id in ids:
+                changed += db.execute(
+                    "UPDATE outbox SET sync_state = ? WHERE envelope_id = ?",
+                    (state.value, envelope_id),
+                ).rowcount
+            if changed:
+                self._append(
+                    db, now, AuditEvent.OUTBOX_SYNCED, {"state": state.value, "count": changed}
+                )
+        return changed
+
+    # ---- polls, kiosk key, lockouts -----------------------------------------------------------
+
+    def polls_state(self) -> PollsState:
+        with self._read() as db:
+            return _polls(db)
+
+    def set_polls_state(self, state: PollsState) -> None:
+        """Move the polls to ``state``; refuses a change ``POLLS_TRANSITIONS`` does not allow."""
+        now = self._now()
+        with self._write() as db:
+            current = _polls(db)
+            if state not in POLLS_TRANSITIONS[current]:
+                raise StoreStateError(f"the polls cannot go from {current.value} to {state.value}")
+            if state is PollsState.OPEN and _count(db, "election_package") == 0:
+                raise StoreStateError("the polls cannot open: no election package is loaded")
+            db.execute("UPDATE polls SET state = ?, changed_at = ?", (state.value, now))
+            self._append(db, now, AuditEvent.POLLS_CHANGED, {"state": state.value})
+
+    def set_kiosk_key(self, kiosk_id: KioskId, private_key: bytes) -> KioskIdentity:
+        """Install this kiosk's Ed25519 signing key (32-byte seed), replacing any previous one.
+
+        Refused when the loaded package names this kiosk with another public key.
+        """
+        if not kiosk_id:
+            raise ValueError("a kiosk id may not be empty")
+        try:
+            signing_key = Ed25519PrivateKey.from_private_bytes(private_key)
+        except ValueError:
+            raise ValueError("a kiosk key is a 32-byte Ed25519 private key") from None
+        public_key = signing_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        now = self._now()
+        with self._write() as db:
+            manifest = self._manifest(db)
+            if manifest is not None:
+                _check_kiosk_listed(manifest, kiosk_id, public_key)
+            db.execute(
+                "INSERT OR REPLACE INTO kiosk_key (singleton, kiosk_id, private_key, public_key,"
+                " set_at) VALUES (1, ?, ?, ?, ?)",
+                (kiosk_id, private_key, public_key, now),
+            )
+            self._append(
+                db,
+                now,
+                AuditEvent.KIOSK_KEY_SET,
+                {
+                    "kiosk_id": kiosk_id,
+                    "public_key_fingerprint": public_key_fingerprint(public_key),
+                },
+            )
+        return KioskIdentity(kiosk_id, public_key, private_key)
+
+    def kiosk_identity(self) -> KioskIdentity | None:
+        with self._read() as db:
+            return self._identity(db)
+
+    def lockout(self, subject_kind: str, subject_id: str) -> LockoutRecord:
+        """The counters of one credential; a fresh record when it never failed."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT failures, locked_until, locked FROM lockout"
+                " WHERE subject_kind = ? AND subject_id = ?",
+                (subject_kind, subject_id),
+            ).fetchone()
+        if row is None:
+            return LockoutRecord(subject_kind, subject_id)
+        until = None if row[1] is None else _parse_instant(row[1])
+        return LockoutRecord(subject_kind, subject_id, int(row[0]), until, bool(row[2]))
+
+    def save_lockout(self, record: LockoutRecord) -> None:
+        until = None if record.locked_until is None else isoformat_utc(record.locked_until)
+        with self._write() as db:
+            if record.failures == 0 and not record.locked and until is None:
+                db.execute(
+                    "DELETE FROM lockout WHERE subject_kind = ? AND subject_id = ?",
+                    (record.subject_kind, record.subject_id),
+                )
+                return
+            db.execute(
+                "INSERT OR REPLACE INTO lockout (subject_kind, subject_id, failures, locked_until,"
+                " locked) VALUES (?, ?, ?, ?, ?)",
+                (
+                    record.subject_kind,
+                    record.subject_id,
+                    record.failures,
+                    until,
+                    int(record.locked),
+                ),
+            )
+
+    # ---- the audit journal --------------------------------------------------------------------
+
+    def append_audit(self, event: AuditEvent, **fields: AuditValue) -> AuditEntry:
+        """Append one event; ``ValueError`` when ``fields`` are not exactly the event's fields."""
+        checked = event.check_fields(fields)
+        now = self._now()
+        with self._write() as db:
+            return self._append(db, now, event, checked)
+
+    def audit_entries(self) -> list[AuditEntry]:
+        """The whole journal in order; ``StoreStateError`` if an entry cannot be read back."""
+        with self._read() as db:
+            rows = _audit_rows(db)
+        entries = []
+        for row in rows:
+            try:
+                event = AuditEvent.from_code(row.event_code)
+                fields = event.check_fields(audit.parse_fields(row.fields_json))
+            except ValueError as exc:
+                raise StoreStateError(f"audit entry {row.seq} is unreadable: {exc}") from None
+            entries.append(AuditEntry(row.seq, row.at, event, fields, row.prev_hash, row.hash))
+        return entries
+
+    def verify_audit_chain(self) -> ChainCheck:
+        with self._read() as db:
+            rows = _audit_rows(db)
+        return audit.verify_chain(rows)
+
+    # ---- status -------------------------------------------------------------------------------
+
+    def status(self) -> StoreStatus:
+        with self._read() as db:
+            version = int(db.execute("SELECT max(version) FROM schema_version").fetchone()[0])
+            package = db.execute(
+                "SELECT election_id, title, fingerprint FROM election_package"
+            ).fetchone()
+            by_state = {
+                SyncState(str(state)).value: int(count)
+                for state, count in db.execute(
+                    "SELECT sync_state, count(*) FROM outbox GROUP BY sync_state"
+                ).fetchall()
+            }
+            head = db.execute(
+                "SELECT seq, hash FROM audit_journal ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            kiosk = db.execute("SELECT kiosk_id FROM kiosk_key").fetchone()
+            return StoreStatus(
+                schema_version=version,
+                election_id=None if package is None else ElectionId(str(package[0])),
+                election_title=None if package is None else str(package[1]),
+                fingerprint=None if package is None else str(package[2]),
+                voters=_count(db, "voter"),
+                scrutins=_count(db, "scrutin"),
+                emargements=_count(db, "emargement"),
+                outbox=OutboxCounts(**by_state),
+                polls=_polls(db),
+                audit_length=0 if head is None else int(head[0]),
+                audit_head=(audit.GENESIS_HASH if head is None else bytes(head[1])).hex(),
+                kiosk_id=None if kiosk is None else KioskId(str(kiosk[0])),
+            )
+
+    # ---- internals ----------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return isoformat_utc(self._clock.now())
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
+        with self._lock:
+            db = self._open_connection()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        """One read transaction, so that several queries see the same snapshot."""
+        with self._lock:
+            db = self._open_connection()
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+
+    def _open_connection(self) -> Any:
+        if self._conn is None:
+            raise StoreStateError(f"the store {self._path} is closed")
+        return self._conn
+
+    def _append(
+        self, db: Any, at: str, event: AuditEvent, fields: dict[str, AuditValue]
+    ) -> AuditEntry:
+        checked = event.check_fields(fields)
+        head = db.execute(
+            "SELECT seq, hash FROM audit_journal ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        seq, prev_hash = (
+            (1, audit.GENESIS_HASH) if head is None else (int(head[0]) + 1, bytes(head[1]))
+        )
+        digest = audit.chain_hash(prev_hash, seq, at, event, checked)
+        db.execute(
+            "INSERT INTO audit_journal (seq, at, event, fields, prev_hash, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (seq, at, event.code, audit.fields_json(checked), prev_hash, digest),
+        )
+        return AuditEntry(seq, at, event, checked, prev_hash, digest)
+
+    def _migrate(self, current: int) -> None:
+        """Apply every shipped migration above ``current``, each in its own transaction."""
+        for migration in schema.shipped()[current:]:
+            now = self._now()
+            with self._write() as db:
+                for statement in migration.statements():
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_version (version, name, sha256, applied_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (migration.version, migration.name, migration.sha256, now),
+                )
+                if current > 0:  # a new store's journal starts with store-created instead
+                    self._append(
+                        db,
+                        now,
+                        AuditEvent.STORE_MIGRATED,
+                        {"from_version": migration.version - 1, "to_version": migration.version},
+                    )
+
+    def _identity(self, db: Any) -> KioskIdentity | None:
+        row = db.execute("SELECT kiosk_id, public_key, private_key FROM kiosk_key").fetchone()
+        if row is None:
+            return None
+        return KioskIdentity(KioskId(str(row[0])), bytes(row[1]), bytes(row[2]))
+
+    def _manifest(self, db: Any) -> Manifest | None:
+        row = db.execute("SELECT manifest FROM election_package").fetchone()
+        if row is None:
+            return None
+        return parse_manifest(strict_json_loads(bytes(row[0]), "stored manifest"))
+
+
+_TOKEN: Final = object()
+
+_VOTER_SELECT: Final = (
+    "SELECT voter_id, identifier, display_name, password_hash, vote_code_hash, secret_question,"
+    " secret_answer_hash, numen_hash, personal_email, phone, station FROM voter"
+)
+
+
+def public_key_fingerprint(public_key: bytes) -> str:
+    """A short, safe-to-print name of a public key: 16 hex digits of its SHA-256."""
+    return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+# ---- opening helpers ------------------------------------------------------------------------
+
+
+def _connect(target: str, *, uri: bool) -> Any:
+    return sqlcipher3.connect(
+        target, uri=uri, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S
+    )
+
+
+def _apply_key(connection: Any, raw_key: bytes, salt: bytes | None = None) -> None:
+    """Key the connection (the first statement on it) and quiet SQLCipher's own logging."""
+    material = raw_key.hex() + ("" if salt is None else salt.hex())
+    connection.execute(f"PRAGMA key = \"x'{material}'\"")
+    # Pin the SQLCipher 4 format, so that a library with other defaults still reads the file.
+    connection.execute("PRAGMA cipher_compatibility = 4")
+    with contextlib.suppress(sqlcipher3.DatabaseError):  # best effort: only stderr noise
+        connection.execute("PRAGMA cipher_log_level = NONE")
+
+
+def _configure(connection: Any) -> None:
+    mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StoreStateError(f"the store cannot use a write-ahead log (journal mode {mode})")
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    connection.execute("PRAGMA secure_delete = ON")
+    connection.execute("PRAGMA temp_store = MEMORY")  # no plaintext temporary files on disk
+
+
+def _read_salt(path: Path) -> bytes:
+    with open(path, "rb") as source:
+        salt = source.read(SALT_BYTES)
+    if len(salt) != SALT_BYTES:
+        raise WrongKeyError(path)
+    return salt
+
+
+def _validate(path: Path, raw_key: bytes) -> int:
+    """Prove the key, check integrity and read the schema version, writing nothing at all.
+
+    With no write-ahead log beside the file, it is complete by itself and is read as immutable
+    (SQLite then creates no -wal/-shm files); after a crash, the log it holds is read too.
+    """
+    immutable = not existing_sidecars(path)
+    target = f"file:{quote(str(path.absolute()))}?mode=ro" + ("&immutable=1" if immutable else "")
+    connection = _connect(target, uri=True)
+    try:
+        _apply_key(connection, raw_key)
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError:
+            raise WrongKeyError(path) from None
+        problems = _integrity_problems(connection)
+        if problems:
+            raise CorruptStoreError(path, len(problems), problems[0])
+        has_versions = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchone()
+        if has_versions is None:
+            raise WrongKeyError(path)  # a valid database, but not one of ours
+        found = connection.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        if found is None:
+            raise WrongKeyError(path)
+        if int(found) > schema.SCHEMA_VERSION:
+            raise NewerSchemaError(path, int(found), schema.SCHEMA_VERSION)
+        return int(found)
+    finally:
+        connection.close()
+
+
+def _integrity_problems(connection: Any) -> list[str]:
+    """SQLCipher's page authentication over the whole file, then SQLite's structural check."""
+    try:
+        problems = [
+            str(r[0]) for r in connection.execute("PRAGMA cipher_integrity_check").fetchall()
+        ]
+        if problems:
+            return problems
+        rows = [str(r[0]) for r in connection.execute("PRAGMA quick_check").fetchall()]
+    except sqlcipher3.DatabaseError as exc:
+        return [str(exc)]
+    return [] if rows == ["ok"] else rows
+
+
+def _link_new(built: Path, path: Path) -> None:
+    """Put the finished store in place without ever replacing a file that appeared meanwhile."""
+    try:
+        os.link(built, path)
+    except FileExistsError:
+        raise StoreExistsError(path) from None
+    except OSError:  # a file system without hard links
+        if path.exists():
+            raise StoreExistsError(path) from None
+        os.replace(built, path)
+
+
+# ---- row helpers ----------------------------------------------------------------------------
+
+
+def _count(db: Any, table: str) -> int:
+    return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 - fixed names
+
+
+def _polls(db: Any) -> PollsState:
+    return PollsState(str(db.execute("SELECT state FROM polls").fetchone()[0]))
+
+
+def _hash_blob(secret: SecretHash) -> bytes:
+    return secret.salt + secret.digest
+
+
+def _hash_from_blob(blob: Any) -> SecretHash:
+    data = bytes(blob)
+    return SecretHash(salt=data[:16], digest=data[16:])
+
+
+def _parse_instant(text: Any) -> datetime:
+    return datetime.fromisoformat(str(text)).astimezone(UTC)
+
+
+def _voter_from_row(db: Any, row: Row) -> Voter:
+    scrutins = db.execute(
+        "SELECT vs.scrutin_id FROM voter_scrutin vs JOIN scrutin s USING (scrutin_id)"
+        " WHERE vs.voter_id = ? ORDER BY s.position",
+        (row[0],),
+    ).fetchall()
+    return Voter(
+        id=VoterId(str(row[0])),
+        identifier=str(row[1]),
+        display_name=str(row[2]),
+        password=_hash_from_blob(row[3]),
+        vote_code=None if row[4] is None else _hash_from_blob(row[4]),
+        secret_question=str(row[5]),
+        secret_answer=_hash_from_blob(row[6]),
+        numen=_hash_from_blob(row[7]),
+        personal_email=None if row[8] is None else str(row[8]),
+        phone=None if row[9] is None else str(row[9]),
+        scrutins=tuple(ScrutinId(str(r[0])) for r in scrutins),
+        station=None if row[10] is None else str(row[10]),
+    )
+
+
+def _audit_rows(db: Any) -> Sequence[StoredAuditRow]:
+    return [
+        StoredAuditRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), bytes(r[4]), bytes(r[5]))
+        for r in db.execute(
+            "SELECT seq, at, event, fields, prev_hash, hash FROM audit_journal ORDER BY seq"
+        ).fetchall()
+    ]
+
+
+def _check_kiosk_listed(manifest: Manifest, kiosk_id: KioskId, public_key: bytes) -> None:
+    for listed in manifest.kiosks:
+        if listed.id == kiosk_id and listed.public_key != public_key:
+            listed_print = public_key_fingerprint(listed.public_key)
+            raise StoreStateError(
+                f"the election package names kiosk {kiosk_id!r} with another public key "
+                f"({listed_print}, not {public_key_fingerprint(public_key)})"
+            )
