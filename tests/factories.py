@@ -29,7 +29,9 @@ OPENS = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 CLOSES = datetime(2026, 12, 8, 16, 0, tzinfo=UTC)
 
 
-def voter(index: int, scrutins: tuple[str, ...] = ("capn", "cap"), *, invalidated: bool = False) -> Voter:
+def voter(
+    index: int, scrutins: tuple[str, ...] = ("capn", "cap"), *, invalidated: bool = False
+) -> Voter:
     """Voter ``index`` with secrets derived from it: password ``pw-<i>``, code ``CODE<i>`` ..."""
     return Voter(
         id=VoterId(f"v{index:04d}"),

@@ -42,6 +42,7 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 _PHONE = re.compile(r"\+[0-9]{6,15}")
 _MAX_TEXT = 500
+_RESERVED_NAMES = frozenset({"manifest.json", "manifest.sig"})
 
 
 class PackageFormatError(ValueError):
@@ -78,8 +79,8 @@ class _Obj:
         return value
 
     def optional_text(self, key: str, pattern: re.Pattern[str] | None = None) -> str | None:
-        self.seen.add(key)
-        if self.value.get(key) is None:
+        """A field that must be present (one signed form per value) but may be ``null``."""
+        if self.raw(key) is None:
             return None
         value = self.text(key)
         if pattern is not None and not pattern.fullmatch(value):
@@ -185,9 +186,13 @@ def parse_manifest(value: JsonValue) -> Manifest:
         try:
             ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise PackageFormatError(f"manifest.time_zone: unknown time zone {time_zone!r}") from None
+            raise PackageFormatError(
+                f"manifest.time_zone: unknown time zone {time_zone!r}"
+            ) from None
         with _reading(m.raw("voting_window"), "manifest.voting_window") as w:
-            window = VotingWindow(opens_at=_instant(w, "opens_at"), closes_at=_instant(w, "closes_at"))
+            window = VotingWindow(
+                opens_at=_instant(w, "opens_at"), closes_at=_instant(w, "closes_at")
+            )
         if window.closes_at <= window.opens_at:
             raise PackageFormatError("manifest.voting_window: closes_at is not after opens_at")
         scrutins = [_parse_scrutin(item, path) for path, item in m.array("scrutins", 100)]
@@ -200,10 +205,10 @@ def parse_manifest(value: JsonValue) -> Manifest:
         with _reading(m.raw("kdf"), "manifest.kdf") as k:
             if k.text("algorithm") != "scrypt":
                 raise PackageFormatError("manifest.kdf.algorithm: only 'scrypt' is supported")
+            log2_n, block = k.integer("log2_n", 1, 20), k.integer("r", 1, 32)
+            parallel = k.integer("p", 1, 16)
             try:
-                kdf = KdfParams(
-                    log2_n=k.integer("log2_n", 1, 20), r=k.integer("r", 1, 32), p=k.integer("p", 1, 16)
-                )
+                kdf = KdfParams(log2_n=log2_n, r=block, p=parallel)
             except ValueError as exc:
                 raise PackageFormatError(f"manifest.kdf: {exc}") from None
         kiosks = [_parse_kiosk(item, path) for path, item in m.array("kiosks", 10_000)]
@@ -237,7 +242,9 @@ def _parse_scrutin(value: JsonValue, path: str) -> Scrutin:
             raise PackageFormatError(f"{path}.lists: a scrutin needs at least one list")
         _unique(lists, lambda c: c.id, f"list id in {path}")
         if any(c.id == BLANK_OPTION for c in lists):
-            raise PackageFormatError(f"{path}.lists: the id {BLANK_OPTION!r} is kept for the blank vote")
+            raise PackageFormatError(
+                f"{path}.lists: the id {BLANK_OPTION!r} is kept for the blank vote"
+            )
         with _reading(s.raw("blank_vote"), f"{path}.blank_vote") as b:
             blank_label = b.text("label")
         return Scrutin(
@@ -256,7 +263,9 @@ def _parse_list(value: JsonValue, path: str) -> CandidateList:
             name=c.text("name"),
             affiliation=c.text("affiliation"),
             logo=package_path(c.text("logo"), f"{path}.logo"),
-            profession_de_foi=package_path(c.text("profession_de_foi"), f"{path}.profession_de_foi"),
+            profession_de_foi=package_path(
+                c.text("profession_de_foi"), f"{path}.profession_de_foi"
+            ),
             ballot=package_path(c.text("ballot"), f"{path}.ballot"),
         )
 
@@ -290,6 +299,12 @@ def _parse_election_key(value: JsonValue) -> ElectionKey:
         threshold = e.integer("threshold", 2, 100)
         if threshold > len(trustees):
             raise PackageFormatError("manifest.election_key.threshold: more than the trustees")
+        for index, trustee in enumerate(trustees):
+            if len(trustee.commitments) != threshold:
+                raise PackageFormatError(
+                    f"manifest.election_key.trustees[{index}].commitments: "
+                    f"{len(trustee.commitments)} given, threshold {threshold} needs {threshold}"
+                )
         return ElectionKey(
             joint_public_key=e.bytes_("joint_public_key", 32),
             threshold=threshold,
@@ -305,6 +320,8 @@ def _parse_assets(value: JsonValue) -> dict[str, str]:
     assets: dict[str, str] = {}
     for path, digest in value.items():
         package_path(path, "manifest.assets")
+        if path in _RESERVED_NAMES:
+            raise PackageFormatError(f"manifest.assets: {path!r} is a reserved package file name")
         if not isinstance(digest, str) or not _SHA256_HEX.fullmatch(digest):
             raise PackageFormatError(f"manifest.assets[{path!r}]: expected a lowercase SHA-256 hex")
         assets[path] = digest
@@ -393,10 +410,14 @@ def manifest_to_json(manifest: Manifest) -> dict[str, JsonValue]:
 def parse_roll(value: JsonValue, manifest: Manifest) -> tuple[Voter, ...]:
     with _reading(value, "roll") as r:
         if r.text("schema") != SCHEMA:
-            raise PackageFormatError(f"roll.schema: unknown schema version (this kiosk reads {SCHEMA!r})")
+            raise PackageFormatError(
+                f"roll.schema: unknown schema version (this kiosk reads {SCHEMA!r})"
+            )
         if r.ident("election_id") != manifest.election_id:
             raise PackageFormatError("roll.election_id: does not match the manifest")
-        voters = [_parse_voter(item, path, manifest) for path, item in r.array("voters", 10_000_000)]
+        voters = [
+            _parse_voter(item, path, manifest) for path, item in r.array("voters", 10_000_000)
+        ]
     if len(voters) != manifest.voter_count:
         raise PackageFormatError(
             f"roll: holds {len(voters)} voters, the manifest announces {manifest.voter_count}"
@@ -416,7 +437,7 @@ def _parse_voter(value: JsonValue, path: str, manifest: Manifest) -> Voter:
     with _reading(value, path) as v:
         scrutins: list[ScrutinId] = []
         for spath, item in v.array("scrutins", 100):
-            if item not in known:
+            if not isinstance(item, str) or item not in known:
                 raise PackageFormatError(f"{spath}: unknown scrutin {str(item)[:64]!r}")
             scrutins.append(ScrutinId(item))
         if len(set(scrutins)) != len(scrutins):
@@ -429,13 +450,12 @@ def _parse_voter(value: JsonValue, path: str, manifest: Manifest) -> Voter:
             raise PackageFormatError(
                 f"{path}.personal_email: must differ from the identifier (réassort rule)"
             )
-        v.seen.add("vote_code")
         return Voter(
             id=VoterId(v.ident("id")),
             identifier=identifier,
             display_name=v.text("display_name"),
             password=_secret(v, "password"),
-            vote_code=None if v.value.get("vote_code") is None else _secret(v, "vote_code"),
+            vote_code=None if v.raw("vote_code") is None else _secret(v, "vote_code"),
             secret_question=v.text("secret_question"),
             secret_answer=_secret(v, "secret_answer"),
             numen=_secret(v, "numen"),
@@ -450,7 +470,9 @@ def _secret_json(secret: SecretHash) -> dict[str, JsonValue]:
     return {"salt": b64encode(secret.salt), "hash": b64encode(secret.digest)}
 
 
-def roll_to_json(election_id: ElectionId, voters: tuple[Voter, ...] | list[Voter]) -> dict[str, JsonValue]:
+def roll_to_json(
+    election_id: ElectionId, voters: tuple[Voter, ...] | list[Voter]
+) -> dict[str, JsonValue]:
     return {
         "schema": SCHEMA,
         "election_id": election_id,

@@ -18,6 +18,7 @@ from typing import Final
 
 SALT_BYTES: Final = 16
 DIGEST_BYTES: Final = 32
+_MAX_MEMORY_BYTES: Final = 1 << 30  # hashlib.scrypt takes at most 2 GiB (maxmem is a C int)
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,20 @@ class KdfParams:
         if not 1 <= self.log2_n <= 20:
             raise ValueError(f"kdf log2_n must be within 1..20, got {self.log2_n}")
         if not 1 <= self.r <= 32 or not 1 <= self.p <= 16:
-            raise ValueError(f"kdf r must be within 1..32 and p within 1..16, got r={self.r} p={self.p}")
+            raise ValueError(
+                f"kdf r must be within 1..32 and p within 1..16, got r={self.r} p={self.p}"
+            )
+        # Limits of scrypt itself (RFC 7914 and OpenSSL): refuse what hashing would reject later.
+        if self.log2_n >= 16 * self.r:
+            raise ValueError(f"kdf log2_n must be below 16 * r, got {self.log2_n} and r={self.r}")
+        if self.memory_bytes > _MAX_MEMORY_BYTES:
+            raise ValueError(
+                f"kdf needs {self.memory_bytes} bytes of memory, more than {_MAX_MEMORY_BYTES}"
+            )
 
     @property
     def memory_bytes(self) -> int:
-        return 128 * self.r * (2**self.log2_n) * self.p
+        return 128 * self.r * (1 << self.log2_n) * self.p
 
 
 class KdfProfile(Enum):
@@ -61,9 +71,10 @@ class SecretHash:
 
 
 class SecretKind(Enum):
-    PASSWORD = "password"
+    # Names of kinds of secret, not secrets.
+    PASSWORD = "password"  # noqa: S105
     VOTE_CODE = "vote_code"
-    SECRET_ANSWER = "secret_answer"
+    SECRET_ANSWER = "secret_answer"  # noqa: S105
     NUMEN = "numen"
 
 

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -48,6 +48,19 @@ class PackageError(ValueError):
     """A package refused; ``str()`` is the exact reason, fit to show an administrator."""
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A package before (or regardless of) its signature: every other check has passed."""
+
+    manifest: Manifest
+    manifest_bytes: bytes  # canonical JSON
+    roll: tuple[Voter, ...]
+    files: Mapping[str, bytes]  # every file manifest.assets names, roll included
+
+    def __repr__(self) -> str:
+        return f"Draft({self.manifest.election_id!r})"
+
+
 def fingerprint(manifest_bytes: bytes) -> str:
     """Four groups of four base32 characters (80 bits) of a tagged SHA-256 of the manifest."""
     digest = hashlib.sha256(_FINGERPRINT_TAG + manifest_bytes).digest()
@@ -59,7 +72,7 @@ def load(
     source: Path,
     *,
     staging_parent: Path | None = None,
-    limits: safezip.Limits = safezip.Limits(),
+    limits: safezip.Limits = safezip.DEFAULT_LIMITS,
     expected_organizer_key: bytes | None = None,
 ) -> ElectionPackage:
     """Verify and parse the package at ``source`` (a folder or a .zip).
@@ -73,6 +86,8 @@ def load(
         return _load_dir(source, limits, expected_organizer_key)
     if not source.is_file():
         raise PackageError(f"{source}: no such package (expected a folder or a .zip file)")
+    if staging_parent is not None:
+        staging_parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="isoloir-staging-", dir=staging_parent))
     try:
         try:
@@ -86,11 +101,28 @@ def load(
 
 def _load_dir(root: Path, limits: safezip.Limits, expected_key: bytes | None) -> ElectionPackage:
     files = _regular_files(root, limits)
-    for required in (MANIFEST, SIGNATURE):
-        if required not in files:
-            raise PackageError(f"missing {required}")
-    manifest_bytes = _read(root, MANIFEST, _MAX_MANIFEST_BYTES)
+    if MANIFEST not in files:
+        raise PackageError(f"missing {MANIFEST}")
+    if SIGNATURE not in files:
+        raise PackageError(f"missing {SIGNATURE} (not signed yet? run: isoloir election sign)")
     signature = _read(root, SIGNATURE, 64)
+    draft = _read_draft(root, files, limits)
+    if len(signature) != 64 or not signing.verify(
+        draft.manifest.organizer.public_key, signature, draft.manifest_bytes
+    ):
+        raise PackageError(
+            f"{SIGNATURE}: bad signature: the manifest was not signed by its organizer key"
+        )
+    if expected_key is not None and draft.manifest.organizer.public_key != expected_key:
+        raise PackageError("organizer key differs from the expected one")
+    return _signed(draft, signature)
+
+
+def _read_draft(root: Path, files: set[str], limits: safezip.Limits) -> Draft:
+    """Everything but the signature: canonical manifest, exact file set, hashes, roll."""
+    if MANIFEST not in files:
+        raise PackageError(f"missing {MANIFEST}")
+    manifest_bytes = _read(root, MANIFEST, _MAX_MANIFEST_BYTES)
     try:
         parsed = strict_json_loads(manifest_bytes, MANIFEST)
         canonical = canonical_json(parsed)
@@ -102,13 +134,6 @@ def _load_dir(root: Path, limits: safezip.Limits, expected_key: bytes | None) ->
         manifest = parse_manifest(parsed)
     except PackageFormatError as exc:
         raise PackageError(str(exc)) from None
-    if len(signature) != 64 or not signing.verify(
-        manifest.organizer.public_key, signature, manifest_bytes
-    ):
-        raise PackageError(f"{SIGNATURE}: bad signature: the manifest was not signed by its organizer key")
-    if expected_key is not None and manifest.organizer.public_key != expected_key:
-        raise PackageError("organizer key differs from the expected one")
-
     unexpected = sorted(files - set(manifest.assets) - {MANIFEST, SIGNATURE})
     if unexpected:
         raise PackageError(f"unexpected file {unexpected[0]!r}: not listed in the manifest")
@@ -118,20 +143,16 @@ def _load_dir(root: Path, limits: safezip.Limits, expected_key: bytes | None) ->
             raise PackageError(f"missing asset {path!r}")
         data = _read(root, path, limits.max_file_bytes)
         if hashlib.sha256(data).hexdigest() != digest:
-            raise PackageError(f"hash mismatch for {path!r}: the file differs from the signed manifest")
+            raise PackageError(
+                f"hash mismatch for {path!r}: the file differs from the signed manifest"
+            )
         assets[path] = data
     try:
-        roll = parse_roll(strict_json_loads(assets[manifest.roll_path], manifest.roll_path), manifest)
+        roll_json = strict_json_loads(assets[manifest.roll_path], manifest.roll_path)
+        roll = parse_roll(roll_json, manifest)
     except (EncodingError, PackageFormatError) as exc:
         raise PackageError(str(exc)) from None
-    return ElectionPackage(
-        manifest=manifest,
-        manifest_bytes=manifest_bytes,
-        signature=signature,
-        fingerprint=fingerprint(manifest_bytes),
-        roll=roll,
-        assets=assets,
-    )
+    return Draft(manifest=manifest, manifest_bytes=manifest_bytes, roll=roll, files=assets)
 
 
 def _regular_files(root: Path, limits: safezip.Limits) -> set[str]:
@@ -149,7 +170,9 @@ def _regular_files(root: Path, limits: safezip.Limits) -> set[str]:
                 if not full.is_file():
                     raise PackageError(f"{rel!r}: not a regular file")
                 if st.st_size > limits.max_file_bytes:
-                    raise PackageError(f"{rel!r}: {st.st_size} bytes, more than {limits.max_file_bytes}")
+                    raise PackageError(
+                        f"{rel!r}: {st.st_size} bytes, more than {limits.max_file_bytes}"
+                    )
                 total += st.st_size
                 names.add(rel)
         if len(names) > limits.max_entries:
@@ -170,6 +193,17 @@ def _read(root: Path, rel: str, max_bytes: int) -> bytes:
 # ---- writing ----------------------------------------------------------------------------------
 
 
+def make_draft(manifest: Manifest, roll: tuple[Voter, ...], files: Mapping[str, bytes]) -> Draft:
+    """The canonical manifest bytes of ``manifest``, checked by parsing them back."""
+    manifest_bytes = canonical_json(manifest_to_json(manifest))
+    # A package we write must be one we would accept.
+    try:
+        checked = parse_manifest(strict_json_loads(manifest_bytes, MANIFEST))
+    except (EncodingError, PackageFormatError) as exc:
+        raise PackageError(str(exc)) from None
+    return Draft(manifest=checked, manifest_bytes=manifest_bytes, roll=roll, files=dict(files))
+
+
 def build(
     manifest: Manifest,
     roll: tuple[Voter, ...],
@@ -178,7 +212,7 @@ def build(
 ) -> ElectionPackage:
     """Hash the roll and assets into ``manifest``, sign it, and return the package in memory.
 
-    ``manifest.assets`` is recomputed; the organizer public key must match ``organizer_key``.
+    ``manifest.assets``, ``voter_count`` and the organizer public key are filled in here.
     """
     roll_bytes = canonical_json(roll_to_json(manifest.election_id, roll))
     files = {**assets, manifest.roll_path: roll_bytes}
@@ -188,36 +222,49 @@ def build(
         organizer=Organizer(manifest.organizer.name, signing.public_bytes(organizer_key)),
         assets={path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())},
     )
-    return sign(manifest, roll, files, organizer_key)
+    return sign_draft(make_draft(manifest, roll, files), organizer_key)
 
 
-def sign(
-    manifest: Manifest,
-    roll: tuple[Voter, ...],
-    files: Mapping[str, bytes],
-    organizer_key: Ed25519PrivateKey,
-) -> ElectionPackage:
-    if manifest.organizer.public_key != signing.public_bytes(organizer_key):
+def sign_draft(draft: Draft, organizer_key: Ed25519PrivateKey) -> ElectionPackage:
+    if draft.manifest.organizer.public_key != signing.public_bytes(organizer_key):
         raise PackageError("the signing key is not the organizer key named in the manifest")
-    manifest_bytes = canonical_json(manifest_to_json(manifest))
-    # Parse our own output back: a package we write must be one we would accept.
-    try:
-        checked = parse_manifest(strict_json_loads(manifest_bytes, MANIFEST))
-    except (EncodingError, PackageFormatError) as exc:
-        raise PackageError(str(exc)) from None
+    return _signed(draft, organizer_key.sign(draft.manifest_bytes))
+
+
+def resign(
+    package: ElectionPackage, manifest: Manifest, organizer_key: Ed25519PrivateKey
+) -> ElectionPackage:
+    """The package with an amended manifest (e.g. its election key), signed anew."""
+    return sign_draft(make_draft(manifest, package.roll, package.assets), organizer_key)
+
+
+def sign_folder(root: Path, organizer_key: Ed25519PrivateKey) -> ElectionPackage:
+    """Check the package folder ``root`` (all but its signature), then write ``manifest.sig``."""
+    if root.is_symlink() or not root.is_dir():
+        raise PackageError(f"{root}: not a package folder (unzip a .zip package first)")
+    limits = safezip.DEFAULT_LIMITS
+    draft = _read_draft(root, _regular_files(root, limits), limits)
+    signed = sign_draft(draft, organizer_key)
+    partial = root / (SIGNATURE + ".partial")
+    partial.write_bytes(signed.signature)
+    os.replace(partial, root / SIGNATURE)
+    return signed
+
+
+def _signed(draft: Draft, signature: bytes) -> ElectionPackage:
     return ElectionPackage(
-        manifest=checked,
-        manifest_bytes=manifest_bytes,
-        signature=organizer_key.sign(manifest_bytes),
-        fingerprint=fingerprint(manifest_bytes),
-        roll=roll,
-        assets=dict(files),
+        manifest=draft.manifest,
+        manifest_bytes=draft.manifest_bytes,
+        signature=signature,
+        fingerprint=fingerprint(draft.manifest_bytes),
+        roll=draft.roll,
+        assets=draft.files,
     )
 
 
-def resign(package: ElectionPackage, manifest: Manifest, organizer_key: Ed25519PrivateKey) -> ElectionPackage:
-    """A package with an amended manifest (e.g. the election key after the ceremony), signed anew."""
-    return sign(manifest, package.roll, package.assets, organizer_key)
+def write_draft(draft: Draft, destination: Path) -> None:
+    """Write an unsigned package folder (no ``manifest.sig``) for ``sign_folder``."""
+    _write_files({MANIFEST: draft.manifest_bytes, **draft.files}, destination)
 
 
 def write(package: ElectionPackage, destination: Path) -> None:
@@ -225,10 +272,16 @@ def write(package: ElectionPackage, destination: Path) -> None:
 
     Written to a temporary sibling first and renamed, so a crash never leaves half a package.
     """
+    _write_files(
+        {MANIFEST: package.manifest_bytes, SIGNATURE: package.signature, **package.assets},
+        destination,
+    )
+
+
+def _write_files(files: Mapping[str, bytes], destination: Path) -> None:
     if destination.exists():
         raise PackageError(f"{destination}: exists already; choose a new name")
     destination.parent.mkdir(parents=True, exist_ok=True)
-    files = {MANIFEST: package.manifest_bytes, SIGNATURE: package.signature, **package.assets}
     partial = destination.with_name(destination.name + ".partial")
     if partial.exists():
         shutil.rmtree(partial) if partial.is_dir() else partial.unlink()

@@ -1,0 +1,38 @@
+"""``isoloir``: the one command line. Each subcommand group lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kiosk import __version__
+from kiosk.cli.admin import register as register_admin
+from kiosk.cli.common import CliError
+from kiosk.cli.election import register as register_election
+from kiosk.config import ConfigError
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="isoloir",
+        description="Isoloir: kiosk voting for professional elections.",
+    )
+    root.add_argument("--version", action="version", version=f"isoloir {__version__}")
+    groups = root.add_subparsers(dest="group", required=True, metavar="COMMAND")
+    register_election(groups)
+    register_admin(groups)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except (CliError, ConfigError) as exc:
+        print(f"isoloir: {exc}", file=sys.stderr)
+        return exc.exit_code if isinstance(exc, CliError) else 2
+    except KeyboardInterrupt:
+        print("isoloir: interrupted", file=sys.stderr)
+        return 130
+    return result

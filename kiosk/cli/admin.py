@@ -1,0 +1,145 @@
+"""``isoloir admin ...``: what kiosk administrators run to set up and inspect a kiosk."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+
+from kiosk.cli.common import CliError, existing_path, read_passphrase
+from kiosk.clock import SystemClock
+from kiosk.config import KioskConfig, load_config
+from kiosk.election import package, signing
+from kiosk.election.model import KioskId
+from kiosk.encoding import b64encode
+from kiosk.store import KioskStore, StoreError, StoreKey, create_key_file
+
+
+def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = groups.add_parser("admin", help="set up and inspect this kiosk")
+    commands = group.add_subparsers(dest="command", required=True, metavar="ACTION")
+
+    def store_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--config", type=existing_path, help="kiosk settings (TOML)")
+        command.add_argument("--store", type=Path, help="the kiosk store (default: from config)")
+        command.add_argument("--key-file", type=Path, help="store key file (else a passphrase)")
+
+    init = commands.add_parser("init", help="create the encrypted kiosk store")
+    store_options(init)
+    init.add_argument("--new-key-file", type=Path, help="create a random key file and use it")
+    init.add_argument("--kiosk-id", required=True, help="this kiosk's id, as in the package")
+    init.add_argument(
+        "--kiosk-key", type=existing_path, help="import this Ed25519 key (PEM); default: a new one"
+    )
+    init.set_defaults(run=_init)
+
+    load = commands.add_parser("load-package", help="verify a package and load it")
+    store_options(load)
+    load.add_argument("package", type=Path, help="a package folder or .zip")
+    load.set_defaults(run=_load_package)
+
+    status = commands.add_parser("status", help="show what this kiosk's store holds")
+    store_options(status)
+    status.set_defaults(run=_status)
+
+
+def _config(args: argparse.Namespace) -> KioskConfig:
+    return load_config(args.config)
+
+
+def _store_path(args: argparse.Namespace, config: KioskConfig) -> Path:
+    path: Path = args.store or config.store
+    return path
+
+
+def _key(args: argparse.Namespace, config: KioskConfig, *, new: bool = False) -> StoreKey:
+    try:
+        if new and args.new_key_file:
+            return create_key_file(args.new_key_file)
+        key_file = args.key_file or config.key_file
+        if key_file is not None:
+            return StoreKey.from_key_file(key_file)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    return StoreKey.from_passphrase(read_passphrase("Store passphrase: ", confirm=new))
+
+
+def _open(args: argparse.Namespace) -> tuple[KioskStore, KioskConfig]:
+    config = _config(args)
+    try:
+        return KioskStore.open(_store_path(args, config), _key(args, config), SystemClock()), config
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _init(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if args.new_key_file and args.key_file:
+        raise CliError("give --key-file or --new-key-file, not both", exit_code=2)
+    path = _store_path(args, config)
+    if path.exists():
+        raise CliError(f"{path}: exists already; a store is never overwritten")
+    try:
+        kiosk_key = (
+            signing.load_private_key(args.kiosk_key) if args.kiosk_key else signing.generate()
+        )
+    except signing.KeyFileError as exc:
+        raise CliError(str(exc)) from None
+    seed = kiosk_key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    try:
+        with KioskStore.create(path, _key(args, config, new=True), SystemClock()) as store:
+            identity = store.set_kiosk_key(KioskId(args.kiosk_id), seed)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Kiosk store created: {path}")
+    print(f"Kiosk {identity.kiosk_id} public key: {b64encode(identity.public_key)}")
+    return 0
+
+
+def _load_package(args: argparse.Namespace) -> int:
+    store, config = _open(args)
+    with store:
+        try:
+            loaded = package.load(args.package, staging_parent=config.staging_dir)
+        except package.PackageError as exc:
+            raise CliError(f"package refused: {exc}") from None
+        try:
+            fresh = store.load_package(loaded)
+        except StoreError as exc:
+            raise CliError(str(exc)) from None
+    manifest = loaded.manifest
+    print(f"Election:    {manifest.election_id} — {manifest.title}")
+    print(f"Fingerprint: {loaded.fingerprint} (compare it with the official one)")
+    print(f"Roll:        {len(loaded.roll)} voters, {len(manifest.scrutins)} scrutins")
+    print("Package loaded." if fresh else "This package was loaded already; nothing changed.")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    store, _ = _open(args)
+    with store:
+        status = store.status()
+        chain = store.verify_audit_chain()
+    print(f"Store schema:  v{status.schema_version}")
+    print(f"Kiosk:         {status.kiosk_id or 'no kiosk key yet'}")
+    if status.fingerprint is None:
+        print("Election:      no package loaded (isoloir admin load-package PACKAGE)")
+    else:
+        print(f"Election:      {status.election_id} — {status.election_title}")
+        print(f"Fingerprint:   {status.fingerprint}")
+        print(f"Roll:          {status.voters} voters, {status.scrutins} scrutins")
+    print(f"Polls:         {status.polls.value}")
+    print(f"Émargements:   {status.emargements}")
+    outbox = status.outbox
+    print(
+        f"Sealed ballots: {outbox.total} (pending {outbox.pending}, exported {outbox.exported}, "
+        f"accepted {outbox.accepted}, rejected {outbox.rejected})"
+    )
+    verdict = "intact" if chain.ok else f"BROKEN at entry {chain.first_broken_seq}"
+    print(
+        f"Audit journal: {status.audit_length} entries, head {status.audit_head[:16]}…, {verdict}"
+    )
+    return 0 if chain.ok else 1

@@ -1,0 +1,256 @@
+"""``isoloir election new``: an election package draft from an organizer's TOML + CSV description.
+
+The description format is documented in docs/election-package.md ("Building a package"). The
+CSV carries the voters' plaintext secrets, which are hashed here and never copied anywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from kiosk.election.codec import (
+    PackageFormatError,
+    parse_manifest,
+    parse_roll,
+    roll_to_json,
+)
+from kiosk.election.kdf import KdfParams, KdfProfile, SecretKind, hash_secret
+from kiosk.election.model import (
+    SCHEMA,
+    Manifest,
+    ScrutinId,
+    Voter,
+    VoterId,
+)
+from kiosk.election.package import Draft, PackageError, make_draft
+from kiosk.encoding import EncodingError, canonical_json, strict_json_loads
+
+ROLL_PATH: Final = "roll.json"
+CSV_COLUMNS: Final = (
+    "voter_id",
+    "identifier",
+    "display_name",
+    "password",
+    "vote_code",
+    "secret_question",
+    "secret_answer",
+    "numen",
+    "personal_email",
+    "phone",
+    "scrutins",
+)
+OPTIONAL_COLUMNS: Final = ("vote_code_state", "station")
+_PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
+_PDF_MAGIC: Final = b"%PDF-"
+
+
+class SourceError(ValueError):
+    """The organizer's description is wrong; the message names the file, row or field."""
+
+
+def build_draft(spec_path: Path, roll_path: Path | None = None) -> Draft:
+    """The unsigned package described by ``spec_path``; every asset read and checked."""
+    try:
+        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{spec_path}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError(f"{spec_path}: invalid TOML ({exc})") from None
+    base = spec_path.parent
+    files: dict[str, bytes] = {}
+    try:
+        manifest_json = _manifest_json(spec, base, files)
+        kdf = _kdf(spec.get("election", {}).get("kdf", "strong"))
+        manifest_json["kdf"] = {"algorithm": "scrypt", "log2_n": kdf.log2_n, "r": kdf.r, "p": kdf.p}
+        roll_file = roll_path or base / str(_table(spec, "roll").get("csv", ""))
+        # Parse the manifest without the roll first, so the roll's scrutin ids can be checked.
+        manifest_json["assets"] = {**{p: "0" * 64 for p in files}, ROLL_PATH: "0" * 64}
+        manifest_json["roll"] = {"path": ROLL_PATH, "voters": 0}
+        draft_manifest = parse_manifest(manifest_json)
+    except PackageFormatError as exc:
+        raise SourceError(f"{spec_path}: {exc}") from None
+    voters = read_roll_csv(roll_file, draft_manifest, kdf)
+    files[ROLL_PATH] = canonical_json(roll_to_json(draft_manifest.election_id, voters))
+    manifest_json["roll"] = {"path": ROLL_PATH, "voters": len(voters)}
+    manifest_json["assets"] = {p: hashlib.sha256(d).hexdigest() for p, d in sorted(files.items())}
+    try:
+        manifest = parse_manifest(manifest_json)
+        roll = parse_roll(strict_json_loads(files[ROLL_PATH], ROLL_PATH), manifest)
+        return make_draft(manifest, roll, files)
+    except (PackageFormatError, EncodingError, PackageError) as exc:
+        raise SourceError(f"{spec_path}: {exc}") from None
+
+
+def _table(spec: dict[str, Any], key: str) -> dict[str, Any]:
+    value = spec.get(key)
+    if not isinstance(value, dict):
+        raise SourceError(f"missing [{key}] table")
+    return value
+
+
+def _instant(value: object, where: str) -> str:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise SourceError(f"{where}: expected a TOML date-time with a UTC offset")
+    return value.isoformat()
+
+
+def _kdf(value: object) -> KdfParams:
+    if isinstance(value, str):
+        try:
+            return KdfProfile[value.upper()].value
+        except KeyError:
+            raise SourceError(
+                f"election.kdf: unknown profile {value!r} (strong, demo or test)"
+            ) from None
+    if isinstance(value, dict):
+        try:
+            return KdfParams(**value)
+        except (TypeError, ValueError) as exc:
+            raise SourceError(f"election.kdf: {exc}") from None
+    raise SourceError("election.kdf: expected a profile name or a table {log2_n, r, p}")
+
+
+def _asset(
+    base: Path, value: object, dest: str, magic: bytes, where: str, files: dict[str, bytes]
+) -> str:
+    if not isinstance(value, str):
+        raise SourceError(f"{where}: expected a file path")
+    path = base / value
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{where}: cannot read {path} ({exc.strerror})") from None
+    if not data.startswith(magic):
+        kind = "PNG image" if magic == _PNG_MAGIC else "PDF document"
+        raise SourceError(f"{where}: {path} is not a {kind}")
+    files[dest] = data
+    return dest
+
+
+def _manifest_json(spec: dict[str, Any], base: Path, files: dict[str, bytes]) -> dict[str, Any]:
+    election = _table(spec, "election")
+    organizer = _table(spec, "organizer")
+    scrutins = []
+    for s_index, scrutin in enumerate(spec.get("scrutins", [])):
+        where = f"scrutins[{s_index}]"
+        sid = str(scrutin.get("id", ""))
+        lists = []
+        for l_index, lst in enumerate(scrutin.get("lists", [])):
+            lwhere = f"{where}.lists[{l_index}]"
+            prefix = f"assets/{sid}/{lst.get('id', '')}"
+            lists.append(
+                {
+                    "id": lst.get("id"),
+                    "name": lst.get("name"),
+                    "affiliation": lst.get("affiliation"),
+                    "logo": _asset(
+                        base,
+                        lst.get("logo"),
+                        f"{prefix}-logo.png",
+                        _PNG_MAGIC,
+                        f"{lwhere}.logo",
+                        files,
+                    ),
+                    "profession_de_foi": _asset(
+                        base,
+                        lst.get("profession_de_foi"),
+                        f"{prefix}-profession-de-foi.pdf",
+                        _PDF_MAGIC,
+                        f"{lwhere}.profession_de_foi",
+                        files,
+                    ),
+                    "ballot": _asset(
+                        base,
+                        lst.get("ballot"),
+                        f"{prefix}-bulletin.pdf",
+                        _PDF_MAGIC,
+                        f"{lwhere}.ballot",
+                        files,
+                    ),
+                }
+            )
+        scrutins.append(
+            {
+                "id": scrutin.get("id"),
+                "title": scrutin.get("title"),
+                "seats": scrutin.get("seats"),
+                "lists": lists,
+                "blank_vote": {"label": scrutin.get("blank_label", "Vote blanc")},
+            }
+        )
+    return {
+        "schema": SCHEMA,
+        "election_id": election.get("id"),
+        "title": election.get("title"),
+        "organizer": {"name": organizer.get("name"), "public_key": organizer.get("public_key")},
+        "time_zone": election.get("time_zone", "Europe/Paris"),
+        "voting_window": {
+            "opens_at": _instant(election.get("opens_at"), "election.opens_at"),
+            "closes_at": _instant(election.get("closes_at"), "election.closes_at"),
+        },
+        "scrutins": scrutins,
+        "kiosks": [
+            {"id": k.get("id"), "public_key": k.get("public_key"), "station": k.get("station")}
+            for k in spec.get("kiosks", [])
+        ],
+        "election_key": None,
+    }
+
+
+def read_roll_csv(path: Path, manifest: Manifest, kdf: KdfParams) -> tuple[Voter, ...]:
+    """Voters from the organizer's CSV; a row's error names the file and line, never a secret."""
+    try:
+        with open(path, encoding="utf-8", newline="") as source:
+            reader = csv.DictReader(source)
+            header = reader.fieldnames or []
+            missing = [c for c in CSV_COLUMNS if c not in header]
+            if missing:
+                raise SourceError(f"{path}: missing column {missing[0]!r}")
+            unknown = [c for c in header if c not in CSV_COLUMNS + OPTIONAL_COLUMNS]
+            if unknown:
+                raise SourceError(f"{path}: unknown column {unknown[0]!r}")
+            known = {s.id for s in manifest.scrutins}
+            voters = [_voter(row, known, kdf, f"{path}:{reader.line_num}") for row in reader]
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read the roll ({exc.strerror})") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SourceError(f"{path}: not a UTF-8 CSV file ({type(exc).__name__})") from None
+    if not voters:
+        raise SourceError(f"{path}: the roll holds no voter")
+    return tuple(voters)
+
+
+def _voter(row: dict[str, str | None], known: set[ScrutinId], kdf: KdfParams, where: str) -> Voter:
+    def field(name: str, *, required: bool = True) -> str:
+        value = (row.get(name) or "").strip()
+        if required and not value:
+            raise SourceError(f"{where}: empty {name}")
+        return value
+
+    scrutins = tuple(ScrutinId(s) for s in field("scrutins").split())
+    for scrutin in scrutins:
+        if scrutin not in known:
+            raise SourceError(f"{where}: unknown scrutin {scrutin!r}")
+    state = field("vote_code_state", required=False) or "active"
+    if state not in ("active", "invalidated"):
+        raise SourceError(f"{where}: vote_code_state must be 'active' or 'invalidated'")
+    code = field("vote_code", required=state == "active")
+    return Voter(
+        id=VoterId(field("voter_id")),
+        identifier=field("identifier"),
+        display_name=field("display_name"),
+        password=hash_secret(SecretKind.PASSWORD, field("password"), kdf),
+        vote_code=hash_secret(SecretKind.VOTE_CODE, code, kdf) if state == "active" else None,
+        secret_question=field("secret_question"),
+        secret_answer=hash_secret(SecretKind.SECRET_ANSWER, field("secret_answer"), kdf),
+        numen=hash_secret(SecretKind.NUMEN, field("numen"), kdf),
+        personal_email=field("personal_email", required=False) or None,
+        phone=field("phone", required=False) or None,
+        scrutins=scrutins,
+        station=field("station", required=False) or None,
+    )

@@ -1,0 +1,157 @@
+"""The demo path of ``make demo``, command by command, plus the administrators' error paths."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main
+from kiosk.election import package
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo")
+    code = main(["election", "demo", str(root / "package"), "--voters", "30", "--kdf", "test"])
+    assert code == 0
+    return root
+
+
+def test_demo_writes_package_and_separate_secrets(demo: Path) -> None:
+    secrets = demo / "package-secrets"
+    assert (secrets / "demo-credentials.csv").is_file()
+    assert (secrets / "organizer.key").is_file()
+    assert not any((demo / "package").rglob("*credentials*"))
+    assert len(package.load(demo / "package").roll) == 30
+
+
+def test_demo_output_and_verify_print_no_secret(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["election", "verify", str(demo / "package")]) == 0
+    out = capsys.readouterr().out
+    assert package.load(demo / "package").fingerprint in out
+    with open(demo / "package-secrets" / "demo-credentials.csv", encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))
+    for row in rows:
+        for field in ("password", "vote_code", "secret_answer", "numen"):
+            if row[field]:
+                assert row[field] not in out
+
+
+def test_init_load_status(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
+    kiosk_key = demo / "package-secrets" / "kiosks" / "kiosk-01.key"
+    assert (
+        main(
+            [
+                "admin",
+                "init",
+                "--store",
+                str(store),
+                "--new-key-file",
+                str(key),
+                "--kiosk-id",
+                "kiosk-01",
+                "--kiosk-key",
+                str(kiosk_key),
+            ]
+        )
+        == 0
+    )
+    opts = ["--store", str(store), "--key-file", str(key)]
+    assert main(["admin", "load-package", str(demo / "package"), *opts]) == 0
+    assert "Package loaded." in capsys.readouterr().out
+    assert main(["admin", "load-package", str(demo / "package"), *opts]) == 0
+    assert "loaded already" in capsys.readouterr().out
+    assert main(["admin", "status", *opts]) == 0
+    out = capsys.readouterr().out
+    assert package.load(demo / "package").fingerprint in out
+    assert "30 voters, 3 scrutins" in out
+    assert "Kiosk:         kiosk-01" in out
+    assert "intact" in out
+
+
+def test_init_with_a_passphrase_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "kiosk.db"
+    monkeypatch.setenv("ISOLOIR_PASSPHRASE", "correct horse battery staple")
+    assert main(["admin", "init", "--store", str(store), "--kiosk-id", "kiosk-09"]) == 0
+    assert main(["admin", "status", "--store", str(store)]) == 0
+    assert "no package loaded" in capsys.readouterr().out
+    monkeypatch.setenv("ISOLOIR_PASSPHRASE", "wrong horse")
+    before = hashlib.sha256(store.read_bytes()).digest()
+    assert main(["admin", "status", "--store", str(store)]) == 1
+    err = capsys.readouterr().err
+    assert "wrong passphrase or key" in err
+    assert "wrong horse" not in err
+    assert hashlib.sha256(store.read_bytes()).digest() == before
+
+
+def test_a_tampered_package_is_refused_and_the_store_keeps_what_it_had(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
+    assert (
+        main(
+            [
+                "admin",
+                "init",
+                "--store",
+                str(store),
+                "--new-key-file",
+                str(key),
+                "--kiosk-id",
+                "kiosk-01",
+            ]
+        )
+        == 0
+    )
+    opts = ["--store", str(store), "--key-file", str(key)]
+    bad = tmp_path / "bad"
+    package.write(package.load(demo / "package"), bad)
+    logo = next(bad.rglob("*.png"))
+    logo.write_bytes(logo.read_bytes()[:-1] + b"\x00")
+    capsys.readouterr()
+    assert main(["admin", "load-package", str(bad), *opts]) == 1
+    assert "hash mismatch" in capsys.readouterr().err
+    assert main(["admin", "status", *opts]) == 0
+    assert "no package loaded" in capsys.readouterr().out
+
+
+def test_init_refuses_an_existing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "kiosk.db"
+    store.write_bytes(b"precious")
+    key = tmp_path / "k.key"
+    assert (
+        main(
+            [
+                "admin",
+                "init",
+                "--store",
+                str(store),
+                "--new-key-file",
+                str(key),
+                "--kiosk-id",
+                "kiosk-01",
+            ]
+        )
+        == 1
+    )
+    assert "exists already" in capsys.readouterr().err
+    assert store.read_bytes() == b"precious"
+
+
+def test_the_console_script_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.startswith("isoloir ")

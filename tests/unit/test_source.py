@@ -1,0 +1,179 @@
+"""``isoloir election new | sign | verify`` from an organizer's TOML + CSV description."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main
+from kiosk.election import package, signing
+from kiosk.election.kdf import SecretKind, verify_secret
+from kiosk.election.source import CSV_COLUMNS, SourceError, build_draft
+from kiosk.encoding import b64encode
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"logo"
+PDF = b"%PDF-1.4\n" + b"document"
+
+
+def write_description(root: Path, *, voters: int = 4, organizer_key: bytes | None = None) -> Path:
+    (root / "docs").mkdir(parents=True)
+    for name in ("a", "b"):
+        (root / "docs" / f"{name}.png").write_bytes(PNG + name.encode())
+        (root / "docs" / f"{name}-pdf.pdf").write_bytes(PDF + name.encode())
+        (root / "docs" / f"{name}-ballot.pdf").write_bytes(PDF + b"ballot" + name.encode())
+    public_key = b64encode(organizer_key or signing.public_bytes(signing.generate()))
+    kiosk_key = b64encode(signing.public_bytes(signing.generate()))
+    spec = root / "election.toml"
+    spec.write_text(
+        f"""
+[election]
+id = "elections-test"
+title = "Élections de test"
+time_zone = "Europe/Paris"
+opens_at = 2026-12-01T08:00:00+01:00
+closes_at = 2026-12-08T17:00:00+01:00
+kdf = "test"
+
+[organizer]
+name = "Ministère (test)"
+public_key = "{public_key}"
+
+[roll]
+csv = "voters.csv"
+
+[[kiosks]]
+id = "kiosk-01"
+public_key = "{kiosk_key}"
+station = "Lycée test"
+
+[[scrutins]]
+id = "csa"
+title = "Comité social d'administration"
+seats = 3
+"""
+        + "".join(
+            f"""
+  [[scrutins.lists]]
+  id = "{name}"
+  name = "Liste {name.upper()}"
+  affiliation = "Union {name.upper()}"
+  logo = "docs/{name}.png"
+  profession_de_foi = "docs/{name}-pdf.pdf"
+  ballot = "docs/{name}-ballot.pdf"
+"""
+            for name in ("a", "b")
+        ),
+        encoding="utf-8",
+    )
+    with open(root / "voters.csv", "w", encoding="utf-8", newline="") as sink:
+        writer = csv.DictWriter(sink, fieldnames=[*CSV_COLUMNS, "vote_code_state"])
+        writer.writeheader()
+        for i in range(voters):
+            writer.writerow(
+                {
+                    "voter_id": f"v{i}",
+                    "identifier": f"agent{i}@ac-test.fr",
+                    "display_name": f"Agent {i}",
+                    "password": f"pw{i}",
+                    "vote_code": "" if i == 1 else f"CODE-{i}",
+                    "vote_code_state": "invalidated" if i == 1 else "active",
+                    "secret_question": "Ville de naissance ?",
+                    "secret_answer": "Saint-Étienne",
+                    "numen": f"12E000000{i}ABC",
+                    "personal_email": f"perso{i}@courriel.test",
+                    "phone": "+33611223344",
+                    "scrutins": "csa",
+                }
+            )
+    return spec
+
+
+def test_new_sign_verify_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key_path = tmp_path / "organizer.key"
+    assert main(["election", "keygen", str(key_path)]) == 0
+    public = signing.public_bytes(signing.load_private_key(key_path))
+    spec = write_description(tmp_path / "src", organizer_key=public)
+    out = tmp_path / "pkg"
+
+    assert main(["election", "new", str(spec), "--out", str(out)]) == 0
+    assert not (out / package.SIGNATURE).exists()
+    assert main(["election", "verify", str(out)]) == 1
+    assert "missing manifest.sig" in capsys.readouterr().err
+
+    assert main(["election", "sign", str(out), "--key", str(key_path)]) == 0
+    signed_output = capsys.readouterr().out
+    assert main(["election", "verify", str(out)]) == 0
+    verified = capsys.readouterr().out
+    loaded = package.load(out)
+    assert loaded.fingerprint in signed_output
+    assert loaded.fingerprint in verified
+    assert len(loaded.roll) == 4
+    assert loaded.roll[1].vote_code is None
+    v0 = loaded.roll[0]
+    assert v0.vote_code is not None
+    kdf = loaded.manifest.kdf
+    assert verify_secret(SecretKind.VOTE_CODE, "code 0", v0.vote_code, kdf)
+    assert verify_secret(SecretKind.SECRET_ANSWER, "saint etienne", v0.secret_answer, kdf)
+    assert verify_secret(SecretKind.PASSWORD, "pw0", v0.password, kdf)
+    for data in loaded.assets.values():
+        assert b"pw0" not in data
+        assert b"CODE-0" not in data
+
+
+def test_sign_with_another_key_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_description(tmp_path / "src")
+    out = tmp_path / "pkg"
+    assert main(["election", "new", str(spec), "--out", str(out)]) == 0
+    other = tmp_path / "other.key"
+    signing.save_private_key(signing.generate(), other)
+    assert main(["election", "sign", str(out), "--key", str(other)]) == 1
+    assert "not the organizer key" in capsys.readouterr().err
+    assert not (out / package.SIGNATURE).exists()
+
+
+def test_roll_errors_name_the_line_not_the_secret(tmp_path: Path) -> None:
+    spec = write_description(tmp_path / "src")
+    roll = tmp_path / "src" / "voters.csv"
+    text = roll.read_text(encoding="utf-8").replace(",csa,", ",csa capn,", 1)
+    roll.write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError, match=r"voters.csv:2: unknown scrutin 'capn'"):
+        build_draft(spec)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda t: t.replace('logo = "docs/a.png"', 'logo = "docs/a-pdf.pdf"'),
+            "is not a PNG image",
+        ),
+        (lambda t: t.replace('logo = "docs/a.png"', 'logo = "docs/none.png"'), "cannot read"),
+        (lambda t: t.replace('kdf = "test"', 'kdf = "weak"'), "unknown profile 'weak'"),
+        (
+            lambda t: t.replace("opens_at = 2026-12-01T08:00:00+01:00", "opens_at = 2026-12-01"),
+            "opens_at",
+        ),
+        (lambda t: t.replace('id = "b"', 'id = "a"'), "duplicate list id"),
+        (lambda t: t.replace("[organizer]", "[organiser]"), r"missing \[organizer\]"),
+    ],
+)
+def test_description_errors_are_clear(tmp_path: Path, edit: object, message: str) -> None:
+    spec = write_description(tmp_path / "src")
+    spec.write_text(edit(spec.read_text(encoding="utf-8")), encoding="utf-8")  # type: ignore[operator]
+    with pytest.raises(SourceError, match=message):
+        build_draft(spec)
+
+
+def test_personal_email_equal_to_identifier_is_refused(tmp_path: Path) -> None:
+    spec = write_description(tmp_path / "src")
+    roll = tmp_path / "src" / "voters.csv"
+    roll.write_text(
+        roll.read_text(encoding="utf-8").replace("perso0@courriel.test", "agent0@ac-test.fr"),
+        encoding="utf-8",
+    )
+    with pytest.raises(SourceError, match="must differ from the identifier"):
+        build_draft(spec)
