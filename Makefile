@@ -46,7 +46,7 @@ bootstrap:
 	done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "Installing Debian packages: $$missing"; \
+			echo "Installing Debian packages: $$(echo $$missing)"; \
 			DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 		else \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from kiosk.cli.admin import register as register_admin
 from kiosk.cli.common import CliError
 from kiosk.cli.election import register as register_election
 from kiosk.config import ConfigError
+from kiosk.log import configure
 
 
 def parser() -> argparse.ArgumentParser:
@@ -19,6 +21,12 @@ def parser() -> argparse.ArgumentParser:
         description="Isoloir: kiosk voting for professional elections.",
     )
     root.add_argument("--version", action="version", version=f"isoloir {__version__}")
+    root.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default=os.environ.get("ISOLOIR_LOG_LEVEL", "WARNING"),
+        help="JSON log lines on stderr from this level (default: WARNING, or ISOLOIR_LOG_LEVEL)",
+    )
     groups = root.add_subparsers(dest="group", required=True, metavar="COMMAND")
     register_election(groups)
     register_admin(groups)
@@ -27,6 +35,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    configure(args.log_level)
     try:
         result: int = args.run(args)
     except (CliError, ConfigError) as exc:

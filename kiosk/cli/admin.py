@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -13,7 +14,10 @@ from kiosk.config import KioskConfig, load_config
 from kiosk.election import package, signing
 from kiosk.election.model import KioskId
 from kiosk.encoding import b64encode
+from kiosk.log import log_event
 from kiosk.store import KioskStore, StoreError, StoreKey, create_key_file
+
+logger = logging.getLogger(__name__)
 
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -101,15 +105,27 @@ def _init(args: argparse.Namespace) -> int:
 
 def _load_package(args: argparse.Namespace) -> int:
     store, config = _open(args)
+    log_event(logger, "package_load", disposition="start")
     with store:
         try:
             loaded = package.load(args.package, staging_parent=config.staging_dir)
         except package.PackageError as exc:
+            # The reason may quote package content (names, addresses): it goes to the operator only.
+            log_event(logger, "package_load", logging.WARNING, disposition="refused")
             raise CliError(f"package refused: {exc}") from None
         try:
             fresh = store.load_package(loaded)
         except StoreError as exc:
+            log_event(logger, "package_load", logging.WARNING, disposition="store_refused")
             raise CliError(str(exc)) from None
+    log_event(
+        logger,
+        "package_load",
+        disposition="loaded" if fresh else "already_loaded",
+        election_id=loaded.manifest.election_id,
+        fingerprint=loaded.fingerprint,
+        voters=len(loaded.roll),
+    )
     manifest = loaded.manifest
     print(f"Election:    {manifest.election_id} — {manifest.title}")
     print(f"Fingerprint: {loaded.fingerprint} (compare it with the official one)")

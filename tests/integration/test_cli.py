@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,20 @@ def test_the_console_script_runs() -> None:
         [sys.executable, "-m", "kiosk", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("isoloir ")
+
+
+def test_log_lines_tell_the_story_without_secrets(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
+    opts = ["--store", str(store), "--key-file", str(key)]
+    assert main(["admin", "init", *opts[:2], "--new-key-file", str(key), "--kiosk-id", "k1"]) == 0
+    capsys.readouterr()
+    assert main(["--log-level", "INFO", "admin", "load-package", str(demo / "package"), *opts]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(e["event"], e["disposition"]) for e in lines] == [
+        ("package_load", "start"),
+        ("package_load", "loaded"),
+    ]
+    assert lines[1]["fingerprint"] == package.load(demo / "package").fingerprint
+    assert lines[1]["voters"] == 30
