@@ -1,0 +1,1 @@
+"""Verifiable-ballot cryptography (docs/protocol.md): a few verbs over private primitives."""
