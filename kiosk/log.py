@@ -1,9 +1,10 @@
 """JSON logs that tell a story and never a secret.
 
-Code logs an event name and keyword fields: ``log_event(logger, "package_loaded", fingerprint=f)``.
-``RedactingFilter`` lets through only fields on the whitelist below and drops %-style arguments
-(which could smuggle anything into the message); whatever is not whitelisted is replaced by
-``"[redacted]"``, so a new field is hidden until someone decides it is safe to show.
+Code logs an event from the ``LogEvent`` catalog and keyword fields:
+``log_event(logger, LogEvent.PACKAGE_LOAD, disposition="loaded", fingerprint=f)``.
+``RedactingFilter`` passes only catalog event names as messages, only whitelisted fields, no
+%-style arguments and no exception text; anything else becomes ``"[redacted]"``, so a new field
+or a stray ``logger.info(f"...")`` is hidden until someone decides it is safe to show.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import logging
 import sys
 import time
+from enum import Enum
 from typing import Final, TextIO
 
 from kiosk.audit import AuditEvent
@@ -46,18 +48,27 @@ Never add a password, vote code, answer, NUMEN, nonce, key or choice.
 _FIELDS_ATTR: Final = "isoloir_fields"
 
 
+class LogEvent(Enum):
+    """Every event the core may log. Long actions log a start and an end with a disposition."""
+
+    PACKAGE_LOAD = "package_load"
+
+
+_EVENT_NAMES: Final = frozenset(event.value for event in LogEvent)
+
+
 def log_event(
-    logger: logging.Logger, event: str, level: int = logging.INFO, **fields: object
+    logger: logging.Logger, event: LogEvent, level: int = logging.INFO, **fields: object
 ) -> None:
-    logger.log(level, event, extra={_FIELDS_ATTR: fields})
+    logger.log(level, event.value, extra={_FIELDS_ATTR: fields})
 
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            # %-arguments could carry anything: keep the constant template only.
+        if record.args or record.msg not in _EVENT_NAMES:
+            # Free text and %-arguments could carry anything: only catalog names pass.
             record.args = None
-            record.msg = f"{record.msg} {REDACTED}"
+            record.msg = REDACTED
         fields = getattr(record, _FIELDS_ATTR, {})
         setattr(
             record,

@@ -12,10 +12,9 @@ from kiosk.cli.common import CliError, existing_path, read_passphrase
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig, load_config
 from kiosk.election import package, signing
-from kiosk.election.model import KioskId
 from kiosk.encoding import b64encode
-from kiosk.log import log_event
-from kiosk.store import KioskStore, StoreError, StoreKey, create_key_file
+from kiosk.log import LogEvent, log_event
+from kiosk.store import KioskStore, StoreError, StoreKey, create_key_file, parse_kiosk_id
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +68,11 @@ def _key(args: argparse.Namespace, config: KioskConfig, *, new: bool = False) ->
     return StoreKey.from_passphrase(read_passphrase("Store passphrase: ", confirm=new))
 
 
-def _open(args: argparse.Namespace) -> tuple[KioskStore, KioskConfig]:
+def _open(args: argparse.Namespace, *, read_only: bool = False) -> tuple[KioskStore, KioskConfig]:
     config = _config(args)
+    path, key = _store_path(args, config), _key(args, config)
     try:
-        return KioskStore.open(_store_path(args, config), _key(args, config), SystemClock()), config
+        return KioskStore.open(path, key, SystemClock(), read_only=read_only), config
     except StoreError as exc:
         raise CliError(str(exc)) from None
 
@@ -81,6 +81,10 @@ def _init(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.new_key_file and args.key_file:
         raise CliError("give --key-file or --new-key-file, not both", exit_code=2)
+    try:
+        kiosk_id = parse_kiosk_id(args.kiosk_id)
+    except ValueError as exc:
+        raise CliError(f"--kiosk-id: {exc}", exit_code=2) from None
     path = _store_path(args, config)
     if path.exists():
         raise CliError(f"{path}: exists already; a store is never overwritten")
@@ -93,11 +97,16 @@ def _init(args: argparse.Namespace) -> int:
     seed = kiosk_key.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
+    store_key = _key(args, config, new=True)
     try:
-        with KioskStore.create(path, _key(args, config, new=True), SystemClock()) as store:
-            identity = store.set_kiosk_key(KioskId(args.kiosk_id), seed)
+        with KioskStore.create(path, store_key, SystemClock()) as store:
+            identity = store.set_kiosk_key(kiosk_id, seed)
     except StoreError as exc:
         raise CliError(str(exc)) from None
+    finally:
+        if args.new_key_file and not path.exists():
+            # The key file made above opens no store, and would make a rerun refuse to start.
+            args.new_key_file.unlink(missing_ok=True)
     print(f"Kiosk store created: {path}")
     print(f"Kiosk {identity.kiosk_id} public key: {b64encode(identity.public_key)}")
     return 0
@@ -105,22 +114,22 @@ def _init(args: argparse.Namespace) -> int:
 
 def _load_package(args: argparse.Namespace) -> int:
     store, config = _open(args)
-    log_event(logger, "package_load", disposition="start")
+    log_event(logger, LogEvent.PACKAGE_LOAD, disposition="start")
     with store:
         try:
             loaded = package.load(args.package, staging_parent=config.staging_dir)
         except package.PackageError as exc:
             # The reason may quote package content (names, addresses): it goes to the operator only.
-            log_event(logger, "package_load", logging.WARNING, disposition="refused")
+            log_event(logger, LogEvent.PACKAGE_LOAD, logging.WARNING, disposition="refused")
             raise CliError(f"package refused: {exc}") from None
         try:
             fresh = store.load_package(loaded)
         except StoreError as exc:
-            log_event(logger, "package_load", logging.WARNING, disposition="store_refused")
+            log_event(logger, LogEvent.PACKAGE_LOAD, logging.WARNING, disposition="store_refused")
             raise CliError(str(exc)) from None
     log_event(
         logger,
-        "package_load",
+        LogEvent.PACKAGE_LOAD,
         disposition="loaded" if fresh else "already_loaded",
         election_id=loaded.manifest.election_id,
         fingerprint=loaded.fingerprint,
@@ -135,7 +144,7 @@ def _load_package(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    store, _ = _open(args)
+    store, _ = _open(args, read_only=True)  # looking changes nothing, not even the journal
     with store:
         status = store.status()
         chain = store.verify_audit_chain()

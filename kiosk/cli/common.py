@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import os
 import sys
@@ -39,7 +40,8 @@ def read_passphrase(prompt: str, *, confirm: bool = False) -> str:
 
 
 def existing_path(text: str) -> Path:
+    """An argparse ``type``: argparse turns the error into a usage message and exit code 2."""
     path = Path(text)
     if not path.exists():
-        raise CliError(f"{path}: no such file or folder", exit_code=2)
+        raise argparse.ArgumentTypeError(f"{path}: no such file or folder")
     return path

@@ -30,10 +30,13 @@ _ffi.cdef(
     """
     int sodium_init(void);
     int crypto_core_ristretto255_is_valid_point(const unsigned char *p);
-    int crypto_core_ristretto255_add(unsigned char *r, const unsigned char *p, const unsigned char *q);
-    int crypto_core_ristretto255_sub(unsigned char *r, const unsigned char *p, const unsigned char *q);
+    int crypto_core_ristretto255_add(unsigned char *r,
+                                     const unsigned char *p, const unsigned char *q);
+    int crypto_core_ristretto255_sub(unsigned char *r,
+                                     const unsigned char *p, const unsigned char *q);
     int crypto_core_ristretto255_from_hash(unsigned char *p, const unsigned char *r);
-    int crypto_scalarmult_ristretto255(unsigned char *q, const unsigned char *n, const unsigned char *p);
+    int crypto_scalarmult_ristretto255(unsigned char *q,
+                                       const unsigned char *n, const unsigned char *p);
     int crypto_scalarmult_ristretto255_base(unsigned char *q, const unsigned char *n);
     """
 )
@@ -69,7 +72,8 @@ class GroupError(ValueError):
 
 def element(data: bytes) -> Element:
     """Parse untrusted bytes: canonical encoding of a non-identity point, else ``GroupError``."""
-    if len(data) != ELEMENT_BYTES or data == _IDENTITY or _valid_c(data) != 1:
+    # libsodium 1.0.18 ignores the top bit (s >= 2^255 is not canonical, RFC 9496 §4.3.1).
+    if len(data) != ELEMENT_BYTES or data[31] & 0x80 or data == _IDENTITY or _valid_c(data) != 1:
         raise GroupError("not a valid group element")
     return Element(data)
 

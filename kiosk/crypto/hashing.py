@@ -30,6 +30,16 @@ def digest(tag: str, *fields: bytes | str) -> bytes:
     return h.digest()
 
 
+def frame(*fields: bytes | str) -> bytes:
+    """The fields exactly as ``digest`` hashes them after the tag: each one length-prefixed."""
+    return b"".join(_frame(f.encode("utf-8") if isinstance(f, str) else f) for f in fields)
+
+
+def tagged(tag: str, *fields: bytes | str) -> bytes:
+    """The exact bytes ``digest(tag, *fields)`` hashes; also the canonical form a kiosk signs."""
+    return frame(PROTOCOL_PREFIX + tag, *fields)
+
+
 def hash_to_scalar(tag: str, *fields: bytes | str) -> int:
     """A Fiat-Shamir challenge or derived nonce: the digest, little-endian, reduced mod L."""
     return int.from_bytes(digest(tag, *fields), "little") % L

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TypeVar
+from typing import Final, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.election.kdf import KdfParams, SecretHash
@@ -37,7 +37,8 @@ from kiosk.encoding import EncodingError, JsonValue, b64decode, b64encode
 
 T = TypeVar("T")
 
-_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+"""The rule every id follows: election, scrutin, list, kiosk, voter and trustee ids."""
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 _PHONE = re.compile(r"\+[0-9]{6,15}")
@@ -89,7 +90,7 @@ class _Obj:
 
     def ident(self, key: str) -> str:
         value = self.text(key, max_len=64)
-        if not _ID.fullmatch(value):
+        if not ID_PATTERN.fullmatch(value):
             raise PackageFormatError(
                 f"{self.path}.{key}: {value!r} is not an id (a-z, 0-9, '.', '_', '-', at most 64)"
             )

@@ -13,6 +13,7 @@ import io
 import os
 import random
 import secrets
+import shutil
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ from kiosk.election.model import (
     VoterId,
     VotingWindow,
 )
+from kiosk.election.source import ROLL_COLUMNS
 
 TIME_ZONE: Final = "Europe/Paris"
 ORGANIZER_NAME: Final = (
@@ -60,20 +62,6 @@ ORGANIZER_NAME: Final = (
 IDENTIFIER_DOMAIN: Final = "ac-demo.fr"
 PERSONAL_DOMAIN: Final = "courriel-demo.fr"
 CREDENTIALS_FILE: Final = "demo-credentials.csv"
-CREDENTIALS_HEADER: Final = (
-    "voter_id",
-    "identifier",
-    "display_name",
-    "password",
-    "vote_code",
-    "vote_code_state",
-    "secret_question",
-    "secret_answer",
-    "numen",
-    "personal_email",
-    "phone",
-    "scrutins",
-)
 # Letters and digits that cannot be mistaken for one another when read aloud or off paper.
 CODE_ALPHABET: Final = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 READABLE_ALPHABET: Final = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -1014,10 +1002,23 @@ new vote code through the "réassort" (secret question + NUMEN).
 
 
 def write_demo(demo: DemoElection, package_out: Path, secrets_dir: Path) -> None:
-    """Write the package, then the plaintext secrets into ``secrets_dir`` (new or empty)."""
+    """Write the plaintext secrets into ``secrets_dir`` (new or empty), then the package.
+
+    If anything fails, what this call wrote is removed, so the same command can run again.
+    """
     if secrets_dir.exists() and (not secrets_dir.is_dir() or any(secrets_dir.iterdir())):
         raise FileExistsError(f"{secrets_dir}: exists and is not an empty folder")
-    package.write(demo.package, package_out)
+    if package_out.exists():
+        raise FileExistsError(f"{package_out}: exists already; choose a new name")
+    try:
+        _write_secrets(demo, secrets_dir)
+        package.write(demo.package, package_out)
+    except BaseException:
+        shutil.rmtree(secrets_dir, ignore_errors=True)
+        raise
+
+
+def _write_secrets(demo: DemoElection, secrets_dir: Path) -> None:
     secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _write_private(secrets_dir / CREDENTIALS_FILE, _credentials_csv(demo.credentials))
     signing.save_private_key(demo.organizer_key, secrets_dir / "organizer.key")
@@ -1031,24 +1032,25 @@ def write_demo(demo: DemoElection, package_out: Path, secrets_dir: Path) -> None
 def _credentials_csv(credentials: tuple[DemoCredential, ...]) -> bytes:
     """The credentials CSV: UTF-8, a header row, one row per voter."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CREDENTIALS_HEADER)
+    writer = csv.DictWriter(out, fieldnames=ROLL_COLUMNS)
+    writer.writeheader()
     for c in credentials:
         writer.writerow(
-            (
-                c.voter_id,
-                c.identifier,
-                c.display_name,
-                c.password,
-                c.vote_code or "",
-                "active" if c.vote_code is not None else "invalidated",
-                c.secret_question,
-                c.secret_answer,
-                c.numen,
-                c.personal_email,
-                c.phone,
-                " ".join(c.scrutins),
-            )
+            {
+                "voter_id": c.voter_id,
+                "identifier": c.identifier,
+                "display_name": c.display_name,
+                "password": c.password,
+                "vote_code": c.vote_code or "",
+                "vote_code_state": "active" if c.vote_code is not None else "invalidated",
+                "secret_question": c.secret_question,
+                "secret_answer": c.secret_answer,
+                "numen": c.numen,
+                "personal_email": c.personal_email,
+                "phone": c.phone,
+                "scrutins": " ".join(c.scrutins),
+                "station": "",
+            }
         )
     return out.getvalue().encode("utf-8")
 

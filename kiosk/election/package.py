@@ -27,6 +27,7 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk import durable
 from kiosk.election import safezip, signing
 from kiosk.election.codec import (
     PackageFormatError,
@@ -183,7 +184,12 @@ def _regular_files(root: Path, limits: safezip.Limits) -> set[str]:
 
 
 def _read(root: Path, rel: str, max_bytes: int) -> bytes:
-    with open(root.joinpath(*rel.split("/")), "rb") as source:
+    # O_NOFOLLOW: a file swapped for a link after the listing is still refused.
+    try:
+        fd = os.open(root.joinpath(*rel.split("/")), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise PackageError(f"{rel!r}: cannot read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as source:
         data = source.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise PackageError(f"{rel!r}: larger than {max_bytes} bytes")
@@ -246,8 +252,10 @@ def sign_folder(root: Path, organizer_key: Ed25519PrivateKey) -> ElectionPackage
     draft = _read_draft(root, _regular_files(root, limits), limits)
     signed = sign_draft(draft, organizer_key)
     partial = root / (SIGNATURE + ".partial")
-    partial.write_bytes(signed.signature)
+    partial.unlink(missing_ok=True)
+    durable.write_new_file(partial, signed.signature)
     os.replace(partial, root / SIGNATURE)
+    durable.fsync_directory(root)
     return signed
 
 
@@ -286,15 +294,20 @@ def _write_files(files: Mapping[str, bytes], destination: Path) -> None:
     if partial.exists():
         shutil.rmtree(partial) if partial.is_dir() else partial.unlink()
     if destination.suffix == ".zip":
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for path, data in sorted(files.items()):
-                info = zipfile.ZipInfo(path, date_time=(2000, 1, 1, 0, 0, 0))
-                info.external_attr = 0o100644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, data)
+        with open(partial, "xb") as sink:
+            with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                for path, data in sorted(files.items()):
+                    info = zipfile.ZipInfo(path, date_time=(2000, 1, 1, 0, 0, 0))
+                    info.external_attr = 0o100644 << 16
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    zf.writestr(info, data)
+            sink.flush()
+            os.fsync(sink.fileno())
     else:
         for path, data in files.items():
             target = partial.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            durable.write_new_file(target, data)
+        durable.fsync_tree(partial)
     os.replace(partial, destination)
+    durable.fsync_directory(destination.parent)

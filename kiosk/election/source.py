@@ -22,7 +22,6 @@ from kiosk.election.codec import (
 from kiosk.election.kdf import KdfParams, KdfProfile, SecretKind, hash_secret
 from kiosk.election.model import (
     SCHEMA,
-    Manifest,
     ScrutinId,
     Voter,
     VoterId,
@@ -31,20 +30,23 @@ from kiosk.election.package import Draft, PackageError, make_draft
 from kiosk.encoding import EncodingError, canonical_json, strict_json_loads
 
 ROLL_PATH: Final = "roll.json"
-CSV_COLUMNS: Final = (
+ROLL_COLUMNS: Final = (
     "voter_id",
     "identifier",
     "display_name",
     "password",
     "vote_code",
+    "vote_code_state",
     "secret_question",
     "secret_answer",
     "numen",
     "personal_email",
     "phone",
     "scrutins",
+    "station",
 )
-OPTIONAL_COLUMNS: Final = ("vote_code_state", "station")
+"""The roll CSV layout, shared with the demo's demo-credentials.csv."""
+OPTIONAL_COLUMNS: Final = frozenset({"vote_code_state", "station"})
 _PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
 _PDF_MAGIC: Final = b"%PDF-"
 
@@ -65,17 +67,14 @@ def build_draft(spec_path: Path, roll_path: Path | None = None) -> Draft:
     files: dict[str, bytes] = {}
     try:
         manifest_json = _manifest_json(spec, base, files)
-        kdf = _kdf(spec.get("election", {}).get("kdf", "strong"))
-        manifest_json["kdf"] = {"algorithm": "scrypt", "log2_n": kdf.log2_n, "r": kdf.r, "p": kdf.p}
-        roll_file = roll_path or base / str(_table(spec, "roll").get("csv", ""))
-        # Parse the manifest without the roll first, so the roll's scrutin ids can be checked.
-        manifest_json["assets"] = {**{p: "0" * 64 for p in files}, ROLL_PATH: "0" * 64}
-        manifest_json["roll"] = {"path": ROLL_PATH, "voters": 0}
-        draft_manifest = parse_manifest(manifest_json)
-    except PackageFormatError as exc:
+    except SourceError as exc:
         raise SourceError(f"{spec_path}: {exc}") from None
-    voters = read_roll_csv(roll_file, draft_manifest, kdf)
-    files[ROLL_PATH] = canonical_json(roll_to_json(draft_manifest.election_id, voters))
+    kdf = _kdf(_table(spec, "election").get("kdf", "strong"))
+    manifest_json["kdf"] = {"algorithm": "scrypt", "log2_n": kdf.log2_n, "r": kdf.r, "p": kdf.p}
+    roll_file = roll_path or base / str(_table(spec, "roll").get("csv", ""))
+    known = {str(s["id"]) for s in manifest_json["scrutins"]}
+    voters = read_roll_csv(roll_file, known, kdf)
+    files[ROLL_PATH] = canonical_json(roll_to_json(manifest_json["election_id"], voters))
     manifest_json["roll"] = {"path": ROLL_PATH, "voters": len(voters)}
     manifest_json["assets"] = {p: hashlib.sha256(d).hexdigest() for p, d in sorted(files.items())}
     try:
@@ -90,6 +89,14 @@ def _table(spec: dict[str, Any], key: str) -> dict[str, Any]:
     value = spec.get(key)
     if not isinstance(value, dict):
         raise SourceError(f"missing [{key}] table")
+    return value
+
+
+def _tables(spec: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    """An array of tables (``[[key]]``), possibly empty."""
+    value = spec.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise SourceError(f"{where}{key}: expected [[{key}]] tables")
     return value
 
 
@@ -136,11 +143,11 @@ def _manifest_json(spec: dict[str, Any], base: Path, files: dict[str, bytes]) ->
     election = _table(spec, "election")
     organizer = _table(spec, "organizer")
     scrutins = []
-    for s_index, scrutin in enumerate(spec.get("scrutins", [])):
+    for s_index, scrutin in enumerate(_tables(spec, "scrutins", "")):
         where = f"scrutins[{s_index}]"
         sid = str(scrutin.get("id", ""))
         lists = []
-        for l_index, lst in enumerate(scrutin.get("lists", [])):
+        for l_index, lst in enumerate(_tables(scrutin, "lists", f"{where}.")):
             lwhere = f"{where}.lists[{l_index}]"
             prefix = f"assets/{sid}/{lst.get('id', '')}"
             lists.append(
@@ -196,26 +203,28 @@ def _manifest_json(spec: dict[str, Any], base: Path, files: dict[str, bytes]) ->
         "scrutins": scrutins,
         "kiosks": [
             {"id": k.get("id"), "public_key": k.get("public_key"), "station": k.get("station")}
-            for k in spec.get("kiosks", [])
+            for k in _tables(spec, "kiosks", "")
         ],
         "election_key": None,
     }
 
 
-def read_roll_csv(path: Path, manifest: Manifest, kdf: KdfParams) -> tuple[Voter, ...]:
-    """Voters from the organizer's CSV; a row's error names the file and line, never a secret."""
+def read_roll_csv(path: Path, scrutins: set[str], kdf: KdfParams) -> tuple[Voter, ...]:
+    """Voters from the organizer's CSV; a row's error names the file and line, never a secret.
+
+    ``scrutins`` are the ids a voter may be eligible for.
+    """
     try:
         with open(path, encoding="utf-8", newline="") as source:
             reader = csv.DictReader(source)
             header = reader.fieldnames or []
-            missing = [c for c in CSV_COLUMNS if c not in header]
+            missing = [c for c in ROLL_COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
             if missing:
                 raise SourceError(f"{path}: missing column {missing[0]!r}")
-            unknown = [c for c in header if c not in CSV_COLUMNS + OPTIONAL_COLUMNS]
+            unknown = [c for c in header if c not in ROLL_COLUMNS]
             if unknown:
                 raise SourceError(f"{path}: unknown column {unknown[0]!r}")
-            known = {s.id for s in manifest.scrutins}
-            voters = [_voter(row, known, kdf, f"{path}:{reader.line_num}") for row in reader]
+            voters = [_voter(row, scrutins, kdf, f"{path}:{reader.line_num}") for row in reader]
     except OSError as exc:
         raise SourceError(f"{path}: cannot read the roll ({exc.strerror})") from None
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -225,10 +234,16 @@ def read_roll_csv(path: Path, manifest: Manifest, kdf: KdfParams) -> tuple[Voter
     return tuple(voters)
 
 
-def _voter(row: dict[str, str | None], known: set[ScrutinId], kdf: KdfParams, where: str) -> Voter:
-    def field(name: str, *, required: bool = True) -> str:
-        value = (row.get(name) or "").strip()
-        if required and not value:
+def _voter(row: dict[str | None, Any], known: set[str], kdf: KdfParams, where: str) -> Voter:
+    if None in row:
+        raise SourceError(f"{where}: more cells than columns")
+    if any(value is None for value in row.values()):
+        raise SourceError(f"{where}: fewer cells than columns")
+
+    def field(name: str, *, required: bool = True, secret: bool = False) -> str:
+        raw = str(row.get(name) or "")
+        value = raw if secret else raw.strip()  # secrets are hashed as typed
+        if required and not value.strip():
             raise SourceError(f"{where}: empty {name}")
         return value
 
@@ -239,16 +254,18 @@ def _voter(row: dict[str, str | None], known: set[ScrutinId], kdf: KdfParams, wh
     state = field("vote_code_state", required=False) or "active"
     if state not in ("active", "invalidated"):
         raise SourceError(f"{where}: vote_code_state must be 'active' or 'invalidated'")
-    code = field("vote_code", required=state == "active")
+    code = field("vote_code", required=state == "active", secret=True)
     return Voter(
         id=VoterId(field("voter_id")),
         identifier=field("identifier"),
         display_name=field("display_name"),
-        password=hash_secret(SecretKind.PASSWORD, field("password"), kdf),
+        password=hash_secret(SecretKind.PASSWORD, field("password", secret=True), kdf),
         vote_code=hash_secret(SecretKind.VOTE_CODE, code, kdf) if state == "active" else None,
         secret_question=field("secret_question"),
-        secret_answer=hash_secret(SecretKind.SECRET_ANSWER, field("secret_answer"), kdf),
-        numen=hash_secret(SecretKind.NUMEN, field("numen"), kdf),
+        secret_answer=hash_secret(
+            SecretKind.SECRET_ANSWER, field("secret_answer", secret=True), kdf
+        ),
+        numen=hash_secret(SecretKind.NUMEN, field("numen", secret=True), kdf),
         personal_email=field("personal_email", required=False) or None,
         phone=field("phone", required=False) or None,
         scrutins=scrutins,

@@ -3,6 +3,8 @@
     key = StoreKey.from_key_file(path)            # or StoreKey.from_passphrase(text)
     with KioskStore.open(store_path, key, clock) as store:
         store.record_cast(voter_id, scrutin_id, envelope_id, envelope)
+    with KioskStore.open(store_path, key, clock, read_only=True) as store:   # inspection
+        print(store.status().audit_head)
 
 See docs/store.md for the tables, the key options, the errors and the crash guarantees.
 """
@@ -11,10 +13,14 @@ from kiosk.store.errors import (
     AlreadyVotedError,
     CorruptStoreError,
     KeyFileError,
+    MigrationMismatchError,
     NewerSchemaError,
+    OlderSchemaError,
     PackageConflictError,
+    StoreBusyError,
     StoreError,
     StoreExistsError,
+    StoreFileError,
     StoreMissingError,
     StoreStateError,
     WrongKeyError,
@@ -32,9 +38,16 @@ from kiosk.store.records import (
     SyncState,
 )
 from kiosk.store.schema import SCHEMA_VERSION
-from kiosk.store.store import ENVELOPE_ID_BYTES, KioskStore, public_key_fingerprint
+from kiosk.store.store import (
+    DEFAULT_BUSY_TIMEOUT,
+    ENVELOPE_ID_BYTES,
+    KioskStore,
+    parse_kiosk_id,
+    public_key_fingerprint,
+)
 
 __all__ = [
+    "DEFAULT_BUSY_TIMEOUT",
     "ENVELOPE_ID_BYTES",
     "POLLS_TRANSITIONS",
     "SCHEMA_VERSION",
@@ -44,13 +57,17 @@ __all__ = [
     "KioskIdentity",
     "KioskStore",
     "LockoutRecord",
+    "MigrationMismatchError",
     "NewerSchemaError",
+    "OlderSchemaError",
     "OutboxCounts",
     "OutboxEntry",
     "PackageConflictError",
     "PollsState",
+    "StoreBusyError",
     "StoreError",
     "StoreExistsError",
+    "StoreFileError",
     "StoreKey",
     "StoreMissingError",
     "StoreStateError",
@@ -59,5 +76,6 @@ __all__ = [
     "SyncState",
     "WrongKeyError",
     "create_key_file",
+    "parse_kiosk_id",
     "public_key_fingerprint",
 ]

@@ -26,9 +26,30 @@ class StoreExistsError(StoreError):
         )
 
 
-class WrongKeyError(StoreError):
+class StoreFileError(StoreError):
+    """The file system refused: a folder where the store should be, no permission, a full disk."""
+
+    def __init__(self, path: Path, action: str, reason: str | None) -> None:
+        super().__init__(f"cannot {action} {path}: {reason or 'the file system refused'}")
+
+
+class StoreBusyError(StoreError):
+    """Another connection held the write lock for longer than the busy timeout."""
+
     def __init__(self, path: Path) -> None:
-        super().__init__(f"cannot open {path}: wrong passphrase or key, or not an Isoloir store")
+        super().__init__(
+            f"the store {path} is in use by another program (the kiosk?); "
+            "try again when it is closed"
+        )
+
+
+class WrongKeyError(StoreError):
+    # A damaged first page fails exactly like a wrong key: SQLCipher cannot tell them apart.
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"cannot open {path}: wrong passphrase or key, not an Isoloir store, "
+            "or the file is damaged"
+        )
 
 
 class CorruptStoreError(StoreError):
@@ -48,6 +69,31 @@ class NewerSchemaError(StoreError):
         )
         self.found = found
         self.supported = supported
+
+
+class OlderSchemaError(StoreError):
+    """A read-only opening of a store that needs a migration, which only a writer may apply."""
+
+    def __init__(self, path: Path, found: int, supported: int) -> None:
+        super().__init__(
+            f"cannot open {path} read-only: store schema {found} is older than this program's "
+            f"{supported}; it must be opened read-write once (by the kiosk, or "
+            "`isoloir admin load-package`) to be upgraded"
+        )
+        self.found = found
+        self.supported = supported
+
+
+class MigrationMismatchError(StoreError):
+    """The store's record of an applied migration differs from the file this program ships."""
+
+    def __init__(self, path: Path, migration: str, detail: str) -> None:
+        super().__init__(
+            f"cannot open {path}: migration {migration} {detail}; a store whose history differs "
+            "from the shipped migrations is not trusted. The file was left untouched; open it "
+            "with the Isoloir release that wrote it, or restore it from a backup copy"
+        )
+        self.migration = migration
 
 
 class KeyFileError(StoreError):

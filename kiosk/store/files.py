@@ -1,8 +1,7 @@
-"""File-system details of a store: its sidecar files and durable renames."""
+"""File-system details of a store: its SQLite sidecar files."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Final
 
@@ -16,12 +15,3 @@ def sidecar(path: Path, suffix: str) -> Path:
 
 def existing_sidecars(path: Path) -> list[Path]:
     return [sidecar(path, s) for s in SIDECARS if sidecar(path, s).exists()]
-
-
-def fsync_directory(folder: Path) -> None:
-    """Make a file's creation or rename in ``folder`` survive a power loss."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -16,8 +16,8 @@ from typing import Final
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
+from kiosk.durable import fsync_directory
 from kiosk.store.errors import KeyFileError
-from kiosk.store.files import fsync_directory
 
 KEY_BYTES: Final = 32
 SALT_BYTES: Final = 16

@@ -45,10 +45,6 @@ class OutboxCounts:
     def total(self) -> int:
         return self.pending + self.exported + self.accepted + self.rejected
 
-    def of(self, state: SyncState) -> int:
-        count: int = getattr(self, state.value)
-        return count
-
 
 @dataclass(frozen=True)
 class OutboxEntry:

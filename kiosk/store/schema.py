@@ -29,6 +29,10 @@ class Migration:
     sql: str
 
     @property
+    def file_name(self) -> str:
+        return f"{self.version:04d}_{self.name}.sql"
+
+    @property
     def sha256(self) -> str:
         return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
 

@@ -1,9 +1,11 @@
 """The kiosk's encrypted store: one SQLCipher 4 file (docs/store.md).
 
 Opening validates before it writes: a read-only connection proves the key, runs the integrity
-checks and reads the schema version, so that every refusal (wrong key, corruption, a newer
-schema) leaves the file exactly as it was. Only then does a writable connection switch to WAL,
-apply pending migrations and record the opening in the audit journal.
+checks, reads the schema version and compares the migration history with the shipped files, so
+that every refusal (wrong key, corruption, a newer schema, an edited migration) leaves the file
+exactly as it was. A read-only opening keeps that connection and never writes; otherwise a
+writable connection switches to WAL, applies pending migrations and records the opening in the
+audit journal.
 
 Every multi-table write is one ``BEGIN IMMEDIATE`` transaction; ``record_cast`` writes the
 émargement, the sealed ballot and the audit entry together or not at all.
@@ -18,7 +20,7 @@ import secrets
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
@@ -31,7 +33,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk import audit
 from kiosk.audit import AuditEntry, AuditEvent, AuditValue, ChainCheck, StoredAuditRow
 from kiosk.clock import Clock, isoformat_utc
-from kiosk.election.codec import parse_manifest
+from kiosk.durable import fsync_directory
+from kiosk.election.codec import ID_PATTERN, parse_manifest
 from kiosk.election.kdf import SecretHash
 from kiosk.election.model import (
     ElectionId,
@@ -47,14 +50,19 @@ from kiosk.store import schema
 from kiosk.store.errors import (
     AlreadyVotedError,
     CorruptStoreError,
+    MigrationMismatchError,
     NewerSchemaError,
+    OlderSchemaError,
     PackageConflictError,
+    StoreBusyError,
+    StoreError,
     StoreExistsError,
+    StoreFileError,
     StoreMissingError,
     StoreStateError,
     WrongKeyError,
 )
-from kiosk.store.files import existing_sidecars, fsync_directory
+from kiosk.store.files import existing_sidecars
 from kiosk.store.keys import SALT_BYTES, StoreKey
 from kiosk.store.records import (
     POLLS_TRANSITIONS,
@@ -69,7 +77,10 @@ from kiosk.store.records import (
 )
 
 ENVELOPE_ID_BYTES: Final = 16
-_BUSY_TIMEOUT_S: Final = 10.0
+DEFAULT_BUSY_TIMEOUT: Final = timedelta(seconds=10)
+"""How long a store waits for another program's write lock before ``StoreBusyError``."""
+
+"""The package codec's id rule (kiosk/election/codec.py); a unit test keeps the two equal."""
 
 Row = tuple[Any, ...]  # sqlcipher3 ships no type hints: every value is converted where it is read
 
@@ -78,17 +89,25 @@ class KioskStore:
     """An open store. Use ``KioskStore.create`` or ``KioskStore.open``; close it, or use ``with``.
 
     Methods may be called from any one thread at a time (the GUI runs core work off its own
-    thread); a lock serializes them.
+    thread); a lock serializes them. A store opened read-only refuses every write method with
+    ``StoreStateError``.
     """
 
     def __init__(
-        self, path: Path, connection: Any, clock: Clock, *, _private: object = None
+        self,
+        path: Path,
+        connection: Any,
+        clock: Clock,
+        *,
+        read_only: bool = False,
+        _private: object = None,
     ) -> None:
         if _private is not _TOKEN:
             raise TypeError("use KioskStore.create or KioskStore.open")
         self._path = path
         self._conn = connection
         self._clock = clock
+        self._read_only = read_only
         self._lock = threading.RLock()
 
     # ---- opening and closing ------------------------------------------------------------------
@@ -106,12 +125,23 @@ class KioskStore:
         leftovers = existing_sidecars(path)
         if leftovers:
             raise StoreExistsError(path, f"a leftover {leftovers[0].name}")
+        try:
+            cls._build(path, key, clock)
+        except OSError as exc:
+            raise StoreFileError(path, "create", exc.strerror) from None
+        return cls.open(path, key, clock)
+
+    @classmethod
+    def _build(cls, path: Path, key: StoreKey, clock: Clock) -> None:
+        """Make the store under a temporary name, then link it into place (``create``)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.creating")
         os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         try:
             salt = os.urandom(SALT_BYTES)
-            connection = _connect(str(partial), uri=False)
+            connection = _connect(
+                str(partial), uri=False, timeout=DEFAULT_BUSY_TIMEOUT.total_seconds()
+            )
             try:
                 _apply_key(connection, key.raw_key(salt), salt)
                 _configure(connection)
@@ -128,24 +158,51 @@ class KioskStore:
         finally:
             for leftover in (partial, *existing_sidecars(partial)):
                 leftover.unlink(missing_ok=True)
-        return cls.open(path, key, clock)
 
     @classmethod
-    def open(cls, path: Path, key: StoreKey, clock: Clock) -> KioskStore:
-        """Open an existing store: check key, integrity and schema, then migrate if needed."""
+    def open(
+        cls,
+        path: Path,
+        key: StoreKey,
+        clock: Clock,
+        *,
+        read_only: bool = False,
+        busy_timeout: timedelta = DEFAULT_BUSY_TIMEOUT,
+    ) -> KioskStore:
+        """Open an existing store: check key, integrity, schema and migration history first.
+
+        Read-write (the kiosk, and commands that change the store), it then migrates if needed
+        and journals ``store-opened``. Read-only (inspection), it writes nothing at all: it keeps
+        the checked connection, refuses an older schema (``OlderSchemaError``) rather than
+        migrating it, and every write method raises ``StoreStateError``. ``busy_timeout`` is how
+        long to wait for another program's write lock before ``StoreBusyError``.
+        """
         path = Path(path)
-        if not path.is_file():
-            raise StoreMissingError(path)
-        salt = _read_salt(path)
-        raw_key = key.raw_key(salt)
-        version = _validate(path, raw_key)
-        connection = _connect(str(path), uri=False)
+        raw_key = key.raw_key(_read_salt(path))
+        timeout = busy_timeout.total_seconds()
+        try:
+            checked, version = _validated_connection(path, raw_key, timeout)
+            if read_only:
+                if version < schema.SCHEMA_VERSION:
+                    checked.close()
+                    raise OlderSchemaError(path, version, schema.SCHEMA_VERSION)
+                return cls(path, checked, clock, read_only=True, _private=_TOKEN)
+            checked.close()
+            return cls._open_writable(path, raw_key, clock, version, timeout)
+        except sqlcipher3.OperationalError as exc:
+            raise _open_failure(path, exc) from None
+
+    @classmethod
+    def _open_writable(
+        cls, path: Path, raw_key: bytes, clock: Clock, version: int, timeout: float
+    ) -> KioskStore:
+        connection = _connect(str(path), uri=False, timeout=timeout)
         try:
             _apply_key(connection, raw_key)
             try:
                 connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            except sqlcipher3.DatabaseError:
-                raise WrongKeyError(path) from None
+            except sqlcipher3.DatabaseError as exc:
+                raise _open_failure(path, exc) from None
             _configure(connection)
             store = cls(path, connection, clock, _private=_TOKEN)
             store._migrate(version)
@@ -156,12 +213,16 @@ class KioskStore:
         return store
 
     def close(self) -> None:
-        """Checkpoint the write-ahead log into the file and close; the WAL file is removed."""
+        """Checkpoint the write-ahead log into the file and close; the WAL file is removed.
+
+        A read-only store just closes: the checkpoint is a write, left to the writer.
+        """
         with self._lock:
             if self._conn is None:
                 return
             try:
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if not self._read_only:
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 self._conn.close()
                 self._conn = None
@@ -183,6 +244,10 @@ class KioskStore:
     @property
     def path(self) -> Path:
         return self._path
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
 
     # ---- the election package and the roll ----------------------------------------------------
 
@@ -211,7 +276,7 @@ class KioskStore:
                 db.execute("DELETE FROM election_package")
             identity = self._identity(db)
             if identity is not None:
-                _check_kiosk_listed(manifest, identity.kiosk_id, identity.public_key)
+                _check_kiosk_listed(manifest, identity.kiosk_id, identity.public_key, "load it")
             db.execute(
                 "INSERT INTO election_package (singleton, election_id, title, fingerprint,"
                 " manifest, signature, loaded_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
@@ -236,13 +301,14 @@ class KioskStore:
                 ((s.id, s.title, i) for i, s in enumerate(manifest.scrutins)),
             )
             db.executemany(
-                "INSERT INTO voter (voter_id, identifier, display_name, password_hash,"
-                " vote_code_hash, secret_question, secret_answer_hash, numen_hash, personal_email,"
-                " phone, station) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO voter (voter_id, identifier, identifier_key, display_name,"
+                " password_hash, vote_code_hash, secret_question, secret_answer_hash, numen_hash,"
+                " personal_email, phone, station) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         v.id,
                         v.identifier,
+                        _identifier_key(v.identifier),
                         v.display_name,
                         _hash_blob(v.password),
                         None if v.vote_code is None else _hash_blob(v.vote_code),
@@ -297,9 +363,14 @@ class KioskStore:
             return None if row is None else _voter_from_row(db, row)
 
     def find_voter(self, identifier: str) -> Voter | None:
-        """The voter whose login identifier is exactly ``identifier``."""
+        """The voter who logs in as ``identifier``: surrounding spaces and case do not matter.
+
+        The package codec refuses identifiers that differ only in case, so at most one matches.
+        """
         with self._read() as db:
-            row = db.execute(f"{_VOTER_SELECT} WHERE identifier = ?", (identifier,)).fetchone()
+            row = db.execute(
+                f"{_VOTER_SELECT} WHERE identifier_key = ?", (_identifier_key(identifier),)
+            ).fetchone()
             return None if row is None else _voter_from_row(db, row)
 
     def replace_vote_code(self, voter_id: VoterId, code: SecretHash | None, *, method: str) -> None:
@@ -439,10 +510,10 @@ class KioskStore:
     def set_kiosk_key(self, kiosk_id: KioskId, private_key: bytes) -> KioskIdentity:
         """Install this kiosk's Ed25519 signing key (32-byte seed), replacing any previous one.
 
-        Refused when the loaded package names this kiosk with another public key.
+        Refused when the loaded package lists kiosks but not this id, or names this kiosk with
+        another public key.
         """
-        if not kiosk_id:
-            raise ValueError("a kiosk id may not be empty")
+        kiosk_id = parse_kiosk_id(kiosk_id)
         try:
             signing_key = Ed25519PrivateKey.from_private_bytes(private_key)
         except ValueError:
@@ -454,7 +525,7 @@ class KioskStore:
         with self._write() as db:
             manifest = self._manifest(db)
             if manifest is not None:
-                _check_kiosk_listed(manifest, kiosk_id, public_key)
+                _check_kiosk_listed(manifest, kiosk_id, public_key, "install the key")
             db.execute(
                 "INSERT OR REPLACE INTO kiosk_key (singleton, kiosk_id, private_key, public_key,"
                 " set_at) VALUES (1, ?, ?, ?, ?)",
@@ -577,13 +648,27 @@ class KioskStore:
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
-        """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error."""
+        """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any error.
+
+        ``StoreBusyError`` when another program kept the write lock past the busy timeout.
+        """
         with self._lock:
             db = self._open_connection()
-            db.execute("BEGIN IMMEDIATE")
+            if self._read_only:
+                raise StoreStateError(
+                    f"the store {self._path} was opened read-only; nothing was recorded"
+                )
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlcipher3.OperationalError as exc:
+                raise self._busy_or(exc) from None
             try:
                 yield db
                 db.execute("COMMIT")
+            except sqlcipher3.OperationalError as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise self._busy_or(exc) from None
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -594,12 +679,18 @@ class KioskStore:
         """One read transaction, so that several queries see the same snapshot."""
         with self._lock:
             db = self._open_connection()
-            db.execute("BEGIN")
             try:
+                db.execute("BEGIN")
                 yield db
+            except sqlcipher3.OperationalError as exc:
+                raise self._busy_or(exc) from None
             finally:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
+
+    def _busy_or(self, exc: sqlcipher3.OperationalError) -> Exception:
+        """``StoreBusyError`` for a lock held too long; any other failure as it came."""
+        return StoreBusyError(self._path) if _is_busy(exc) else exc
 
     def _open_connection(self) -> Any:
         if self._conn is None:
@@ -670,13 +761,42 @@ def public_key_fingerprint(public_key: bytes) -> str:
     return hashlib.sha256(public_key).hexdigest()[:16]
 
 
+def parse_kiosk_id(text: str) -> KioskId:
+    """A kiosk id as the package codec accepts it; ``ValueError`` saying the rule otherwise."""
+    if not ID_PATTERN.fullmatch(text):
+        raise ValueError(
+            f"{text[:70]!r} is not a kiosk id: 1 to 64 of a-z, 0-9, '.', '_', '-', "
+            "starting with a letter or digit"
+        )
+    return KioskId(text)
+
+
+def _identifier_key(identifier: str) -> str:
+    """The login lookup key: the codec treats identifiers as unique up to case."""
+    return identifier.strip().casefold()
+
+
 # ---- opening helpers ------------------------------------------------------------------------
 
 
-def _connect(target: str, *, uri: bool) -> Any:
+def _connect(target: str, *, uri: bool, timeout: float) -> Any:
     return sqlcipher3.connect(
-        target, uri=uri, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S
+        target, uri=uri, isolation_level=None, check_same_thread=False, timeout=timeout
     )
+
+
+def _is_busy(exc: sqlcipher3.DatabaseError) -> bool:
+    # sqlcipher3 exposes no error code: SQLITE_BUSY is known by its fixed message.
+    return isinstance(exc, sqlcipher3.OperationalError) and "database is locked" in str(exc)
+
+
+def _open_failure(path: Path, exc: sqlcipher3.DatabaseError) -> StoreError:
+    """What a failed first read means: another program's lock, the file system, or the key."""
+    if _is_busy(exc):
+        return StoreBusyError(path)
+    if isinstance(exc, sqlcipher3.OperationalError):  # cannot open, I/O error, disk full
+        return StoreFileError(path, "open", str(exc))
+    return WrongKeyError(path)  # "file is not a database": SQLCipher could not decrypt page 1
 
 
 def _apply_key(connection: Any, raw_key: bytes, salt: bytes | None = None) -> None:
@@ -700,28 +820,37 @@ def _configure(connection: Any) -> None:
 
 
 def _read_salt(path: Path) -> bytes:
-    with open(path, "rb") as source:
-        salt = source.read(SALT_BYTES)
+    try:
+        # Non-blocking, so that a FIFO put in the store's place cannot hang the opening.
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as source:
+            salt = source.read(SALT_BYTES)
+    except FileNotFoundError:
+        raise StoreMissingError(path) from None
+    except OSError as exc:  # a folder in its place, no permission, an I/O error
+        raise StoreFileError(path, "open", exc.strerror) from None
     if len(salt) != SALT_BYTES:
         raise WrongKeyError(path)
     return salt
 
 
-def _validate(path: Path, raw_key: bytes) -> int:
-    """Prove the key, check integrity and read the schema version, writing nothing at all.
+def _validated_connection(path: Path, raw_key: bytes, timeout: float) -> tuple[Any, int]:
+    """A read-only connection that proved the key, the integrity, the schema version and the
+    migration history, with that version; it has written nothing at all.
 
     With no write-ahead log beside the file, it is complete by itself and is read as immutable
-    (SQLite then creates no -wal/-shm files); after a crash, the log it holds is read too.
+    (SQLite then creates no -wal/-shm files); after a crash or beside a running kiosk, the log
+    is read too.
     """
     immutable = not existing_sidecars(path)
     target = f"file:{quote(str(path.absolute()))}?mode=ro" + ("&immutable=1" if immutable else "")
-    connection = _connect(target, uri=True)
+    connection = _connect(target, uri=True, timeout=timeout)
     try:
         _apply_key(connection, raw_key)
         try:
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlcipher3.DatabaseError:
-            raise WrongKeyError(path) from None
+        except sqlcipher3.DatabaseError as exc:
+            raise _open_failure(path, exc) from None
+        connection.execute("PRAGMA temp_store = MEMORY")  # no plaintext temporary files
         problems = _integrity_problems(connection)
         if problems:
             raise CorruptStoreError(path, len(problems), problems[0])
@@ -735,9 +864,36 @@ def _validate(path: Path, raw_key: bytes) -> int:
             raise WrongKeyError(path)
         if int(found) > schema.SCHEMA_VERSION:
             raise NewerSchemaError(path, int(found), schema.SCHEMA_VERSION)
-        return int(found)
-    finally:
+        _check_history(path, connection, int(found))
+    except BaseException:
         connection.close()
+        raise
+    return connection, int(found)
+
+
+def _check_history(path: Path, connection: Any, version: int) -> None:
+    """Every migration up to ``version`` is recorded as applied, by the name and SHA-256 of the
+    file this program ships: an edited migration makes the store's history untrustworthy."""
+    recorded = {
+        int(row[0]): (str(row[1]), str(row[2]))
+        for row in connection.execute("SELECT version, name, sha256 FROM schema_version")
+    }
+    for migration in schema.shipped()[:version]:
+        entry = recorded.get(migration.version)
+        if entry is None:
+            raise MigrationMismatchError(path, migration.file_name, "is not recorded as applied")
+        name, digest = entry
+        if name != migration.name:
+            raise MigrationMismatchError(
+                path, migration.file_name, f"is recorded under another name, {name!r}"
+            )
+        if digest != migration.sha256:
+            raise MigrationMismatchError(
+                path,
+                migration.file_name,
+                f"was applied with SHA-256 {digest[:16]}…, but the shipped file has "
+                f"{migration.sha256[:16]}…",
+            )
 
 
 def _integrity_problems(connection: Any) -> list[str]:
@@ -750,6 +906,8 @@ def _integrity_problems(connection: Any) -> list[str]:
             return problems
         rows = [str(r[0]) for r in connection.execute("PRAGMA quick_check").fetchall()]
     except sqlcipher3.DatabaseError as exc:
+        if _is_busy(exc):
+            raise
         return [str(exc)]
     return [] if rows == ["ok"] else rows
 
@@ -821,11 +979,21 @@ def _audit_rows(db: Any) -> Sequence[StoredAuditRow]:
     ]
 
 
-def _check_kiosk_listed(manifest: Manifest, kiosk_id: KioskId, public_key: bytes) -> None:
-    for listed in manifest.kiosks:
-        if listed.id == kiosk_id and listed.public_key != public_key:
-            listed_print = public_key_fingerprint(listed.public_key)
-            raise StoreStateError(
-                f"the election package names kiosk {kiosk_id!r} with another public key "
-                f"({listed_print}, not {public_key_fingerprint(public_key)})"
-            )
+def _check_kiosk_listed(
+    manifest: Manifest, kiosk_id: KioskId, public_key: bytes, refused: str
+) -> None:
+    """A package that lists kiosks must list this one, with this kiosk's public key."""
+    if not manifest.kiosks:
+        return
+    listed = next((k for k in manifest.kiosks if k.id == kiosk_id), None)
+    if listed is None:
+        raise StoreStateError(
+            f"the election package lists {len(manifest.kiosks)} kiosk(s) but not {kiosk_id!r}; "
+            f"refusing to {refused}, nothing was recorded (check the kiosk id and the package)"
+        )
+    if listed.public_key != public_key:
+        raise StoreStateError(
+            f"the election package names kiosk {kiosk_id!r} with another public key "
+            f"({public_key_fingerprint(listed.public_key)}, not "
+            f"{public_key_fingerprint(public_key)}); refusing to {refused}, nothing was recorded"
+        )

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import main
+from kiosk.clock import SystemClock
 from kiosk.election import package
+from kiosk.store import KioskStore, StoreKey
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -162,8 +164,10 @@ def test_log_lines_tell_the_story_without_secrets(
     demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
+    kiosk_key = demo / "package-secrets" / "kiosks" / "kiosk-01.key"
     opts = ["--store", str(store), "--key-file", str(key)]
-    assert main(["admin", "init", *opts[:2], "--new-key-file", str(key), "--kiosk-id", "k1"]) == 0
+    init = ["--new-key-file", str(key), "--kiosk-id", "kiosk-01", "--kiosk-key", str(kiosk_key)]
+    assert main(["admin", "init", *opts[:2], *init]) == 0
     capsys.readouterr()
     assert main(["--log-level", "INFO", "admin", "load-package", str(demo / "package"), *opts]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
@@ -173,3 +177,95 @@ def test_log_lines_tell_the_story_without_secrets(
     ]
     assert lines[1]["fingerprint"] == package.load(demo / "package").fingerprint
     assert lines[1]["voters"] == 30
+
+
+def _init(store: Path, key: Path, kiosk_id: str = "kiosk-01") -> list[str]:
+    return [
+        "admin",
+        "init",
+        "--store",
+        str(store),
+        "--new-key-file",
+        str(key),
+        "--kiosk-id",
+        kiosk_id,
+    ]
+
+
+def test_status_changes_nothing_in_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
+    assert main(_init(store, key)) == 0
+    opts = ["--store", str(store), "--key-file", str(key)]
+    before = sorted(tmp_path.iterdir()), store.read_bytes()
+    capsys.readouterr()
+    outputs = []
+    for _ in range(2):
+        assert main(["admin", "status", *opts]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert (sorted(tmp_path.iterdir()), store.read_bytes()) == before  # no -wal, same bytes
+    assert outputs[0] == outputs[1]  # the same journal length and head
+    assert "Audit journal: 3 entries" in outputs[0]  # created, opened, kiosk key set
+
+
+def test_status_works_while_the_kiosk_is_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
+    assert main(_init(store, key)) == 0
+    with KioskStore.open(store, StoreKey.from_key_file(key), SystemClock()) as kiosk:
+        head = kiosk.status().audit_head
+        with kiosk._write():  # the kiosk holds the write lock: a status needs none
+            capsys.readouterr()
+            assert main(["admin", "status", "--store", str(store), "--key-file", str(key)]) == 0
+    assert f"head {head[:16]}" in capsys.readouterr().out
+
+
+def test_init_refuses_a_kiosk_id_the_package_format_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
+    assert main(_init(store, key, kiosk_id="Kiosk 01")) == 2
+    assert "--kiosk-id: 'Kiosk 01' is not a kiosk id" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # neither a store nor a key file
+
+
+def test_a_failed_init_removes_the_key_file_it_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")
+    key = tmp_path / "store.key"
+    assert main(_init(blocker / "kiosk.db", key)) == 1
+    assert "cannot create" in capsys.readouterr().err
+    assert not key.exists()
+    assert main(_init(tmp_path / "kiosk.db", key)) == 0  # the rerun is not blocked
+
+
+def test_a_failed_init_keeps_a_key_file_it_did_not_make(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")
+    key = tmp_path / "store.key"
+    key.write_bytes(bytes(range(32)))
+    store = blocker / "kiosk.db"
+    assert main(_init(store, key)) == 1  # --new-key-file over an existing file
+    assert "never overwritten" in capsys.readouterr().err
+    given = ["admin", "init", "--store", str(store), "--key-file", str(key), "--kiosk-id", "k1"]
+    assert main(given) == 1
+    assert "cannot create" in capsys.readouterr().err
+    assert key.read_bytes() == bytes(range(32))
+
+
+def test_a_package_that_does_not_list_this_kiosk_is_refused(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
+    assert main(_init(store, key, kiosk_id="kiosk-99")) == 0
+    opts = ["--store", str(store), "--key-file", str(key)]
+    assert main(["admin", "load-package", str(demo / "package"), *opts]) == 1
+    assert "but not 'kiosk-99'" in capsys.readouterr().err
+    assert main(["admin", "status", *opts]) == 0
+    assert "no package loaded" in capsys.readouterr().out

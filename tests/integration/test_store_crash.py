@@ -4,7 +4,8 @@ A child process (``store_writer.py``) casts ballot after ballot into one store a
 envelope id once its transaction has committed. The parent kills it with SIGKILL after a random
 number of printed commits (or right after spawning it), then opens the store as a kiosk would
 after a power cut: it must open, pass its integrity checks and hold every printed ballot, with
-exactly as many émargements as ballots and an intact audit chain. Fifty rounds, one store.
+exactly as many émargements as ballots as ``ballot-cast`` journal entries (all three writes of a
+cast, or none) and an intact audit chain. Fifty rounds, one store.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kiosk.audit import AuditEvent
 from kiosk.clock import ManualClock
 from kiosk.store import KioskStore, PollsState, StoreKey, create_key_file
 from tests.factories import small_package
@@ -65,10 +67,11 @@ def _check_after_crash(store_path: Path, key: StoreKey, printed: set[bytes]) -> 
     with KioskStore.open(store_path, key, ManualClock()) as store:  # runs the integrity checks
         status = store.status()
         ballots = store.outbox()
+        journaled = [e for e in store.audit_entries() if e.event is AuditEvent.BALLOT_CAST]
         assert store.verify_audit_chain().ok
     stored = {entry.envelope_id for entry in ballots}
     missing = printed - stored
     assert not missing, f"{len(missing)} committed ballot(s) lost"
-    assert status.emargements == status.outbox.total == len(ballots)
+    assert status.emargements == status.outbox.total == len(ballots) == len(journaled)
     assert all(entry.envelope == envelope_for(entry.envelope_id) for entry in ballots)
     return status.emargements

@@ -19,13 +19,13 @@ from kiosk.election import package, signing
 from kiosk.election.demo import (
     CODE_ALPHABET,
     CREDENTIALS_FILE,
-    CREDENTIALS_HEADER,
     DemoElection,
     build_demo,
     write_demo,
 )
 from kiosk.election.kdf import KdfProfile, SecretKind, verify_secret
 from kiosk.election.model import BLANK_OPTION, ElectionPackage, KioskId, ScrutinId, VoterId
+from kiosk.election.source import ROLL_COLUMNS, read_roll_csv
 
 KDF = KdfProfile.TEST.value
 VOTERS = 40
@@ -177,8 +177,8 @@ def test_credentials_csv_verifies_against_the_roll(
     path = written.secrets / CREDENTIALS_FILE
     with path.open(encoding="utf-8", newline="") as source:
         rows = list(csv.reader(source))
-    assert tuple(rows[0]) == CREDENTIALS_HEADER
-    records = [dict(zip(CREDENTIALS_HEADER, row, strict=True)) for row in rows[1:]]
+    assert tuple(rows[0]) == ROLL_COLUMNS
+    records = [dict(zip(ROLL_COLUMNS, row, strict=True)) for row in rows[1:]]
     assert [r["voter_id"] for r in records] == [v.id for v in loaded.roll]
     kdf = loaded.manifest.kdf
     checked = [r for r in records if r["vote_code_state"] == "invalidated"][:2] + records[:4]
@@ -295,3 +295,21 @@ def test_bad_arguments_are_refused() -> None:
         build_demo(now=NOW.replace(tzinfo=None), voters=VOTERS, kdf=KDF)
     with pytest.raises(ValueError, match="voter"):
         build_demo(now=NOW, voters=0, kdf=KDF)
+
+
+def test_the_credentials_csv_is_a_roll_election_new_reads(tmp_path: Path) -> None:
+    demo = build_demo(now=NOW, voters=12, kdf=KdfProfile.TEST.value)
+    write_demo(demo, tmp_path / "package", tmp_path / "secrets")
+    scrutins = {s.id for s in demo.package.manifest.scrutins}
+    voters = read_roll_csv(tmp_path / "secrets" / CREDENTIALS_FILE, scrutins, KdfProfile.TEST.value)
+    assert [v.id for v in voters] == [v.id for v in demo.package.roll]
+    assert [v.vote_code is None for v in voters] == [v.vote_code is None for v in demo.package.roll]
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    demo = build_demo(now=NOW, voters=5, kdf=KdfProfile.TEST.value)
+    blocker = tmp_path / "package"
+    blocker.mkdir()  # the package destination exists: refused before anything is written
+    with pytest.raises(FileExistsError):
+        write_demo(demo, blocker, tmp_path / "secrets")
+    assert not (tmp_path / "secrets").exists()

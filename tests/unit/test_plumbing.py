@@ -12,7 +12,7 @@ import pytest
 
 from kiosk.clock import ManualClock, SystemClock, isoformat_utc
 from kiosk.config import ConfigError, KioskConfig, load_config
-from kiosk.log import REDACTED, configure, log_event
+from kiosk.log import REDACTED, LogEvent, configure, log_event
 
 # ---- clock ------------------------------------------------------------------------------------
 
@@ -108,9 +108,9 @@ def _lines(stream: io.StringIO) -> list[dict[str, object]]:
 
 def test_whitelisted_fields_pass_others_are_redacted(log_stream: io.StringIO) -> None:
     logger = logging.getLogger("kiosk.test")
-    log_event(logger, "package_loaded", fingerprint="ABCD-EFGH-IJKL-MNOP", password="hunter2")
+    log_event(logger, LogEvent.PACKAGE_LOAD, fingerprint="ABCD-EFGH-IJKL-MNOP", password="hunter2")
     (entry,) = _lines(log_stream)
-    assert entry["event"] == "package_loaded"
+    assert entry["event"] == "package_load"
     assert entry["fingerprint"] == "ABCD-EFGH-IJKL-MNOP"
     assert entry["password"] == REDACTED
     assert "hunter2" not in log_stream.getvalue()
@@ -119,6 +119,7 @@ def test_whitelisted_fields_pass_others_are_redacted(log_stream: io.StringIO) ->
 def test_percent_arguments_and_exception_text_never_reach_the_log(log_stream: io.StringIO) -> None:
     logger = logging.getLogger("kiosk.test")
     logger.warning("login failed for %s", "code-123456")
+    logger.info(f"voter typed {'Lisbonne'}")
     try:
         raise ValueError("secret answer was 'Lisbonne'")
     except ValueError:
@@ -127,5 +128,6 @@ def test_percent_arguments_and_exception_text_never_reach_the_log(log_stream: io
     assert "code-123456" not in text
     assert "Lisbonne" not in text
     entries = _lines(log_stream)
-    assert entries[1]["error"] == "ValueError"
+    assert [e["event"] for e in entries] == [REDACTED, REDACTED, REDACTED]
+    assert entries[2]["error"] == "ValueError"
     assert entries[0]["level"] == "WARNING"

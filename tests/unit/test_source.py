@@ -10,7 +10,7 @@ import pytest
 from kiosk.cli import main
 from kiosk.election import package, signing
 from kiosk.election.kdf import SecretKind, verify_secret
-from kiosk.election.source import CSV_COLUMNS, SourceError, build_draft
+from kiosk.election.source import ROLL_COLUMNS, SourceError, build_draft
 from kiosk.encoding import b64encode
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"logo"
@@ -68,7 +68,7 @@ seats = 3
         encoding="utf-8",
     )
     with open(root / "voters.csv", "w", encoding="utf-8", newline="") as sink:
-        writer = csv.DictWriter(sink, fieldnames=[*CSV_COLUMNS, "vote_code_state"])
+        writer = csv.DictWriter(sink, fieldnames=[c for c in ROLL_COLUMNS if c != "station"])
         writer.writeheader()
         for i in range(voters):
             writer.writerow(
@@ -138,7 +138,7 @@ def test_sign_with_another_key_is_refused(
 def test_roll_errors_name_the_line_not_the_secret(tmp_path: Path) -> None:
     spec = write_description(tmp_path / "src")
     roll = tmp_path / "src" / "voters.csv"
-    text = roll.read_text(encoding="utf-8").replace(",csa,", ",csa capn,", 1)
+    text = roll.read_text(encoding="utf-8").replace(",csa\n", ",csa capn\n", 1)
     roll.write_text(text, encoding="utf-8")
     with pytest.raises(SourceError, match=r"voters.csv:2: unknown scrutin 'capn'"):
         build_draft(spec)
@@ -176,4 +176,35 @@ def test_personal_email_equal_to_identifier_is_refused(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(SourceError, match="must differ from the identifier"):
+        build_draft(spec)
+
+
+def test_passwords_are_hashed_as_typed(tmp_path: Path) -> None:
+    spec = write_description(tmp_path / "src")
+    roll = tmp_path / "src" / "voters.csv"
+    roll.write_text(roll.read_text(encoding="utf-8").replace(",pw0,", ", pw0 ,"), encoding="utf-8")
+    voter = build_draft(spec).roll[0]
+    kdf = build_draft(spec).manifest.kdf
+    assert verify_secret(SecretKind.PASSWORD, " pw0 ", voter.password, kdf)
+    assert not verify_secret(SecretKind.PASSWORD, "pw0", voter.password, kdf)
+
+
+@pytest.mark.parametrize(("suffix", "message"), [(",extra", "more cells"), (None, "fewer cells")])
+def test_rows_with_the_wrong_number_of_cells_are_refused(
+    tmp_path: Path, suffix: str | None, message: str
+) -> None:
+    spec = write_description(tmp_path / "src")
+    roll = tmp_path / "src" / "voters.csv"
+    lines = roll.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1] + suffix if suffix else lines[1].rsplit(",", 2)[0]
+    roll.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=rf"voters.csv:2: {message} than columns"):
+        build_draft(spec)
+
+
+def test_spec_entries_must_be_tables(tmp_path: Path) -> None:
+    spec = write_description(tmp_path / "src")
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text('kiosks = ["x"]\n' + text.replace("[[kiosks]]", "[unused]"), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"kiosks: expected \[\[kiosks\]\] tables"):
         build_draft(spec)

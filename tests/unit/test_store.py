@@ -7,8 +7,9 @@ import os
 import pickle
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import sqlcipher3
 from kiosk import audit
 from kiosk.audit import AuditEvent
 from kiosk.clock import ManualClock
+from kiosk.election import package as election_package
 from kiosk.election import signing
 from kiosk.election.kdf import SecretKind, hash_secret
 from kiosk.election.model import ElectionPackage, KioskId, ScrutinId, VoterId
@@ -29,17 +31,22 @@ from kiosk.store import (
     KeyFileError,
     KioskStore,
     LockoutRecord,
+    MigrationMismatchError,
     NewerSchemaError,
+    OlderSchemaError,
     PackageConflictError,
     PollsState,
+    StoreBusyError,
     StoreError,
     StoreExistsError,
+    StoreFileError,
     StoreKey,
     StoreMissingError,
     StoreStateError,
     SyncState,
     WrongKeyError,
     create_key_file,
+    parse_kiosk_id,
     schema,
 )
 from tests.factories import KDF, small_package
@@ -111,6 +118,9 @@ def raw_connection(path: Path, key: StoreKey) -> Iterator[Any]:
 
 def envelope_id(n: int) -> bytes:
     return hashlib.sha256(b"envelope %d" % n).digest()[:16]
+
+
+NO_WAIT = timedelta(0)  # a busy timeout of zero: a held lock fails at once, and no test sleeps
 
 
 # ---- creating, opening, migrations ------------------------------------------------------------
@@ -202,6 +212,10 @@ def test_all_errors_are_store_errors() -> None:
         WrongKeyError,
         CorruptStoreError,
         NewerSchemaError,
+        OlderSchemaError,
+        MigrationMismatchError,
+        StoreBusyError,
+        StoreFileError,
         StoreExistsError,
         StoreMissingError,
         AlreadyVotedError,
@@ -225,7 +239,8 @@ def test_a_passphrase_opens_and_a_wrong_one_changes_nothing(
         KioskStore.open(store_path, StoreKey.from_passphrase(wrong), clock)
     message = str(caught.value)
     assert message == (
-        f"cannot open {store_path}: wrong passphrase or key, or not an Isoloir store"
+        f"cannot open {store_path}: wrong passphrase or key, not an Isoloir store, "
+        "or the file is damaged"
     )
     assert wrong not in message
     assert PASSPHRASE not in message
@@ -410,6 +425,200 @@ def test_an_empty_file_is_not_a_store(store_path: Path, key: StoreKey, clock: Ma
     with pytest.raises(WrongKeyError):
         KioskStore.open(store_path, key, clock)
     assert store_path.read_bytes() == b""
+
+
+def test_an_edited_migration_is_refused_and_the_file_left_alone(
+    store: KioskStore, store_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    store.close()
+    with raw_connection(store_path, key) as db:
+        db.execute("UPDATE schema_version SET sha256 = ? WHERE version = 1", ("ab" * 32,))
+    before = snapshot(store_path)
+    for read_only in (False, True):
+        with pytest.raises(MigrationMismatchError) as caught:
+            KioskStore.open(store_path, key, clock, read_only=read_only)
+        message = str(caught.value)
+        assert "migration 0001_initial.sql was applied with SHA-256 abababababababab" in message
+        assert "not trusted" in message
+        assert caught.value.migration == "0001_initial.sql"
+        assert snapshot(store_path) == before
+
+
+def test_a_missing_migration_record_is_refused(
+    store: KioskStore, store_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    store.close()
+    with raw_connection(store_path, key) as db:
+        db.execute(
+            "INSERT INTO schema_version (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)",
+            (SCHEMA_VERSION + 1, "from_the_future", "0" * 64, "2027-01-01T00:00:00Z"),
+        )
+        db.execute("DELETE FROM schema_version WHERE version = 1")
+    # Pretend this program ships one more migration, so that the stored version is known.
+    with pytest.MonkeyPatch.context() as patch:
+        _ship_one_more_migration(patch)
+        with pytest.raises(MigrationMismatchError, match=r"0001_initial\.sql is not recorded"):
+            KioskStore.open(store_path, key, clock, read_only=True)
+
+
+def _ship_one_more_migration(patch: pytest.MonkeyPatch) -> schema.Migration:
+    extra = schema.Migration(SCHEMA_VERSION + 1, "test_notes", "CREATE TABLE test_note (t TEXT);")
+    shipped = (*schema.shipped(), extra)
+    patch.setattr(schema, "shipped", lambda: shipped)
+    patch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    return extra
+
+
+def test_an_older_schema_is_upgraded_only_by_a_read_write_opening(
+    store: KioskStore, store_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    store.close()
+    before = snapshot(store_path)
+    with pytest.MonkeyPatch.context() as patch:
+        extra = _ship_one_more_migration(patch)
+        with pytest.raises(OlderSchemaError) as caught:
+            KioskStore.open(store_path, key, clock, read_only=True)
+        assert str(caught.value) == (
+            f"cannot open {store_path} read-only: store schema {SCHEMA_VERSION} is older than "
+            f"this program's {extra.version}; it must be opened read-write once (by the kiosk, "
+            "or `isoloir admin load-package`) to be upgraded"
+        )
+        assert snapshot(store_path) == before
+        with KioskStore.open(store_path, key, clock) as upgraded:
+            assert upgraded.status().schema_version == extra.version
+            migrated = upgraded.audit_entries()[-2]
+        assert migrated.event is AuditEvent.STORE_MIGRATED
+        assert dict(migrated.fields) == {"from_version": 1, "to_version": extra.version}
+        with KioskStore.open(store_path, key, clock, read_only=True) as inspected:
+            assert inspected.status().schema_version == extra.version
+
+
+# ---- read-only openings, a busy store, unreadable files -----------------------------------------
+
+
+def test_a_read_only_opening_writes_nothing_at_all(
+    voting: KioskStore, store_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    voting.record_cast(VoterId("v0001"), CAPN, envelope_id(1), b"sealed")
+    voting.close()
+    before_files = snapshot(store_path)
+    with KioskStore.open(store_path, key, clock) as reopened:  # read-write: journals the opening
+        head = reopened.status().audit_head
+    assert snapshot(store_path) != before_files
+    before_files = snapshot(store_path)
+    for _ in range(2):
+        with KioskStore.open(store_path, key, clock, read_only=True) as inspected:
+            assert inspected.read_only
+            status = inspected.status()
+            assert inspected.verify_audit_chain().ok
+            assert inspected.outbox()[0].envelope == b"sealed"
+        assert status.audit_head == head
+        assert status.emargements == 1
+    assert snapshot(store_path) == before_files  # same bytes, and no -wal or -shm beside it
+
+
+def test_every_write_on_a_read_only_store_is_refused(
+    voting: KioskStore, store_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    voting.close()
+    before = snapshot(store_path)
+    seed = signing.generate().private_bytes_raw()
+    writes: list[Callable[[KioskStore], object]] = [
+        lambda s: s.record_cast(VoterId("v0001"), CAPN, envelope_id(1), b"sealed"),
+        lambda s: s.append_audit(AuditEvent.SESSION_TIMED_OUT),
+        lambda s: s.set_polls_state(PollsState.PAUSED),
+        lambda s: s.load_package(small_package(voters=2)),
+        lambda s: s.set_kiosk_key(KioskId("kiosk-01"), seed),
+        lambda s: s.save_lockout(LockoutRecord("voter", "v0001", failures=1)),
+        lambda s: s.set_sync_state([envelope_id(1)], SyncState.ACCEPTED),
+        lambda s: s.replace_vote_code(VoterId("v0001"), None, method="sms"),
+    ]
+    with KioskStore.open(store_path, key, clock, read_only=True) as inspected:
+        for write in writes:
+            with pytest.raises(StoreStateError, match="opened read-only; nothing was recorded"):
+                write(inspected)
+        assert inspected.polls_state() is PollsState.OPEN
+    assert snapshot(store_path) == before
+
+
+def test_a_read_only_opening_works_while_another_connection_writes(
+    voting: KioskStore, store_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    head = voting.status().audit_head
+    with voting._write() as db:  # the kiosk, in the middle of a transaction
+        db.execute("UPDATE polls SET state = 'paused'")
+        with KioskStore.open(store_path, key, clock, read_only=True, busy_timeout=NO_WAIT) as ro:
+            status = ro.status()
+            assert ro.verify_audit_chain().ok
+    assert status.audit_head == head
+    assert status.polls is PollsState.OPEN  # the committed state, not the one being written
+    assert voting.status().polls is PollsState.PAUSED
+
+
+def test_a_store_locked_by_another_program_is_busy(
+    voting: KioskStore, store_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    with KioskStore.open(store_path, key, clock, busy_timeout=NO_WAIT) as admin:
+        before = voting.status()
+        with voting._write():  # the kiosk holds the write lock
+            with pytest.raises(StoreBusyError) as caught:
+                admin.append_audit(AuditEvent.REPORT_PRINTED, report="opening")
+            assert str(caught.value) == (
+                f"the store {store_path} is in use by another program (the kiosk?); "
+                "try again when it is closed"
+            )
+            with pytest.raises(StoreBusyError):
+                admin.record_cast(VoterId("v0001"), CAPN, envelope_id(1), b"sealed")
+            with pytest.raises(StoreBusyError, match="in use by another program"):
+                KioskStore.open(store_path, key, clock, busy_timeout=NO_WAIT)
+        assert voting.status() == before
+        admin.append_audit(AuditEvent.REPORT_PRINTED, report="opening")  # free again
+    assert voting.audit_entries()[-1].event is AuditEvent.REPORT_PRINTED
+
+
+def test_a_folder_in_place_of_the_store_is_named_with_the_reason(
+    store_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    store_path.mkdir()
+    for read_only in (False, True):
+        with pytest.raises(StoreFileError) as caught:
+            KioskStore.open(store_path, key, clock, read_only=read_only)
+        assert str(caught.value) == f"cannot open {store_path}: Is a directory"
+
+
+def test_a_folder_in_place_of_the_write_ahead_log_is_not_a_wrong_key(
+    store: KioskStore, store_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    store.close()
+    store_path.with_name(store_path.name + "-wal").mkdir()
+    for read_only in (False, True):
+        with pytest.raises(StoreFileError, match="unable to open database file"):
+            KioskStore.open(store_path, key, clock, read_only=read_only)
+
+
+def test_an_unreadable_store_is_named_with_the_reason(
+    store: KioskStore, store_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    store.close()
+    store_path.chmod(0)
+    try:
+        if os.access(store_path, os.R_OK):
+            pytest.skip("this user (root?) reads files whatever their mode")
+        with pytest.raises(StoreFileError, match=f"cannot open {store_path}: Permission denied"):
+            KioskStore.open(store_path, key, clock)
+    finally:
+        store_path.chmod(0o600)
+
+
+def test_a_store_that_cannot_be_created_says_why(
+    tmp_path: Path, key: StoreKey, clock: ManualClock
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")
+    path = blocker / "kiosk.db"
+    with pytest.raises(StoreFileError, match=f"cannot create {path}: "):
+        KioskStore.create(path, key, clock)
+    assert blocker.read_bytes() == b""
 
 
 # ---- the schema keeps ballots apart from voters --------------------------------------------------
@@ -599,7 +808,6 @@ def test_sync_states_move_and_are_counted(voting: KioskStore) -> None:
     assert voting.set_sync_state([b"\x00" * 16], SyncState.REJECTED) == 0
     counts = voting.status().outbox
     assert (counts.pending, counts.accepted, counts.total) == (1, 2, 3)
-    assert counts.of(SyncState.ACCEPTED) == 2
     assert voting.audit_entries()[-1].fields == {"state": "accepted", "count": 2}
 
 
@@ -635,6 +843,17 @@ def test_a_loaded_package_round_trips(
         "election_id": "test-2026",
         "fingerprint": package.fingerprint,
     }
+
+
+def test_a_voter_is_found_whatever_the_case_and_spaces_typed(
+    store: KioskStore, package: ElectionPackage
+) -> None:
+    store.load_package(package)
+    voter = package.roll[1]
+    assert voter.identifier == "agent1@ac-exemple.fr"
+    for typed in ("AGENT1@AC-EXEMPLE.FR", " Agent1@Ac-Exemple.fr\t", "agent1@ac-exemple.fr"):
+        assert store.find_voter(typed) == voter
+    assert store.find_voter("agent1@ac-exemple.f") is None
 
 
 def test_loading_the_same_package_again_changes_nothing(
@@ -696,6 +915,45 @@ def test_the_kiosk_key_is_kept_and_checked_against_the_package(store: KioskStore
     with pytest.raises(StoreStateError, match="another public key"):
         store.set_kiosk_key(KioskId("kiosk-01"), signing.generate().private_bytes_raw())
     assert store.kiosk_identity() == identity
+
+
+def test_a_package_that_lists_kiosks_must_list_this_one(store: KioskStore) -> None:
+    store.set_kiosk_key(KioskId("kiosk-02"), signing.generate().private_bytes_raw())
+    before = store.status()
+    package = small_package()  # lists kiosk-01 only
+    with pytest.raises(StoreStateError, match="lists 1 kiosk\\(s\\) but not 'kiosk-02'") as caught:
+        store.load_package(package)
+    assert "nothing was recorded" in str(caught.value)
+    assert store.status() == before
+
+
+def test_a_kiosk_key_is_refused_for_an_id_the_package_does_not_list(store: KioskStore) -> None:
+    store.load_package(small_package())
+    before = store.status()
+    with pytest.raises(StoreStateError, match="but not 'kiosk-02'; refusing to install the key"):
+        store.set_kiosk_key(KioskId("kiosk-02"), signing.generate().private_bytes_raw())
+    assert store.status() == before
+    assert store.kiosk_identity() is None
+
+
+def test_a_package_that_lists_no_kiosk_accepts_any(store: KioskStore) -> None:
+    organizer = signing.generate()
+    listed = small_package(organizer)
+    unlisted = election_package.resign(listed, replace(listed.manifest, kiosks=()), organizer)
+    store.set_kiosk_key(KioskId("kiosk-02"), signing.generate().private_bytes_raw())
+    assert store.load_package(unlisted) is True
+    store.set_kiosk_key(KioskId("kiosk-03"), signing.generate().private_bytes_raw())
+
+
+def test_kiosk_ids_follow_the_package_rule(store: KioskStore) -> None:
+    assert parse_kiosk_id("kiosk-01.lycee_a") == "kiosk-01.lycee_a"
+    seed = signing.generate().private_bytes_raw()
+    for bad in ("", "Kiosk-01", "-kiosk", "kiosk 01", "k" * 65, "kiosk/01"):
+        with pytest.raises(ValueError, match="is not a kiosk id"):
+            parse_kiosk_id(bad)
+        with pytest.raises(ValueError, match="is not a kiosk id"):
+            store.set_kiosk_key(KioskId(bad), seed)
+    assert store.kiosk_identity() is None
 
 
 def test_lockout_counters_round_trip(store: KioskStore, clock: ManualClock) -> None:

@@ -34,9 +34,12 @@ CREATE TABLE scrutin (
 ) WITHOUT ROWID;
 
 -- The voter roll. Secrets are stored only as scrypt hashes: salt (16 bytes) || digest (32 bytes).
+-- identifier_key is the login lookup: identifier.strip().casefold(), as unique as the package
+-- codec makes identifiers (case-insensitively).
 CREATE TABLE voter (
     voter_id            TEXT PRIMARY KEY,
     identifier          TEXT NOT NULL UNIQUE,
+    identifier_key      TEXT NOT NULL UNIQUE CHECK (length(identifier_key) > 0),
     display_name        TEXT NOT NULL,
     password_hash       BLOB NOT NULL CHECK (length(password_hash) = 48),
     vote_code_hash      BLOB CHECK (vote_code_hash IS NULL OR length(vote_code_hash) = 48),
