@@ -25,7 +25,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class KioskConfig:
     store: Path = Path("isoloir-kiosk.db")
-    key_file: Path | None = None  # else the passphrase is asked for (or ISOLOIR_PASSPHRASE)
+    key_file: Path | None = None  # else the passphrase is asked for (or ISOLOIR_STORE_PASSPHRASE)
     staging_dir: Path | None = None  # where packages are unpacked; default: the system temp dir
     language: Language = "fr"
     captcha: bool = True  # may be switched off at supervised stations

@@ -11,6 +11,7 @@ from kiosk import __version__
 from kiosk.cli.admin import register as register_admin
 from kiosk.cli.common import CliError
 from kiosk.cli.election import register as register_election
+from kiosk.cli.trustee import register as register_trustee
 from kiosk.config import ConfigError
 from kiosk.log import configure
 
@@ -29,6 +30,7 @@ def parser() -> argparse.ArgumentParser:
     )
     groups = root.add_subparsers(dest="group", required=True, metavar="COMMAND")
     register_election(groups)
+    register_trustee(groups)
     register_admin(groups)
     return root
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from kiosk.cli.common import CliError, existing_path, read_passphrase
+from kiosk.cli.common import CliError, Secret, existing_path, read_passphrase
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig, load_config
 from kiosk.election import package, signing
@@ -65,7 +65,9 @@ def _key(args: argparse.Namespace, config: KioskConfig, *, new: bool = False) ->
             return StoreKey.from_key_file(key_file)
     except StoreError as exc:
         raise CliError(str(exc)) from None
-    return StoreKey.from_passphrase(read_passphrase("Store passphrase: ", confirm=new))
+    return StoreKey.from_passphrase(
+        read_passphrase(Secret.STORE, "Store passphrase: ", confirm=new)
+    )
 
 
 def _open(args: argparse.Namespace, *, read_only: bool = False) -> tuple[KioskStore, KioskConfig]:

@@ -6,9 +6,16 @@ import argparse
 import getpass
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 
-PASSPHRASE_ENV = "ISOLOIR_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
+
+class Secret(Enum):
+    """Each secret has its own environment variable, so one never stands in for another."""
+
+    STORE = "ISOLOIR_STORE_PASSPHRASE"
+    ORGANIZER_KEY = "ISOLOIR_ORGANIZER_PASSPHRASE"
+    TRUSTEE = "ISOLOIR_TRUSTEE_PASSPHRASE"
 
 
 class CliError(Exception):
@@ -19,18 +26,16 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
-def read_passphrase(prompt: str, *, confirm: bool = False) -> str:
-    """From ``ISOLOIR_PASSPHRASE``, else asked on the terminal; never echoed or logged."""
-    from_env = os.environ.get(PASSPHRASE_ENV)
+def read_passphrase(secret: Secret, prompt: str, *, confirm: bool = False) -> str:
+    """From the secret's environment variable, else asked on the terminal; never echoed."""
+    variable = secret.value
+    from_env = os.environ.get(variable)
     if from_env is not None:
         if not from_env:
-            raise CliError(f"{PASSPHRASE_ENV} is set but empty", exit_code=2)
+            raise CliError(f"{variable} is set but empty", exit_code=2)
         return from_env
     if not sys.stdin.isatty():
-        raise CliError(
-            f"no passphrase: set {PASSPHRASE_ENV}, give --key-file, or run on a terminal",
-            exit_code=2,
-        )
+        raise CliError(f"no passphrase: set {variable} or run on a terminal", exit_code=2)
     first = getpass.getpass(prompt)
     if confirm and getpass.getpass("Again: ") != first:
         raise CliError("the two passphrases differ", exit_code=2)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 from pathlib import Path
 
-from kiosk.cli.common import CliError, existing_path, read_passphrase
+from kiosk.cli.common import CliError, Secret, existing_path, read_passphrase
 from kiosk.clock import SystemClock
 from kiosk.election import package, signing, source
 from kiosk.election.kdf import KdfProfile
@@ -34,6 +36,16 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     sign.add_argument("--encrypted-key", action="store_true", help="the key file has a passphrase")
     sign.set_defaults(run=_sign)
 
+    seal = commands.add_parser(
+        "seal", help="put the key ceremony's joint key into a package and sign it again"
+    )
+    seal.add_argument("package", type=existing_path, help="the signed package (folder or .zip)")
+    seal.add_argument("--ceremony", type=existing_path, required=True, help="ceremony folder")
+    seal.add_argument("--key", type=existing_path, required=True, help="organizer private key")
+    seal.add_argument("--encrypted-key", action="store_true", help="the key file has a passphrase")
+    seal.add_argument("--out", type=Path, help="write the sealed package here (default: in place)")
+    seal.set_defaults(run=_seal)
+
     verify = commands.add_parser("verify", help="check a package and print its fingerprint")
     verify.add_argument("package", type=Path, help="a package folder or .zip")
     verify.add_argument("--organizer-key", help="expected organizer public key (base64)")
@@ -50,7 +62,9 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def _keygen(args: argparse.Namespace) -> int:
     passphrase = (
-        read_passphrase("Passphrase for the new key: ", confirm=True) if args.encrypt else None
+        read_passphrase(Secret.ORGANIZER_KEY, "Passphrase for the new key: ", confirm=True)
+        if args.encrypt
+        else None
     )
     key = signing.generate()
     try:
@@ -78,7 +92,9 @@ def _new(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    passphrase = read_passphrase("Key passphrase: ") if args.encrypted_key else None
+    passphrase = (
+        read_passphrase(Secret.ORGANIZER_KEY, "Key passphrase: ") if args.encrypted_key else None
+    )
     try:
         key = signing.load_private_key(args.key, passphrase.encode() if passphrase else None)
         signed = package.sign_folder(args.package, key)
@@ -87,6 +103,64 @@ def _sign(args: argparse.Namespace) -> int:
     print(f"Signed {args.package}")
     print(f"Fingerprint: {signed.fingerprint}")
     return 0
+
+
+def _seal(args: argparse.Namespace) -> int:
+    from kiosk.trustee import ceremony  # the trustee modules load only for this command
+
+    try:
+        unsealed = package.load(args.package)
+    except package.PackageError as exc:
+        raise CliError(f"package refused: {exc}") from None
+    try:
+        result = ceremony.ceremony_result(args.ceremony)
+    except ceremony.CeremonyError as exc:
+        raise CliError(f"ceremony refused: {exc}") from None
+    passphrase = (
+        read_passphrase(Secret.ORGANIZER_KEY, "Key passphrase: ") if args.encrypted_key else None
+    )
+    try:
+        key = signing.load_private_key(args.key, passphrase.encode() if passphrase else None)
+        sealed = ceremony.seal(unsealed, result, key)
+    except (signing.KeyFileError, ceremony.CeremonyError) as exc:
+        raise CliError(str(exc)) from None
+    if sealed is unsealed:
+        print(f"{args.package} is sealed already with this ceremony's key; nothing to do.")
+    else:
+        try:
+            _write_package(sealed, args.out or args.package, in_place=args.out is None)
+        except (package.PackageError, OSError) as exc:
+            raise CliError(f"cannot write the sealed package: {exc}") from None
+        print(f"Sealed package written to {args.out or args.package}")
+    print(
+        f"Election key: {b64encode(result.joint_public_key)} "
+        f"({result.threshold} of {len(result.trustee_ids)} trustees)"
+    )
+    print("Trustees (compare each fingerprint with the one the trustee announced):")
+    for index, (tid, fp) in enumerate(zip(result.trustee_ids, result.fingerprints, strict=True)):
+        print(f"  #{index + 1} {tid:<20} {fp}")
+    print(f"Fingerprint: {sealed.fingerprint}  (publish it; kiosks and reports show it)")
+    return 0
+
+
+def _write_package(sealed: ElectionPackage, destination: Path, *, in_place: bool) -> None:
+    """Write ``sealed``; in place, the old package is swapped out only once the new is whole."""
+    if not in_place:
+        package.write(sealed, destination)
+        return
+    fresh = destination.with_name(f".{destination.stem}.sealing{destination.suffix}")
+    if fresh.exists():
+        shutil.rmtree(fresh) if fresh.is_dir() else fresh.unlink()
+    package.write(sealed, fresh)
+    if destination.is_dir():
+        old = destination.with_name(f".{destination.name}.unsealed")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(destination, old)
+        os.replace(fresh, destination)
+        shutil.rmtree(old)
+    else:
+        os.replace(fresh, destination)
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -86,11 +86,11 @@ def test_init_with_a_passphrase_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = tmp_path / "kiosk.db"
-    monkeypatch.setenv("ISOLOIR_PASSPHRASE", "correct horse battery staple")
+    monkeypatch.setenv("ISOLOIR_STORE_PASSPHRASE", "correct horse battery staple")
     assert main(["admin", "init", "--store", str(store), "--kiosk-id", "kiosk-09"]) == 0
     assert main(["admin", "status", "--store", str(store)]) == 0
     assert "no package loaded" in capsys.readouterr().out
-    monkeypatch.setenv("ISOLOIR_PASSPHRASE", "wrong horse")
+    monkeypatch.setenv("ISOLOIR_STORE_PASSPHRASE", "wrong horse")
     before = hashlib.sha256(store.read_bytes()).digest()
     assert main(["admin", "status", "--store", str(store)]) == 1
     err = capsys.readouterr().err
@@ -269,3 +269,13 @@ def test_a_package_that_does_not_list_this_kiosk_is_refused(
     assert "but not 'kiosk-99'" in capsys.readouterr().err
     assert main(["admin", "status", *opts]) == 0
     assert "no package loaded" in capsys.readouterr().out
+
+
+def test_each_secret_has_its_own_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ISOLOIR_STORE_PASSPHRASE", "the kiosk store passphrase")
+    monkeypatch.delenv("ISOLOIR_ORGANIZER_PASSPHRASE", raising=False)
+    assert main(["election", "keygen", str(tmp_path / "org.key"), "--encrypt"]) == 2
+    assert "set ISOLOIR_ORGANIZER_PASSPHRASE" in capsys.readouterr().err
+    assert not (tmp_path / "org.key").exists()

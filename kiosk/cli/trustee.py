@@ -1,0 +1,226 @@
+"""``isoloir trustee ...``: what each key holder runs, on their own offline computer.
+
+The key ceremony is four steps, each run once by every trustee, in order (docs/trustee.md):
+``init``, ``deal``, ``receive``, ``finish``; the messages travel in a shared folder
+(``--ceremony``). After the election, ``decrypt`` turns the tally aggregate into this trustee's
+partial decryptions. ``status`` shows where a trustee stands. Secrets stay in the passphrase-
+protected state file (``--state``); nothing secret is ever printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kiosk import durable
+from kiosk.cli.common import CliError, Secret, read_passphrase
+from kiosk.crypto.threshold import MIN_THRESHOLD, MIN_TRUSTEES
+from kiosk.election import package
+from kiosk.election.kdf import KdfProfile
+from kiosk.encoding import b64encode
+from kiosk.trustee import ceremony, decryption, messages, state
+from kiosk.trustee.ceremony import CeremonyError, StepReport
+from kiosk.trustee.decryption import DecryptionError
+from kiosk.trustee.messages import MessageError
+from kiosk.trustee.state import StateError
+from kiosk.trustee.vault import WrongPassphraseError
+
+_MAX_AGGREGATE_BYTES = 16 << 20
+_PROMPT = "Trustee passphrase: "
+
+
+def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = groups.add_parser("trustee", help="key ceremony and partial decryption (trustees)")
+    commands = group.add_subparsers(dest="command", required=True, metavar="ACTION")
+
+    def ceremony_step(name: str, help_text: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--ceremony", type=Path, required=True, help="the shared folder")
+        command.add_argument("--state", type=Path, required=True, help="your trustee state file")
+        return command
+
+    init = ceremony_step("init", "create your state file and announce yourself")
+    init.add_argument("--election", required=True, help="the election id (the ceremony's id)")
+    init.add_argument("--id", required=True, help="your trustee id, e.g. your initials")
+    init.add_argument("--index", type=int, required=True, help="your number, from 1 to n")
+    init.add_argument("--trustees", type=int, default=5, help="n, the number of trustees (5)")
+    init.add_argument("--threshold", type=int, default=3, help="k, trustees needed to decrypt (3)")
+    init.add_argument(
+        "--kdf",
+        choices=[p.name.lower() for p in KdfProfile],
+        default="strong",
+        help="passphrase hashing cost (strong; test and demo are for tests and practice only)",
+    )
+    init.set_defaults(run=_init)
+
+    ceremony_step("deal", "publish your commitments and encrypted shares").set_defaults(run=_deal)
+    ceremony_step("receive", "check the shares dealt to you").set_defaults(run=_receive)
+    ceremony_step("finish", "compute your key share and the joint key").set_defaults(run=_finish)
+
+    status = commands.add_parser("status", help="show your stage and the ceremony's progress")
+    status.add_argument("--state", type=Path, required=True)
+    status.add_argument("--ceremony", type=Path, help="the shared folder, to show who is missing")
+    status.set_defaults(run=_status)
+
+    decrypt = commands.add_parser("decrypt", help="partially decrypt the tally aggregate")
+    decrypt.add_argument("--state", type=Path, required=True, help="your trustee state file")
+    decrypt.add_argument("--package", type=Path, required=True, help="the sealed package")
+    decrypt.add_argument("--aggregate", type=Path, required=True, help="the tally aggregate")
+    decrypt.add_argument("--out", type=Path, required=True, help="your partial decryptions")
+    decrypt.set_defaults(run=_decrypt)
+
+
+def _init(args: argparse.Namespace) -> int:
+    if args.trustees < MIN_TRUSTEES or not MIN_THRESHOLD <= args.threshold <= args.trustees:
+        raise CliError(
+            f"need at least {MIN_TRUSTEES} trustees and a threshold from {MIN_THRESHOLD} "
+            "to the number of trustees",
+            exit_code=2,
+        )
+    passphrase = read_passphrase(
+        Secret.TRUSTEE, "New passphrase for your trustee file: ", confirm=True
+    )
+    with _refusals():
+        announcement = ceremony.init(
+            args.ceremony,
+            args.state,
+            passphrase,
+            ceremony_id=args.election,
+            trustee_id=args.id,
+            index=args.index,
+            trustees=args.trustees,
+            threshold_k=args.threshold,
+            kdf=KdfProfile[args.kdf.upper()].value,
+        )
+    print(f"State file created: {args.state} (keep it, and its passphrase, safe and offline).")
+    if args.kdf != "strong":
+        print(f"Warning: --kdf {args.kdf} protects the passphrase weakly: for tests only.")
+    print(f"Announced as trustee {announcement.index} of {announcement.trustees}: {args.id}")
+    print(f"Your fingerprint: {announcement.fingerprint}  (read it aloud to the other trustees)")
+    print("Next, once every trustee has announced: isoloir trustee deal")
+    return 0
+
+
+def _deal(args: argparse.Namespace) -> int:
+    passphrase = read_passphrase(Secret.TRUSTEE, _PROMPT)
+    with _refusals():
+        report = ceremony.deal(args.ceremony, args.state, passphrase)
+    print("Compare each fingerprint with the one its trustee read aloud; stop if one differs:")
+    for a in report.roster.announcements:
+        mark = "  (you)" if a.index == report.record.index else ""
+        print(f"  #{a.index} {a.trustee_id:<20} {a.fingerprint}{mark}")
+    print(f"Dealt: {report.written} message(s) written to {args.ceremony}.")
+    print("Next, once every trustee has dealt: isoloir trustee receive")
+    return 0
+
+
+def _receive(args: argparse.Namespace) -> int:
+    passphrase = read_passphrase(Secret.TRUSTEE, _PROMPT)
+    with _refusals():
+        report = ceremony.receive(args.ceremony, args.state, passphrase)
+    others = report.roster.trustees - 1
+    print(
+        f"Received: all {report.roster.trustees} dealings and the {others} shares sent to you "
+        "match their dealers' commitments."
+    )
+    print("Next: isoloir trustee finish")
+    return 0
+
+
+def _finish(args: argparse.Namespace) -> int:
+    passphrase = read_passphrase(Secret.TRUSTEE, _PROMPT)
+    with _refusals():
+        report = ceremony.finish(args.ceremony, args.state, passphrase)
+    _print_finish(report)
+    return 0
+
+
+def _print_finish(report: StepReport) -> None:
+    record = report.record
+    joint, public = record.joint_public_key, record.public_share
+    if joint is None or public is None:
+        raise CliError(f"{record.trustee_id}: the state lacks the joint key (internal error)")
+    print(f"Finished. Joint election key: {b64encode(joint)}")
+    print(f"Your public share:            {b64encode(public)}")
+    n = report.roster.trustees
+    print(f"Trustees finished: {len(report.finished)} of {n} ({', '.join(report.finished)})")
+    disagreeing = sorted(set(report.finished) - set(report.agreeing))
+    if disagreeing:
+        raise CliError(
+            f"{', '.join(disagreeing)} computed another joint key: the ceremony failed; "
+            "do not seal, tell the organizer"
+        )
+    if len(report.finished) == n:
+        print("All trustees agree on the joint key. The organizer can now run:")
+        print("  isoloir election seal PACKAGE --ceremony FOLDER --key ORGANIZER.key")
+
+
+def _status(args: argparse.Namespace) -> int:
+    with _refusals():
+        record = state.read_record(args.state)
+    print(
+        f"Trustee {record.trustee_id}, #{record.index} of {record.trustees} "
+        f"(threshold {record.threshold}), ceremony {record.ceremony_id}"
+    )
+    print(f"Stage: {record.stage.value}; next step: {state.NEXT_STEP[record.stage]}")
+    if record.joint_public_key is not None:
+        print(f"Joint election key: {b64encode(record.joint_public_key)}")
+    if args.ceremony is not None:
+        folder: Path = args.ceremony
+        for index in range(1, record.trustees + 1):
+            steps = [
+                name
+                for name, path in (
+                    ("announced", messages.announcement_path(folder, index)),
+                    ("dealt", messages.dealing_path(folder, index)),
+                    ("finished", messages.finish_path(folder, index)),
+                )
+                if path.exists()
+            ]
+            print(f"  #{index}: {', '.join(steps) or 'nothing yet'}")
+    return 0
+
+
+def _decrypt(args: argparse.Namespace) -> int:
+    if args.out.exists():
+        raise CliError(f"{args.out}: exists already; choose a new name")
+    try:
+        sealed = package.load(args.package)
+    except package.PackageError as exc:
+        raise CliError(f"package refused: {exc}") from None
+    try:
+        with open(args.aggregate, "rb") as source:
+            data = source.read(_MAX_AGGREGATE_BYTES + 1)
+    except OSError as exc:
+        raise CliError(f"{args.aggregate}: cannot read ({exc.strerror})") from None
+    if len(data) > _MAX_AGGREGATE_BYTES:
+        raise CliError(f"{args.aggregate}: too large for a tally aggregate")
+    passphrase = read_passphrase(Secret.TRUSTEE, _PROMPT)
+    with _refusals():
+        aggregate = decryption.parse_aggregate(data, args.aggregate.name)
+        partials = decryption.decrypt(args.state, passphrase, sealed, aggregate)
+    try:
+        durable.write_new_file(args.out, partials.to_json())
+    except FileExistsError:
+        raise CliError(f"{args.out}: exists already; choose a new name") from None
+    except OSError as exc:
+        raise CliError(f"{args.out}: cannot write ({exc.strerror})") from None
+    options = sum(len(p) for _, p in partials.scrutins)
+    print(f"Package:   {sealed.manifest.election_id}, fingerprint {sealed.fingerprint}")
+    print(f"Aggregate: SHA-256 {aggregate.digest.hex()}")
+    print("           (check it against the one the organizer published before sending)")
+    print(f"Partial decryptions of {options} option(s), with proofs, written to {args.out}")
+    return 0
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Turns the trustee modules' expected failures into a ``CliError`` (no secret in them)."""
+    try:
+        yield
+    except (WrongPassphraseError, StateError, CeremonyError, MessageError, DecryptionError) as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"{exc.filename or 'file'}: {exc.strerror}") from None

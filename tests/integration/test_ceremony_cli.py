@@ -1,0 +1,306 @@
+"""The key ceremony, sealing and partial decryption through ``isoloir``, as trustees run them."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main
+from kiosk.crypto import group, threshold
+from kiosk.crypto.context import election_context
+from kiosk.election import package, signing
+from kiosk.election.model import ScrutinId
+from kiosk.encoding import b64encode
+from kiosk.trustee import decryption, messages, state
+from kiosk.trustee.decryption import AggregateScrutin, TallyAggregate
+from tests.factories import small_package
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+N, K = 5, 3
+PASS = "phrase de passe du détenteur"
+COUNTS = {"capn": (3, 1, 0, 2), "cap": (0, 4, 1)}
+
+
+@dataclass(frozen=True)
+class Run:
+    root: Path
+    ceremony: Path
+    package: Path
+    organizer_key: Path
+    output: str  # everything the commands printed
+
+    def state(self, i: int) -> Path:
+        return self.root / f"trustee-{i}.state"
+
+
+def isoloir(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def ceremony_args(run_root: Path, i: int) -> list[str]:
+    return [
+        "--ceremony",
+        str(run_root / "ceremony"),
+        "--state",
+        str(run_root / f"trustee-{i}.state"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Five trustees through init, deal, receive and finish, plus an unsealed package."""
+    root = tmp_path_factory.mktemp("ceremony")
+    output = io.StringIO()  # capsys is function-scoped: collect this fixture's output directly
+    with pytest.MonkeyPatch.context() as monkeypatch, contextlib.redirect_stdout(output):
+        monkeypatch.setenv("ISOLOIR_TRUSTEE_PASSPHRASE", PASS)
+        for i in range(1, N + 1):
+            code = main(
+                ["trustee", "init", *ceremony_args(root, i), "--election", "test-2026",
+                 "--id", f"trustee-{i}", "--index", str(i), "--kdf", "test"]
+            )  # fmt: skip
+            assert code == 0
+        for step in ("deal", "receive", "finish"):
+            for i in range(1, N + 1):
+                assert main(["trustee", step, *ceremony_args(root, i)]) == 0
+    organizer = signing.generate()
+    key_path = root / "organizer.key"
+    signing.save_private_key(organizer, key_path)
+    package.write(small_package(organizer, voters=12), root / "package")
+    return Run(root, root / "ceremony", root / "package", key_path, output.getvalue())
+
+
+@pytest.fixture
+def passphrase(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("ISOLOIR_TRUSTEE_PASSPHRASE", PASS)
+    return PASS
+
+
+@pytest.fixture
+def copy(finished: Run, tmp_path: Path) -> Run:
+    """A private copy of the finished ceremony, for tests that change it."""
+    shutil.copytree(finished.root, tmp_path / "run")
+    root = tmp_path / "run"
+    return Run(root, root / "ceremony", root / "package", root / "organizer.key", finished.output)
+
+
+def aggregate_file(pkg_path: Path, out: Path) -> TallyAggregate:
+    pkg = package.load(pkg_path)
+    key = pkg.manifest.election_key
+    assert key is not None
+    h = group.element(key.joint_public_key)
+
+    def encrypt(m: int) -> tuple[group.Element, group.Element]:
+        r = group.random_scalar()
+        mask = group.mul(r, h)
+        return group.base_mul(r), mask if m == 0 else group.add(group.base_mul(m), mask)
+
+    aggregate = TallyAggregate(
+        election_id=pkg.manifest.election_id,
+        scrutins=tuple(
+            AggregateScrutin(s.id, sum(COUNTS[s.id]), tuple(encrypt(m) for m in COUNTS[s.id]))
+            for s in pkg.manifest.scrutins
+        ),
+    )
+    out.write_bytes(aggregate.to_json())
+    return aggregate
+
+
+def test_ceremony_output_shows_progress_and_never_a_secret(finished: Run) -> None:
+    out = finished.output
+    assert "Trustees finished: 5 of 5" in out
+    assert "All trustees agree on the joint key" in out
+    assert out.count("Compare each fingerprint") == N
+    for i in range(1, N + 1):
+        unlocked = state.unlock(finished.state(i), PASS)
+        share = unlocked.secrets.share
+        assert share is not None
+        for secret in (b64encode(group.scalar_bytes(share)), str(share), PASS):
+            assert secret not in out
+        for secret_key in (unlocked.secrets.signing_key, unlocked.secrets.transport_key):
+            assert b64encode(secret_key) not in out
+
+
+def test_seal_then_decrypt_then_combine(
+    copy: Run, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = isoloir(
+        capsys, "election", "seal", str(copy.package), "--ceremony", str(copy.ceremony),
+        "--key", str(copy.organizer_key),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "3 of 5 trustees" in out
+    for i in range(1, N + 1):
+        announcement = messages.read_announcement(messages.announcement_path(copy.ceremony, i))
+        assert f"#{i} trustee-{i}" in out
+        assert announcement.fingerprint in out
+    sealed = package.load(copy.package)
+    assert sealed.fingerprint in out
+    key = sealed.manifest.election_key
+    assert key is not None
+    records = [state.read_record(copy.state(i)) for i in range(1, N + 1)]
+    assert {r.joint_public_key for r in records} == {key.joint_public_key}
+    commitments = [tuple(group.element(c) for c in t.commitments) for t in key.trustees]
+    assert key.joint_public_key == threshold.joint_key(commitments)
+    assert election_context(sealed).joint_key == key.joint_public_key
+
+    code, out, _ = isoloir(
+        capsys, "election", "seal", str(copy.package), "--ceremony", str(copy.ceremony),
+        "--key", str(copy.organizer_key),
+    )  # fmt: skip
+    assert code == 0
+    assert "sealed already with this ceremony's key" in out
+
+    aggregate = aggregate_file(copy.package, copy.root / "aggregate.json")
+    for i in range(1, N + 1):
+        code, out, err = isoloir(
+            capsys, "trustee", "decrypt", "--state", str(copy.state(i)), "--package",
+            str(copy.package), "--aggregate", str(copy.root / "aggregate.json"),
+            "--out", str(copy.root / f"partial-{i}.json"),
+        )  # fmt: skip
+        assert code == 0, err
+        assert aggregate.digest.hex() in out
+    partials = [
+        decryption.parse_partials((copy.root / f"partial-{i}.json").read_bytes(), f"partial-{i}")
+        for i in (2, 4, 5)
+    ]
+    result = decryption.combine(sealed, aggregate, partials)
+    assert result.counts == {ScrutinId(k): v for k, v in COUNTS.items()}
+    assert result.used == ("trustee-2", "trustee-4", "trustee-5")
+
+    code, _, err = isoloir(
+        capsys, "trustee", "decrypt", "--state", str(copy.state(1)), "--package",
+        str(copy.package), "--aggregate", str(copy.root / "aggregate.json"),
+        "--out", str(copy.root / "partial-1.json"),
+    )  # fmt: skip
+    assert code == 1
+    assert "exists already" in err
+
+
+def test_seal_into_another_folder_leaves_the_original(
+    copy: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = (copy.package / "manifest.json").read_bytes()
+    code, _, err = isoloir(
+        capsys, "election", "seal", str(copy.package), "--ceremony", str(copy.ceremony),
+        "--key", str(copy.organizer_key), "--out", str(copy.root / "sealed.zip"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert (copy.package / "manifest.json").read_bytes() == before
+    assert package.load(copy.root / "sealed.zip").manifest.election_key is not None
+
+
+def test_wrong_passphrase_is_clear_and_leaves_the_state_untouched(
+    copy: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ISOLOIR_TRUSTEE_PASSPHRASE", "not my passphrase")
+    before = copy.state(2).read_bytes()
+    code, _, err = isoloir(capsys, "trustee", "finish", *ceremony_args(copy.root, 2))
+    assert code == 1
+    assert "wrong passphrase" in err
+    assert copy.state(2).read_bytes() == before
+
+
+def test_a_corrupted_share_names_its_dealer(
+    tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(1, 4):
+        code, _, err = isoloir(
+            capsys, "trustee", "init", *ceremony_args(tmp_path, i), "--election", "e",
+            "--id", f"t{i}", "--index", str(i), "--trustees", "3", "--threshold", "2",
+            "--kdf", "test",
+        )  # fmt: skip
+        assert code == 0, err
+    for i in range(1, 4):
+        assert isoloir(capsys, "trustee", "deal", *ceremony_args(tmp_path, i))[0] == 0
+    path = messages.share_path(tmp_path / "ceremony", 3, 2)
+    document = json.loads(path.read_text())
+    document["message"]["ciphertext"] = b64encode(b"\x00" * 48)
+    path.write_text(json.dumps(document))
+    code, _, err = isoloir(capsys, "trustee", "receive", *ceremony_args(tmp_path, 2))
+    assert code == 1
+    assert "dealer t3 (#3)" in err
+    assert "t1" not in err.replace("isoloir:", "")
+    assert isoloir(capsys, "trustee", "receive", *ceremony_args(tmp_path, 1))[0] == 0
+
+
+def test_seal_refuses_trustees_who_disagree(
+    copy: Run, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Trustee 4's finish message, re-signed with its real key, claims another joint key.
+    path = messages.finish_path(copy.ceremony, 4)
+    document = json.loads(path.read_text())
+    body = document["message"]
+    body["joint_public_key"] = b64encode(group.base_mul(7))
+    path.unlink()
+    messages.write(path, body, state.unlock(copy.state(4), PASS).secrets.signer())
+    before = (copy.package / "manifest.json").read_bytes()
+    code, _, err = isoloir(
+        capsys, "election", "seal", str(copy.package), "--ceremony", str(copy.ceremony),
+        "--key", str(copy.organizer_key),
+    )  # fmt: skip
+    assert code == 1
+    assert "disagree on the joint key" in err
+    assert "trustee-4 (#4) computed" in err
+    assert (copy.package / "manifest.json").read_bytes() == before
+
+
+def test_seal_refuses_a_ceremony_of_another_election(
+    tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(1, 4):
+        code, _, err = isoloir(
+            capsys, "trustee", "init", *ceremony_args(tmp_path, i), "--election", "other",
+            "--id", f"t{i}", "--index", str(i), "--trustees", "3", "--threshold", "2",
+            "--kdf", "test",
+        )  # fmt: skip
+        assert code == 0, err
+    for step in ("deal", "receive", "finish"):
+        for i in range(1, 4):
+            assert isoloir(capsys, "trustee", step, *ceremony_args(tmp_path, i))[0] == 0
+    organizer = signing.generate()
+    signing.save_private_key(organizer, tmp_path / "organizer.key")
+    package.write(small_package(organizer), tmp_path / "package")
+    code, _, err = isoloir(
+        capsys, "election", "seal", str(tmp_path / "package"), "--ceremony",
+        str(tmp_path / "ceremony"), "--key", str(tmp_path / "organizer.key"),
+    )  # fmt: skip
+    assert code == 1
+    assert "the ceremony is for election 'other', the package for 'test-2026'" in err
+
+
+@pytest.mark.parametrize(
+    "extra", [["--trustees", "2", "--threshold", "2"], ["--threshold", "1"], ["--threshold", "6"]]
+)
+def test_init_refuses_bad_sizes(
+    tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    code, _, err = isoloir(
+        capsys, "trustee", "init", *ceremony_args(tmp_path, 1), "--election", "e", "--id", "t1",
+        "--index", "1", "--kdf", "test", *extra,
+    )  # fmt: skip
+    assert code == 2
+    assert "at least 3 trustees" in err
+    assert not (tmp_path / "trustee-1.state").exists()
+
+
+def test_status_runs_without_a_passphrase(finished: Run) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "trustee", "status", "--state", str(finished.state(3)),
+         "--ceremony", str(finished.ceremony)],
+        capture_output=True, text=True, check=False, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Trustee trustee-3, #3 of 5 (threshold 3), ceremony test-2026" in result.stdout
+    assert "Stage: finished" in result.stdout
+    assert "#5: announced, dealt, finished" in result.stdout
