@@ -11,7 +11,9 @@ from kiosk import __version__
 from kiosk.cli.admin import register as register_admin
 from kiosk.cli.common import CliError
 from kiosk.cli.election import register as register_election
+from kiosk.cli.tally import register as register_tally
 from kiosk.cli.trustee import register as register_trustee
+from kiosk.cli.verify import register as register_verify
 from kiosk.config import ConfigError
 from kiosk.log import configure
 
@@ -31,6 +33,8 @@ def parser() -> argparse.ArgumentParser:
     groups = root.add_subparsers(dest="group", required=True, metavar="COMMAND")
     register_election(groups)
     register_trustee(groups)
+    register_tally(groups)
+    register_verify(groups)
     register_admin(groups)
     return root
 

@@ -1,0 +1,169 @@
+"""``isoloir tally ...``: the tally over the election record (docs/protocol.md §14, §15).
+
+After the polls close: ``aggregate`` sums the whole bulletin board (refusing a partial, broken or
+reordered board, or any invalid ballot); each trustee runs ``isoloir trustee decrypt`` on the
+aggregate; ``combine`` turns any k trustees' partial decryptions into results.json and
+results.pdf. ``demo-record`` builds a complete synthetic record for tests, benchmarks and
+auditors' practice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from kiosk import durable
+from kiosk.cli.common import CliError, existing_path
+from kiosk.clock import SystemClock
+from kiosk.record import tally
+from kiosk.record.demo import THRESHOLD, TRUSTEES, build_demo_record
+from kiosk.record.layout import RecordError, RecordLayout
+from kiosk.tally.results import ElectionResults
+from kiosk.tally.seats import Method
+
+
+def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = groups.add_parser("tally", help="aggregate the board, combine decryptions, results")
+    commands = group.add_subparsers(dest="command", required=True, metavar="ACTION")
+
+    aggregate = commands.add_parser(
+        "aggregate", help="sum the whole bulletin board into the tally aggregate"
+    )
+    aggregate.add_argument(
+        "--record", type=existing_path, help="the record folder (package/, board.jsonl, ...)"
+    )
+    aggregate.add_argument("--package", type=existing_path, help="the sealed package")
+    aggregate.add_argument("--board", type=existing_path, help="the board (board.jsonl)")
+    aggregate.add_argument(
+        "--head", type=existing_path, help="the board's head (default: board-head.json beside it)"
+    )
+    aggregate.add_argument("--out", type=Path, help="the aggregate to write")
+    aggregate.add_argument("--workers", type=int, help="processes verifying ballots (all cores)")
+    aggregate.set_defaults(run=_aggregate)
+
+    combine = commands.add_parser(
+        "combine", help="combine any k partial decryptions into results.json and results.pdf"
+    )
+    combine.add_argument("--record", type=existing_path, required=True, help="the record folder")
+    combine.add_argument(
+        "--method",
+        choices=[m.value for m in Method],
+        default=Method.HIGHEST_AVERAGE.value,
+        help="remaining seats by plus forte moyenne (default) or plus forts restes",
+    )
+    combine.set_defaults(run=_combine)
+
+    demo = commands.add_parser(
+        "demo-record", help="build a complete synthetic election record (practice, tests)"
+    )
+    demo.add_argument("out", type=Path, help="the record folder to create")
+    demo.add_argument("--ballots", type=int, required=True, help="how many ballots to cast")
+    demo.add_argument("--voters", type=int, help="voters on the roll (default: max(ballots, 10))")
+    demo.add_argument("--seed", type=int, default=2026, help="seeds the choices (2026)")
+    demo.add_argument(
+        "--method", choices=[m.value for m in Method], default=Method.HIGHEST_AVERAGE.value
+    )
+    demo.set_defaults(run=_demo_record)
+
+
+def _aggregate(args: argparse.Namespace) -> int:
+    if args.record is not None:
+        if args.package or args.board or args.head or args.out:
+            raise CliError("give either --record, or --package, --board and --out", exit_code=2)
+        layout = RecordLayout(args.record)
+        package_path, board_path = layout.package, layout.board
+        head_path, out = layout.board_head, layout.aggregate
+    elif args.package and args.board and args.out:
+        package_path, board_path, out = args.package, args.board, args.out
+        head_path = args.head or args.board.with_name("board-head.json")
+    else:
+        raise CliError("give either --record, or --package, --board and --out", exit_code=2)
+    if out.exists():
+        raise CliError(f"{out}: exists already; choose a new name")
+    start = time.perf_counter()
+    try:
+        sealed = tally.load_sealed_package(package_path)
+        entries, head = tally.load_board(board_path, head_path)
+        aggregate = tally.aggregate_board(sealed, entries, head, workers=args.workers)
+    except RecordError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        durable.write_new_file(out, aggregate.to_json())
+    except OSError as exc:
+        raise CliError(f"{out}: cannot write ({exc.strerror})") from None
+    print(f"Package:   {sealed.manifest.election_id}, fingerprint {sealed.fingerprint}")
+    print(f"Board:     {head.count} ballots, head {head.head.hex()}")
+    print(
+        f"Checked:   the whole chain, every tracking code, kiosk signature and ballot proof "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
+    for s in aggregate.scrutins:
+        print(f"  {s.id}: {s.ballots} ballots")
+    print(f"Aggregate: SHA-256 {aggregate.digest.hex()}, written to {out}")
+    print("Publish that SHA-256; each trustee checks it before running: isoloir trustee decrypt")
+    return 0
+
+
+def _combine(args: argparse.Namespace) -> int:
+    layout = RecordLayout(args.record)
+    try:
+        sealed = tally.load_sealed_package(layout.package)
+        aggregate = tally.read_aggregate(layout.aggregate)
+        if layout.board_head.exists():
+            _, head = tally.load_board(layout.board, layout.board_head)
+            tally.check_aggregate_binds(aggregate, head)
+        files = layout.partial_files()
+        if not files:
+            raise RecordError(f"{layout.partials}: no partial decryption (trustees' *.json files)")
+        partial_sets = tally.read_partials(files)
+        results, counts = tally.combine_results(
+            sealed, aggregate, partial_sets, Method(args.method)
+        )
+        tally.write_results(layout, results)
+    except RecordError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"{exc.filename or 'file'}: {exc.strerror}") from None
+    print(f"Combined the partial decryptions of {', '.join(counts.used)}.")
+    for who, why in counts.rejected.items():
+        print(f"  set aside: {who}: {why}")
+    _print_results(results)
+    print(f"Written: {layout.results_json} and {layout.results_pdf}")
+    return 0
+
+
+def _print_results(results: ElectionResults) -> None:
+    for s in results.scrutins:
+        print(f"{s.title} ({s.scrutin_id}): {s.cast} ballots of {s.eligible} eligible")
+        for row in s.rows:
+            print(f"  {row.entry.name:<50} {row.votes:>8} votes {row.seats:>3} seats")
+        print(f"  {s.blank_label:<50} {s.blank:>8} votes")
+
+
+def _demo_record(args: argparse.Namespace) -> int:
+    if args.ballots < 0 or (args.voters is not None and args.voters < 1):
+        raise CliError("--ballots must be 0 or more and --voters 1 or more", exit_code=2)
+    try:
+        record = build_demo_record(
+            args.out,
+            ballots=args.ballots,
+            voters=args.voters,
+            seed=args.seed,
+            now=SystemClock().now(),
+            method=Method(args.method),
+        )
+    except (FileExistsError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"Demo election record written to {args.out}")
+    print(
+        f"  {len(TRUSTEES)} trustees, threshold {THRESHOLD}; decrypted by "
+        f"{', '.join(record.trustees_used)}"
+    )
+    print(
+        f"  {args.ballots} ballots; phases: "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in record.timings.items())
+    )
+    _print_results(record.results)
+    print(f"Check it: isoloir verify record {args.out}")
+    return 0

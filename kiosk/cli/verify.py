@@ -1,0 +1,137 @@
+"""``isoloir verify ...``: what anyone runs on the published record (docs/auditor.md).
+
+``record`` re-checks everything and prints one line per check; ``tracking-code`` finds a voter's
+tracking code on the board; ``receipt`` checks a receipt's payload; ``challenge`` checks a
+challenged ballot's slip. Each exits 0 when everything passes, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kiosk.cli.common import CliError, existing_path
+from kiosk.crypto.tracking import parse_tracking_code
+from kiosk.election.model import ElectionPackage
+from kiosk.record import tally
+from kiosk.record.board import BoardEntry
+from kiosk.record.layout import RecordError, RecordLayout
+from kiosk.verifier import Report, verify_record
+from kiosk.verifier.ballots import (
+    SlipError,
+    check_receipt,
+    check_slip,
+    find_tracking_code,
+    parse_slip,
+)
+
+_MAX_INPUT_BYTES = 1 << 20
+
+
+def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = groups.add_parser("verify", help="check a published election record (anyone)")
+    commands = group.add_subparsers(dest="command", required=True, metavar="ACTION")
+
+    record = commands.add_parser("record", help="re-check the whole election record")
+    record.add_argument("record", type=existing_path, help="the record folder")
+    record.add_argument("--workers", type=int, help="processes verifying ballots (all cores)")
+    record.set_defaults(run=_record)
+
+    code = commands.add_parser("tracking-code", help="find a tracking code on the board")
+    code.add_argument("record", type=existing_path, help="the record folder")
+    code.add_argument("code", help="the code, as printed (case, spaces and dashes forgiven)")
+    code.set_defaults(run=_tracking_code)
+
+    receipt = commands.add_parser(
+        "receipt", help="check a receipt's payload (the text of its QR code)"
+    )
+    receipt.add_argument("record", type=existing_path, help="the record folder")
+    receipt.add_argument("payload", help="a file holding the payload, or - for standard input")
+    receipt.set_defaults(run=_receipt)
+
+    challenge = commands.add_parser(
+        "challenge", help="check a challenged ballot's slip (JSON, or its base64)"
+    )
+    challenge.add_argument("slip", help="a file holding the slip, or - for standard input")
+    where = challenge.add_mutually_exclusive_group(required=True)
+    where.add_argument("--record", type=existing_path, help="the record (also: never cast)")
+    where.add_argument("--package", type=existing_path, help="the sealed election package")
+    challenge.set_defaults(run=_challenge)
+
+
+def _record(args: argparse.Namespace) -> int:
+    report = verify_record(args.record, workers=args.workers)
+    return _print_report(report)
+
+
+def _print_report(report: Report) -> int:
+    for line in report.lines():
+        print(line)
+    return 0 if report.passed else 1
+
+
+def _load(record: Path) -> tuple[ElectionPackage, list[BoardEntry]]:
+    layout = RecordLayout(record)
+    try:
+        sealed = tally.load_sealed_package(layout.package)
+        entries, _ = tally.load_board(layout.board, layout.board_head)
+    except RecordError as exc:
+        raise CliError(str(exc)) from None
+    return sealed, entries
+
+
+def _tracking_code(args: argparse.Namespace) -> int:
+    try:
+        code = parse_tracking_code(args.code)
+    except ValueError as exc:
+        raise CliError(str(exc), exit_code=2) from None
+    sealed, entries = _load(args.record)
+    entry = find_tracking_code(entries, code)
+    print(f"Election {sealed.manifest.election_id}, fingerprint {sealed.fingerprint}")
+    if entry is None:
+        print(f"FAIL  {code} is NOT on the board ({len(entries)} ballots).")
+        print("If it is the code of your receipt, report it to the election's organizer.")
+        return 1
+    title = next(
+        (s.title for s in sealed.manifest.scrutins if s.id == entry.scrutin_id),
+        f"unknown scrutin {entry.scrutin_id}",
+    )
+    print(f"PASS  {code} is on the board: seq {entry.seq}, {title}, kiosk {entry.kiosk_id}")
+    return 0
+
+
+def _read_input(name: str) -> bytes:
+    if name == "-":
+        data = sys.stdin.buffer.read(_MAX_INPUT_BYTES + 1)
+    else:
+        try:
+            with open(name, "rb") as source:
+                data = source.read(_MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            raise CliError(f"{name}: cannot read ({exc.strerror})") from None
+    if len(data) > _MAX_INPUT_BYTES:
+        raise CliError(f"{name}: too large")
+    return data
+
+
+def _receipt(args: argparse.Namespace) -> int:
+    payload = _read_input(args.payload)
+    sealed, entries = _load(args.record)
+    return _print_report(check_receipt(sealed, payload, entries, Path(args.payload)))
+
+
+def _challenge(args: argparse.Namespace) -> int:
+    try:
+        slip = parse_slip(_read_input(args.slip))
+    except SlipError as exc:
+        raise CliError(f"{args.slip}: {exc}") from None
+    board: list[BoardEntry] | None = None
+    if args.record is not None:
+        sealed, board = _load(args.record)
+    else:
+        try:
+            sealed = tally.load_sealed_package(args.package)
+        except RecordError as exc:
+            raise CliError(str(exc)) from None
+    return _print_report(check_slip(sealed, slip, board, Path(args.slip)))
