@@ -211,6 +211,9 @@ def _decrypt(args: argparse.Namespace) -> int:
     print(f"Package:   {sealed.manifest.election_id}, fingerprint {sealed.fingerprint}")
     print(f"Aggregate: SHA-256 {aggregate.digest.hex()}")
     print("           (check it against the one the organizer published before sending)")
+    board = aggregate.board
+    print(f"Board:     {board.count} ballots, head {board.head.hex()}")
+    print("           (the head of the public board it sums: compare it with the published one)")
     print(f"Partial decryptions of {options} option(s), with proofs, written to {args.out}")
     return 0
 

@@ -155,8 +155,6 @@ def combine_results(
 
 def check_aggregate_binds(aggregate: TallyAggregate, head: BoardHead) -> None:
     """The aggregate names exactly this board (count and head), else ``RecordError``."""
-    if aggregate.board is None:
-        raise RecordError("aggregate.json names no bulletin board: it sums nothing known")
     if (aggregate.board.count, aggregate.board.head) != (head.count, head.head):
         raise RecordError(
             f"aggregate.json sums a board of {aggregate.board.count} entries with another head "

@@ -3,7 +3,7 @@
 Two public JSON files (canonical JSON, base64 elements):
 
     tally aggregate    {"schema": "isoloir.tally-aggregate/1", "election_id",
-                        "board": {"count": N, "head": hex} or null,
+                        "board": {"count": N, "head": hex},
                         "scrutins": [{"id", "ballots": N, "options": [{"a", "b"}, ...]}]}
     partial decryption {"schema": "isoloir.partial-decryption/1", "election_id",
                         "trustee_id", "index", "aggregate": SHA-256 hex of the aggregate file,
@@ -12,9 +12,8 @@ Two public JSON files (canonical JSON, base64 elements):
 Scrutins appear in manifest order, options in ballot order (each list, then blank); (a, b) is
 the option's aggregate (A, B) = (Σ α, Σ β). A scrutin without ballots has no options (nothing
 to decrypt: every count is 0). ``board`` binds the aggregate to the whole bulletin board it sums
-(its entry count and head hash, docs/protocol.md §15); ``isoloir tally aggregate`` always sets it,
-and the record's verifier refuses an aggregate without it (null is left for aggregates built
-outside a board, by tests). ``decrypt`` is the trustee's verb; ``combine`` is the tally's,
+(its entry count and head hash, docs/protocol.md §15), which ``decrypt`` shows the trustee to
+compare with the published head. ``decrypt`` is the trustee's verb; ``combine`` is the tally's,
 and it needs only public data: the sealed package, the aggregate and the partial decryptions.
 """
 
@@ -68,16 +67,14 @@ class BoardBinding:
 class TallyAggregate:
     election_id: str
     scrutins: tuple[AggregateScrutin, ...]
-    board: BoardBinding | None = None
+    board: BoardBinding
 
     def to_json(self) -> bytes:
         return canonical_json(
             {
                 "schema": AGGREGATE_SCHEMA,
                 "election_id": self.election_id,
-                "board": None
-                if self.board is None
-                else {"count": self.board.count, "head": self.board.head.hex()},
+                "board": {"count": self.board.count, "head": self.board.head.hex()},
                 "scrutins": [
                     {
                         "id": s.id,
@@ -318,9 +315,7 @@ def check_aggregate(aggregate: TallyAggregate, manifest: Manifest) -> None:
     expected = [s.id for s in manifest.scrutins]
     if [s.id for s in aggregate.scrutins] != expected:
         raise DecryptionError(f"the aggregate must list the scrutins {', '.join(expected)}")
-    if aggregate.board is not None and aggregate.board.count != sum(
-        s.ballots for s in aggregate.scrutins
-    ):
+    if aggregate.board.count != sum(s.ballots for s in aggregate.scrutins):
         raise DecryptionError(
             f"the aggregate sums {sum(s.ballots for s in aggregate.scrutins)} ballots "
             f"but names a board of {aggregate.board.count}"
@@ -365,9 +360,7 @@ def parse_aggregate(data: bytes, where: str) -> TallyAggregate:
     return aggregate
 
 
-def _board(top: Fields) -> BoardBinding | None:
-    if top.raw("board") is None:
-        return None
+def _board(top: Fields) -> BoardBinding:
     board = top.obj("board")
     binding = BoardBinding(
         count=board.integer("count", 0, _MAX_BALLOTS), head=board.hex("head", _BOARD_HASH_BYTES)

@@ -20,7 +20,7 @@ from kiosk.election import package, signing
 from kiosk.election.model import ScrutinId
 from kiosk.encoding import b64encode
 from kiosk.trustee import decryption, messages, state
-from kiosk.trustee.decryption import AggregateScrutin, TallyAggregate
+from kiosk.trustee.decryption import AggregateScrutin, BoardBinding, TallyAggregate
 from tests.factories import small_package
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -111,6 +111,7 @@ def aggregate_file(pkg_path: Path, out: Path) -> TallyAggregate:
             AggregateScrutin(s.id, sum(COUNTS[s.id]), tuple(encrypt(m) for m in COUNTS[s.id]))
             for s in pkg.manifest.scrutins
         ),
+        board=BoardBinding(count=sum(map(sum, COUNTS.values())), head=bytes(64)),
     )
     out.write_bytes(aggregate.to_json())
     return aggregate

@@ -25,7 +25,12 @@ from kiosk.election.model import ElectionId, ElectionPackage, ScrutinId
 from kiosk.encoding import b64encode
 from kiosk.trustee import ceremony, decryption, messages, state, transport
 from kiosk.trustee.ceremony import BadDealerError, CeremonyError
-from kiosk.trustee.decryption import AggregateScrutin, DecryptionError, TallyAggregate
+from kiosk.trustee.decryption import (
+    AggregateScrutin,
+    BoardBinding,
+    DecryptionError,
+    TallyAggregate,
+)
 from kiosk.trustee.messages import Finish, ShareMessage
 from kiosk.trustee.state import Stage
 from kiosk.trustee.vault import WrongPassphraseError
@@ -550,6 +555,7 @@ def aggregate_for(pkg: ElectionPackage, counts: dict[ScrutinId, tuple[int, ...]]
             )
             for s in pkg.manifest.scrutins
         ),
+        board=BoardBinding(count=sum(map(sum, counts.values())), head=bytes(64)),
     )
 
 
