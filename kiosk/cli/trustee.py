@@ -59,6 +59,13 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     ceremony_step("receive", "check the shares dealt to you").set_defaults(run=_receive)
     ceremony_step("finish", "compute your key share and the joint key").set_defaults(run=_finish)
 
+    check = commands.add_parser(
+        "check-package", help="check that a sealed package carries your ceremony's key"
+    )
+    check.add_argument("package", type=Path, help="the sealed package the organizer published")
+    check.add_argument("--state", type=Path, required=True, help="your trustee state file")
+    check.set_defaults(run=_check_package)
+
     status = commands.add_parser("status", help="show your stage and the ceremony's progress")
     status.add_argument("--state", type=Path, required=True)
     status.add_argument("--ceremony", type=Path, help="the shared folder, to show who is missing")
@@ -155,6 +162,21 @@ def _print_finish(report: StepReport) -> None:
     if len(report.finished) == n:
         print("All trustees agree on the joint key. The organizer can now run:")
         print("  isoloir election seal PACKAGE --ceremony FOLDER --key ORGANIZER.key")
+
+
+def _check_package(args: argparse.Namespace) -> int:
+    with _refusals():
+        record = state.read_record(args.state)
+    try:
+        sealed = package.load(args.package)
+    except package.PackageError as exc:
+        raise CliError(f"package refused: {exc}") from None
+    with _refusals():
+        ceremony.check_package(record, sealed)
+    print(f"Package {sealed.manifest.election_id}, fingerprint {sealed.fingerprint}:")
+    print("  its election key is your ceremony's joint key, and your commitments and")
+    print("  public key share are in it. Confirm this fingerprint to the organizer.")
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -672,3 +672,41 @@ def seal(
         return package.resign(sealed_or_not, replace(manifest, election_key=key), organizer_key)
     except package.PackageError as exc:
         raise CeremonyError(str(exc)) from None
+
+
+def check_package(record: TrusteeRecord, sealed: ElectionPackage) -> None:
+    """Refuse, naming the first difference, unless ``sealed`` carries this trustee's ceremony.
+
+    Each trustee runs it on the package the organizer publishes, before the polls open: a
+    package whose key or commitments were swapped would let someone else decrypt ballots.
+    """
+    if record.joint_public_key is None or record.public_share is None:
+        raise CeremonyError("your ceremony is not finished: run `isoloir trustee finish` first")
+    manifest = sealed.manifest
+    key = manifest.election_key
+    if key is None:
+        raise CeremonyError("the package is not sealed: it has no election key")
+    if manifest.election_id != record.ceremony_id:
+        raise CeremonyError(
+            f"the package is for election {manifest.election_id!r}, "
+            f"your ceremony for {record.ceremony_id!r}"
+        )
+    if key.joint_public_key != record.joint_public_key:
+        raise CeremonyError("the package's election key is NOT the joint key of your ceremony")
+    if (key.threshold, len(key.trustees)) != (record.threshold, record.trustees):
+        raise CeremonyError(
+            f"the package says {key.threshold} of {len(key.trustees)} trustees, "
+            f"your ceremony {record.threshold} of {record.trustees}"
+        )
+    mine = key.trustees[record.index - 1]
+    if mine.trustee_id != record.trustee_id or tuple(mine.commitments) != record.commitments:
+        raise CeremonyError(
+            f"position {record.index} of the package's trustees does not hold your commitments"
+        )
+    try:
+        commitment_sets = [[group.element(c) for c in t.commitments] for t in key.trustees]
+        derived = threshold.public_share(commitment_sets, record.index)
+    except GroupError:
+        raise CeremonyError("the package holds an invalid trustee commitment") from None
+    if derived != record.public_share:
+        raise CeremonyError("the package's commitments do not give your public key share")

@@ -8,7 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from kiosk.cli import main
 from kiosk.crypto import group, threshold
 from kiosk.crypto.context import election_context
 from kiosk.election import package, signing
-from kiosk.election.model import ScrutinId
+from kiosk.election.model import ElectionKey, ScrutinId, TrusteeCommitments, TrusteeId
 from kiosk.encoding import b64encode
 from kiosk.trustee import decryption, messages, state
 from kiosk.trustee.decryption import AggregateScrutin, BoardBinding, TallyAggregate
@@ -305,3 +305,48 @@ def test_status_runs_without_a_passphrase(finished: Run) -> None:
     assert "Trustee trustee-3, #3 of 5 (threshold 3), ceremony test-2026" in result.stdout
     assert "Stage: finished" in result.stdout
     assert "#5: announced, dealt, finished" in result.stdout
+
+
+def test_each_trustee_checks_the_sealed_package(
+    copy: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = isoloir(capsys, "trustee", "check-package", str(copy.package),
+                           "--state", str(copy.state(1)))  # fmt: skip
+    assert code == 1
+    assert "not sealed" in err
+    code, _, err = isoloir(
+        capsys, "election", "seal", str(copy.package), "--ceremony", str(copy.ceremony),
+        "--key", str(copy.organizer_key),
+    )  # fmt: skip
+    assert code == 0, err
+    fingerprint = package.load(copy.package).fingerprint
+    for i in range(1, N + 1):
+        code, out, err = isoloir(capsys, "trustee", "check-package", str(copy.package),
+                                 "--state", str(copy.state(i)))  # fmt: skip
+        assert code == 0, err
+        assert fingerprint in out
+
+
+def test_check_package_catches_swapped_commitments(
+    copy: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An organizer who swaps the key AND the commitments passes the kiosks' sum check only."""
+    organizer = signing.load_private_key(copy.organizer_key)
+    unsealed = package.load(copy.package)
+    secrets = [group.random_scalar() for _ in range(N)]
+    rogue = ElectionKey(
+        joint_public_key=group.base_mul(sum(secrets)),
+        threshold=3,
+        trustees=tuple(
+            TrusteeCommitments(TrusteeId(f"trustee-{i + 1}"),
+                               tuple(group.base_mul(s + j) for j in range(3)))
+            for i, s in enumerate(secrets)
+        ),
+    )  # fmt: skip
+    swapped = package.resign(unsealed, replace(unsealed.manifest, election_key=rogue), organizer)
+    package.write(swapped, copy.root / "swapped")
+    assert election_context(swapped).joint_key == rogue.joint_public_key  # kiosks would accept it
+    code, _, err = isoloir(capsys, "trustee", "check-package", str(copy.root / "swapped"),
+                           "--state", str(copy.state(2)))  # fmt: skip
+    assert code == 1
+    assert "NOT the joint key of your ceremony" in err
