@@ -16,11 +16,11 @@ from pathlib import Path
 from kiosk import durable
 from kiosk.cli.common import CliError, existing_path
 from kiosk.clock import SystemClock
+from kiosk.election.model import SeatMethod
 from kiosk.record import tally
 from kiosk.record.demo import THRESHOLD, TRUSTEES, build_demo_record
 from kiosk.record.layout import RecordError, RecordLayout
 from kiosk.tally.results import ElectionResults
-from kiosk.tally.seats import Method
 
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,15 +43,11 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     aggregate.set_defaults(run=_aggregate)
 
     combine = commands.add_parser(
-        "combine", help="combine any k partial decryptions into results.json and results.pdf"
+        "combine",
+        help="combine any k partial decryptions into results.json and results.pdf",
+        description="Seats follow the seat_method of the signed election package.",
     )
     combine.add_argument("--record", type=existing_path, required=True, help="the record folder")
-    combine.add_argument(
-        "--method",
-        choices=[m.value for m in Method],
-        default=Method.HIGHEST_AVERAGE.value,
-        help="remaining seats by plus forte moyenne (default) or plus forts restes",
-    )
     combine.set_defaults(run=_combine)
 
     demo = commands.add_parser(
@@ -62,7 +58,11 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     demo.add_argument("--voters", type=int, help="voters on the roll (default: max(ballots, 10))")
     demo.add_argument("--seed", type=int, default=2026, help="seeds the choices (2026)")
     demo.add_argument(
-        "--method", choices=[m.value for m in Method], default=Method.HIGHEST_AVERAGE.value
+        "--method",
+        choices=[m.value for m in SeatMethod],
+        default=SeatMethod.HIGHEST_AVERAGE.value,
+        help="the seat_method written into the demo's signed manifest before sealing; the "
+        "results follow it (default highest_average)",
     )
     demo.set_defaults(run=_demo_record)
 
@@ -117,9 +117,7 @@ def _combine(args: argparse.Namespace) -> int:
         if not files:
             raise RecordError(f"{layout.partials}: no partial decryption (trustees' *.json files)")
         partial_sets = tally.read_partials(files)
-        results, counts = tally.combine_results(
-            sealed, aggregate, partial_sets, Method(args.method)
-        )
+        results, counts = tally.combine_results(sealed, aggregate, partial_sets)
         tally.write_results(layout, results)
     except RecordError as exc:
         raise CliError(str(exc)) from None
@@ -128,6 +126,7 @@ def _combine(args: argparse.Namespace) -> int:
     print(f"Combined the partial decryptions of {', '.join(counts.used)}.")
     for who, why in counts.rejected.items():
         print(f"  set aside: {who}: {why}")
+    print(f"Seats by {results.method.value}, the seat_method of the signed package.")
     _print_results(results)
     print(f"Written: {layout.results_json} and {layout.results_pdf}")
     return 0
@@ -151,7 +150,7 @@ def _demo_record(args: argparse.Namespace) -> int:
             voters=args.voters,
             seed=args.seed,
             now=SystemClock().now(),
-            method=Method(args.method),
+            seat_method=SeatMethod(args.method),
         )
     except (FileExistsError, ValueError) as exc:
         raise CliError(str(exc)) from None

@@ -27,6 +27,7 @@ from kiosk.election.model import (
     Organizer,
     Scrutin,
     ScrutinId,
+    SeatMethod,
     TrusteeCommitments,
     TrusteeId,
     Voter,
@@ -200,6 +201,7 @@ def parse_manifest(value: JsonValue) -> Manifest:
         if not scrutins:
             raise PackageFormatError("manifest.scrutins: an election needs at least one scrutin")
         _unique(scrutins, lambda s: s.id, "scrutin id")
+        seat_method = _seat_method(m)
         with _reading(m.raw("roll"), "manifest.roll") as r:
             roll_path = package_path(r.text("path"), "manifest.roll.path")
             voter_count = r.integer("voters", 0, 10_000_000)
@@ -225,6 +227,7 @@ def parse_manifest(value: JsonValue) -> Manifest:
             time_zone=time_zone,
             window=window,
             scrutins=tuple(scrutins),
+            seat_method=seat_method,
             roll_path=roll_path,
             voter_count=voter_count,
             kdf=kdf,
@@ -234,6 +237,17 @@ def parse_manifest(value: JsonValue) -> Manifest:
         )
     _check_asset_references(manifest)
     return manifest
+
+
+def _seat_method(m: _Obj) -> SeatMethod:
+    text = m.text("seat_method", max_len=64)
+    try:
+        return SeatMethod(text)
+    except ValueError:
+        known = " or ".join(repr(method.value) for method in SeatMethod)
+        raise PackageFormatError(
+            f"manifest.seat_method: unknown seat allocation method {text!r} ({known})"
+        ) from None
 
 
 def _parse_scrutin(value: JsonValue, path: str) -> Scrutin:
@@ -380,6 +394,7 @@ def manifest_to_json(manifest: Manifest) -> dict[str, JsonValue]:
             }
             for s in manifest.scrutins
         ],
+        "seat_method": manifest.seat_method.value,
         "roll": {"path": manifest.roll_path, "voters": manifest.voter_count},
         "kdf": {
             "algorithm": "scrypt",

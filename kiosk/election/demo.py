@@ -49,6 +49,7 @@ from kiosk.election.model import (
     Organizer,
     Scrutin,
     ScrutinId,
+    SeatMethod,
     Voter,
     VoterId,
     VotingWindow,
@@ -703,8 +704,12 @@ def build_demo(
     voters: int = 1000,
     kdf: KdfParams = KdfProfile.DEMO.value,
     seed: int = 2026,
+    seat_method: SeatMethod = SeatMethod.HIGHEST_AVERAGE,
 ) -> DemoElection:
-    """The whole demo election in memory: signed package, its keys and the voters' secrets."""
+    """The whole demo election in memory: signed package, its keys and the voters' secrets.
+
+    ``seat_method`` goes into the signed manifest; the texts' plus forte moyenne by default.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     if voters < 1:
@@ -724,6 +729,7 @@ def build_demo(
         time_zone=TIME_ZONE,
         window=window,
         scrutins=scrutins,
+        seat_method=seat_method,
         roll_path="roll.json",
         voter_count=len(roll),
         kdf=kdf,

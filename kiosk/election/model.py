@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Final, NewType
 
 from kiosk.election.kdf import KdfParams, SecretHash
@@ -22,6 +23,17 @@ TrusteeId = NewType("TrusteeId", str)
 SCHEMA: Final = "isoloir.election-package/1"
 BLANK_OPTION: Final = ListId("blank")
 """The option id of the blank vote; no candidate list may use it."""
+
+
+class SeatMethod(StrEnum):
+    """How the seats left after the quotient stage are given out (docs/results.md).
+
+    Part of the signed manifest, so the method is fixed before the polls open and cannot be
+    chosen once the counts are known.
+    """
+
+    HIGHEST_AVERAGE = "highest_average"  # plus forte moyenne
+    LARGEST_REMAINDER = "largest_remainder"  # plus forts restes
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,7 @@ class Manifest:
     time_zone: str
     window: VotingWindow
     scrutins: tuple[Scrutin, ...]
+    seat_method: SeatMethod  # the same for every scrutin
     roll_path: str
     voter_count: int
     kdf: KdfParams

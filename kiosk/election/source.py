@@ -23,6 +23,7 @@ from kiosk.election.kdf import KdfParams, KdfProfile, SecretKind, hash_secret
 from kiosk.election.model import (
     SCHEMA,
     ScrutinId,
+    SeatMethod,
     Voter,
     VoterId,
 )
@@ -122,6 +123,16 @@ def _kdf(value: object) -> KdfParams:
     raise SourceError("election.kdf: expected a profile name or a table {log2_n, r, p}")
 
 
+def _seat_method(value: object) -> str:
+    """``[election] seat_method``; absent, the plus forte moyenne of the texts (docs/results.md)."""
+    if value is None:
+        return SeatMethod.HIGHEST_AVERAGE.value
+    known = " or ".join(method.value for method in SeatMethod)
+    if not isinstance(value, str) or value not in {method.value for method in SeatMethod}:
+        raise SourceError(f"election.seat_method: unknown method {value!r} ({known})")
+    return value
+
+
 def _asset(
     base: Path, value: object, dest: str, magic: bytes, where: str, files: dict[str, bytes]
 ) -> str:
@@ -201,6 +212,7 @@ def _manifest_json(spec: dict[str, Any], base: Path, files: dict[str, bytes]) ->
             "closes_at": _instant(election.get("closes_at"), "election.closes_at"),
         },
         "scrutins": scrutins,
+        "seat_method": _seat_method(election.get("seat_method")),
         "kiosks": [
             {"id": k.get("id"), "public_key": k.get("public_key"), "station": k.get("station")}
             for k in _tables(spec, "kiosks", "")

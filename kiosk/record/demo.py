@@ -32,13 +32,12 @@ from kiosk.crypto.tracking import tracking_code_of_bytes
 from kiosk.election import package as package_io
 from kiosk.election.demo import build_demo
 from kiosk.election.kdf import KdfProfile
-from kiosk.election.model import ElectionPackage, KioskId, ScrutinId, VoterId
+from kiosk.election.model import ElectionPackage, KioskId, ScrutinId, SeatMethod, VoterId
 from kiosk.record import board as board_io
 from kiosk.record.board import Board
 from kiosk.record.layout import RecordLayout
 from kiosk.record.tally import aggregate_board, combine_results, load_board, write_results
 from kiosk.tally.results import ElectionResults
-from kiosk.tally.seats import Method
 from kiosk.trustee import ceremony, decryption
 
 TRUSTEES: Final = ("agathe", "bastien", "chloe", "djamel", "elise")
@@ -64,10 +63,14 @@ def build_demo_record(
     now: datetime,
     voters: int | None = None,
     seed: int = 2026,
-    method: Method = Method.HIGHEST_AVERAGE,
+    seat_method: SeatMethod = SeatMethod.HIGHEST_AVERAGE,
     workers: int | None = None,
 ) -> DemoRecord:
-    """Write a complete record into ``out`` (a new folder); on failure nothing stays there."""
+    """Write a complete record into ``out`` (a new folder); on failure nothing stays there.
+
+    ``seat_method`` is written into the demo manifest before it is signed and sealed; the
+    results follow it, as a real tally follows the organizer's.
+    """
     if ballots < 0:
         raise ValueError("the number of ballots is a count, not negative")
     voter_count = voters if voters is not None else max(ballots, 10)
@@ -81,7 +84,13 @@ def build_demo_record(
     try:
         with tempfile.TemporaryDirectory(prefix="isoloir-demo-trustees-") as secrets:
             start = time.perf_counter()
-            demo = build_demo(now=now, voters=voter_count, kdf=KdfProfile.TEST.value, seed=seed)
+            demo = build_demo(
+                now=now,
+                voters=voter_count,
+                kdf=KdfProfile.TEST.value,
+                seed=seed,
+                seat_method=seat_method,
+            )
             casts = _voters_and_scrutins(demo.package, ballots, rng)
             states = _ceremony(Path(secrets), demo.package.manifest.election_id)
             sealed = ceremony.seal(
@@ -118,7 +127,7 @@ def build_demo_record(
             decryption.parse_partials(path.read_bytes(), path.name)
             for path in layout.partial_files()
         ]
-        results, counts = combine_results(sealed, aggregate, partial_sets, method)
+        results, counts = combine_results(sealed, aggregate, partial_sets)
         write_results(layout, results)
         durable.fsync_tree(out)
         timings["combine"] = time.perf_counter() - start

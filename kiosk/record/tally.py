@@ -27,7 +27,6 @@ from kiosk.tally.results import (
     eligible_from_roll,
     results_to_json,
 )
-from kiosk.tally.seats import Method
 from kiosk.trustee import decryption
 from kiosk.trustee.decryption import (
     AggregateScrutin,
@@ -129,9 +128,9 @@ def combine_results(
     sealed: ElectionPackage,
     aggregate: TallyAggregate,
     partial_sets: Sequence[PartialDecryptions],
-    method: Method = Method.HIGHEST_AVERAGE,
 ) -> tuple[ElectionResults, decryption.TallyCounts]:
-    """Counts from any k valid partial decryptions, then votes, turnout and seats (§14.3).
+    """Counts from any k valid partial decryptions, then votes, turnout and seats (§14.3), by
+    the seat method the signed manifest fixes.
 
     Fewer than k valid trustees is a ``RecordError`` naming those set aside and why.
     """
@@ -145,7 +144,6 @@ def combine_results(
             manifest,
             counts.counts,
             eligible_from_roll(manifest, sealed.roll),
-            method,
             fingerprint=sealed.fingerprint,
         )
     except ResultsError as exc:

@@ -1,5 +1,6 @@
 """Election results: seat allocation, results JSON and the PDF report (docs/results.md)."""
 
+from kiosk.election.model import SeatMethod
 from kiosk.tally.results import (
     SCHEMA,
     ElectionResults,
@@ -12,17 +13,17 @@ from kiosk.tally.results import (
     results_from_json,
     results_to_json,
 )
-from kiosk.tally.seats import Method, SeatAllocation, Tie, allocate
+from kiosk.tally.seats import SeatAllocation, Tie, allocate
 
 __all__ = [
     "SCHEMA",
     "ElectionResults",
     "ListEntry",
     "ListRow",
-    "Method",
     "ResultsError",
     "ScrutinResult",
     "SeatAllocation",
+    "SeatMethod",
     "Tie",
     "allocate",
     "compute_results",

@@ -35,8 +35,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from kiosk.election.model import SeatMethod
 from kiosk.tally.results import ElectionResults, ScrutinResult
-from kiosk.tally.seats import Method
 
 _PAGE_WIDTH, _PAGE_HEIGHT = A4
 _MARGIN: Final = 50.0
@@ -54,8 +54,8 @@ _NBSP: Final = "\u00a0"
 _DASH: Final = "\u2014"
 
 METHOD_LABELS: Final = {
-    Method.HIGHEST_AVERAGE: "quotient électoral, puis plus forte moyenne",
-    Method.LARGEST_REMAINDER: "quotient électoral, puis plus forts restes",
+    SeatMethod.HIGHEST_AVERAGE: "quotient électoral, puis plus forte moyenne",
+    SeatMethod.LARGEST_REMAINDER: "quotient électoral, puis plus forts restes",
 }
 
 
@@ -326,7 +326,7 @@ def _scrutin_section(result: ScrutinResult) -> list[Any]:
     if result.allocation.allocated:
         then = (
             "à la plus forte moyenne"
-            if result.method is Method.HIGHEST_AVERAGE
+            if result.method is SeatMethod.HIGHEST_AVERAGE
             else "aux plus forts restes"
         )
         story += [
@@ -434,7 +434,7 @@ def _notices(result: ScrutinResult) -> list[Table]:
             "Aucun suffrage exprimé : aucun siège n'a pu être attribué. Les "
             f"{result.seat_count} sièges restent à pourvoir selon les règles applicables."
         )
-    level_on = "moyenne" if result.method is Method.HIGHEST_AVERAGE else "reste"
+    level_on = "moyenne" if result.method is SeatMethod.HIGHEST_AVERAGE else "reste"
     for tie in result.allocation.ties:
         names = " et ".join(f"« {result.lists[i].name} »" for i in tie.lists)
         winners = " et ".join(f"« {result.lists[i].name} »" for i in tie.winners)

@@ -20,10 +20,11 @@ from kiosk.election.model import (
     ListId,
     Manifest,
     ScrutinId,
+    SeatMethod,
     Voter,
 )
 from kiosk.encoding import EncodingError, JsonValue, canonical_json, strict_json_loads
-from kiosk.tally.seats import Method, SeatAllocation, Tie, allocate
+from kiosk.tally.seats import SeatAllocation, Tie, allocate
 
 SCHEMA: Final = "isoloir.results/1"
 _MAX_TEXT: Final = 500
@@ -107,7 +108,7 @@ class ScrutinResult:
         return self.allocation.seats
 
     @property
-    def method(self) -> Method:
+    def method(self) -> SeatMethod:
         return self.allocation.method
 
     @property
@@ -134,7 +135,7 @@ class ElectionResults:
     election_id: ElectionId
     election_title: str
     fingerprint: str  # of the election package, shown so readers can compare it
-    method: Method
+    method: SeatMethod
     scrutins: tuple[ScrutinResult, ...]
 
     def __post_init__(self) -> None:
@@ -152,13 +153,14 @@ def compute_results(
     manifest: Manifest,
     counts: Mapping[ScrutinId, Sequence[int]],
     eligible: Mapping[ScrutinId, int],
-    method: Method = Method.HIGHEST_AVERAGE,
     *,
     fingerprint: str,
 ) -> ElectionResults:
     """Results of every scrutin of ``manifest`` from its decrypted per-option ``counts``
-    (ballot order: lists, then blank) and its number of ``eligible`` voters. ``fingerprint`` is
-    the election package's (``ElectionPackage.fingerprint``), carried into the results.
+    (ballot order: lists, then blank) and its number of ``eligible`` voters. Seats follow the
+    manifest's ``seat_method``, signed by the organizer before the polls open: the tally has no
+    say in it. ``fingerprint`` is the election package's (``ElectionPackage.fingerprint``),
+    carried into the results.
 
     Raises ``ResultsError`` when a scrutin is missing or unknown, a count list has the wrong
     length, a count is negative, or more ballots were cast than voters were eligible.
@@ -183,11 +185,11 @@ def compute_results(
                 tuple(counts[scrutin.id]),
                 eligible[scrutin.id],
                 scrutin.seats,
-                method,
+                manifest.seat_method,
             )
         )
     return ElectionResults(
-        manifest.election_id, manifest.title, fingerprint, method, tuple(scrutins)
+        manifest.election_id, manifest.title, fingerprint, manifest.seat_method, tuple(scrutins)
     )
 
 
@@ -209,7 +211,7 @@ def _scrutin_result(
     counts: tuple[int, ...],
     eligible: int,
     seat_count: int,
-    method: Method,
+    method: SeatMethod,
 ) -> ScrutinResult:
     where = f"scrutin {scrutin_id!r}"
     options = len(lists) + 1
@@ -300,7 +302,7 @@ def results_from_json(data: bytes) -> ElectionResults:
             raise ResultsError(f"results.schema: expected {SCHEMA!r}")
         method_text = r.text("method")
         try:
-            method = Method(method_text)
+            method = SeatMethod(method_text)
         except ValueError:
             raise ResultsError(f"results.method: unknown method {method_text[:40]!r}") from None
         results = ElectionResults(
@@ -318,7 +320,7 @@ def results_from_json(data: bytes) -> ElectionResults:
     return results
 
 
-def _parse_scrutin(value: JsonValue, path: str, method: Method) -> ScrutinResult:
+def _parse_scrutin(value: JsonValue, path: str, method: SeatMethod) -> ScrutinResult:
     with _reading(value, path) as s:
         lists: list[ListEntry] = []
         votes: list[int] = []

@@ -5,7 +5,7 @@ Exact arithmetic: the electoral quotient is the fraction ``valid / seats``, aver
 ``Fraction`` values and remainders are scaled to integers, so no rounding ever decides a seat.
 
 1. Quotient stage: each list gets ``floor(votes / quotient)`` seats.
-2. Remaining seats, one method or the other:
+2. Remaining seats, by the method the signed manifest fixes (``Manifest.seat_method``):
    - highest average (plus forte moyenne, the rule of the fonction publique): each seat in turn
      goes to the list with the largest ``votes / (seats so far + 1)``;
    - largest remainder (plus forts restes): to the lists with the largest
@@ -19,15 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from fractions import Fraction
 
-
-class Method(StrEnum):
-    """How the seats left after the quotient stage are given out."""
-
-    HIGHEST_AVERAGE = "highest_average"  # plus forte moyenne
-    LARGEST_REMAINDER = "largest_remainder"  # plus forts restes
+from kiosk.election.model import SeatMethod
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ class SeatAllocation:
     quotient, every list has 0 seats and the seats stay unfilled.
     """
 
-    method: Method
+    method: SeatMethod
     seat_count: int  # seats to fill
     valid: int  # suffrages valablement exprimés: votes for the lists, blank votes excluded
     by_quotient: tuple[int, ...]
@@ -71,7 +65,7 @@ class SeatAllocation:
         )
 
 
-def allocate(votes: Sequence[int], seat_count: int, method: Method) -> SeatAllocation:
+def allocate(votes: Sequence[int], seat_count: int, method: SeatMethod) -> SeatAllocation:
     """Allocate ``seat_count`` seats among lists that received ``votes`` (ballot order, blank
     votes not included). Raises ``ValueError`` on a negative count or no seat or no list."""
     if seat_count < 1:
@@ -91,7 +85,7 @@ def allocate(votes: Sequence[int], seat_count: int, method: Method) -> SeatAlloc
     seats = list(by_quotient)
     left = seat_count - sum(by_quotient)
     ties: list[Tie] = []
-    if method is Method.HIGHEST_AVERAGE:
+    if method is SeatMethod.HIGHEST_AVERAGE:
         while left > 0:
             average = [Fraction(v, s + 1) for v, s in zip(votes, seats, strict=True)]
             best = max(range(len(votes)), key=lambda i: (average[i], votes[i], -i))
@@ -106,7 +100,7 @@ def allocate(votes: Sequence[int], seat_count: int, method: Method) -> SeatAlloc
             for i in tied[:left]:
                 seats[i] += 1
             left -= min(left, len(tied))
-    elif method is Method.LARGEST_REMAINDER:
+    elif method is SeatMethod.LARGEST_REMAINDER:
         # remainder_i = votes_i - by_quotient_i * valid / seat_count, scaled by seat_count.
         remainder = [v * seat_count - q * valid for v, q in zip(votes, by_quotient, strict=True)]
         order = sorted(range(len(votes)), key=lambda i: (-remainder[i], -votes[i], i))
@@ -118,6 +112,6 @@ def allocate(votes: Sequence[int], seat_count: int, method: Method) -> SeatAlloc
                 ties.append(Tie(tuple(tied), sum(1 for i in tied if i in winners)))
         for i in winners:
             seats[i] += 1
-    else:  # pragma: no cover - exhaustive over Method
+    else:  # pragma: no cover - exhaustive over SeatMethod
         raise AssertionError(method)
     return SeatAllocation(method, seat_count, valid, by_quotient, tuple(seats), tuple(ties))

@@ -422,12 +422,16 @@ def _results(state: _State) -> str:
         except (RecordError, ResultsError) as exc:
             raise _Fail(str(exc)) from None
     stated = state.results
+    if stated.method is not manifest.seat_method:
+        raise _Fail(
+            f"results.json allocates seats by {stated.method.value}, the signed package fixes "
+            f"{manifest.seat_method.value}"
+        )
     try:
         expected = compute_results(
             manifest,
             {r.scrutin_id: r.counts for r in stated.scrutins},
             eligible_from_roll(manifest, package.roll),
-            stated.method,
             fingerprint=package.fingerprint,
         )
     except ResultsError as exc:
@@ -440,8 +444,9 @@ def _results(state: _State) -> str:
         raise _Fail("results.pdf is missing")
     cast = sum(r.cast for r in stated.scrutins)
     return (
-        f"{len(stated.scrutins)} scrutins, {cast} ballots, seats by {stated.method.value}: "
-        "totals, turnout and seats recomputed; eligible voters from the roll"
+        f"{len(stated.scrutins)} scrutins, {cast} ballots, seats by {stated.method.value} "
+        "(the package's seat_method): totals, turnout and seats recomputed; eligible voters "
+        "from the roll"
     )
 
 

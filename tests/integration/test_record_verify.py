@@ -26,7 +26,7 @@ from kiosk.crypto.context import election_context
 from kiosk.crypto.receipt import Receipt, encode_receipt
 from kiosk.crypto.tracking import tracking_code_of_bytes
 from kiosk.election import package as package_io
-from kiosk.election.model import KioskId, ScrutinId
+from kiosk.election.model import KioskId, ScrutinId, SeatMethod
 from kiosk.encoding import b64encode, canonical_json
 from kiosk.record import board as board_io
 from kiosk.record import tally
@@ -320,6 +320,30 @@ def test_consistent_false_results_are_caught_by_the_combination(record: Path) ->
     assert failed(record) == {"combination"}
 
 
+def test_results_by_another_seat_method_are_caught_by_the_results(record: Path) -> None:
+    """A tally that picks the other method after seeing the counts: every figure is consistent
+    and the counts are the trustees', but the signed package fixed the method beforehand."""
+    sealed = package_io.load(record / "package")
+    assert sealed.manifest.seat_method is SeatMethod.HIGHEST_AVERAGE
+    honest = json.loads((record / "results.json").read_bytes())
+    counts = {
+        ScrutinId(s["id"]): [row["votes"] for row in s["lists"]] + [s["blank"]["votes"]]
+        for s in honest["scrutins"]
+    }
+    forged = compute_results(
+        replace(sealed.manifest, seat_method=SeatMethod.LARGEST_REMAINDER),
+        counts,
+        eligible_from_roll(sealed.manifest, sealed.roll),
+        fingerprint=sealed.fingerprint,
+    )
+    seats = [[row["seats"] for row in s["lists"]] for s in honest["scrutins"]]
+    assert [list(s.seats) for s in forged.scrutins] != seats  # the other method moves seats
+    (record / "results.json").write_bytes(results_to_json(forged))
+    assert failed(record) == {"results"}
+    detail = verify_record(record).check("results").detail
+    assert "seats by largest_remainder, the signed package fixes highest_average" in detail
+
+
 def test_an_eligible_count_that_is_not_the_rolls_is_caught_by_the_results(record: Path) -> None:
     def edit(document: Any) -> None:
         scrutin = document["scrutins"][1]
@@ -476,14 +500,30 @@ def test_tally_combine_writes_the_same_results(
     code, _, err = isoloir(capsys, "tally", "combine", "--record", str(record))
     assert code == 1
     assert "exists already" in err
-    (record / "results.json").unlink()
-    (record / "results.pdf").unlink()
-    code, _, _ = isoloir(
-        capsys, "tally", "combine", "--record", str(record), "--method", "largest_remainder"
+
+
+def test_tally_combine_takes_no_method(record: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The seat method is the signed package's: nobody picks it once the counts are known."""
+    for name in ("results.json", "results.pdf"):
+        (record / name).unlink()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["tally", "combine", "--record", str(record), "--method", "largest_remainder"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --method" in capsys.readouterr().err
+    assert not (record / "results.json").exists()
+
+
+def test_demo_record_writes_its_method_into_the_signed_package(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "record"
+    code, _, err = isoloir(
+        capsys, "tally", "demo-record", str(out), "--ballots", "12", "--method", "largest_remainder"
     )
-    assert code == 0
-    assert json.loads((record / "results.json").read_bytes())["method"] == "largest_remainder"
-    assert verify_record(record).passed
+    assert code == 0, err
+    assert package_io.load(out / "package").manifest.seat_method is SeatMethod.LARGEST_REMAINDER
+    assert json.loads((out / "results.json").read_bytes())["method"] == "largest_remainder"
+    assert verify_record(out).passed
 
 
 def test_the_parallel_scan_finds_what_one_process_finds(record: Path) -> None:

@@ -24,7 +24,14 @@ from kiosk.election.demo import (
     write_demo,
 )
 from kiosk.election.kdf import KdfProfile, SecretKind, verify_secret
-from kiosk.election.model import BLANK_OPTION, ElectionPackage, KioskId, ScrutinId, VoterId
+from kiosk.election.model import (
+    BLANK_OPTION,
+    ElectionPackage,
+    KioskId,
+    ScrutinId,
+    SeatMethod,
+    VoterId,
+)
 from kiosk.election.source import ROLL_COLUMNS, read_roll_csv
 
 KDF = KdfProfile.TEST.value
@@ -105,6 +112,7 @@ def test_scrutins_have_14_6_and_9_lists_then_the_blank_vote(loaded: ElectionPack
         assert len({lst.name for lst in scrutin.lists}) == len(scrutin.lists)
         for lst in scrutin.lists:
             assert all(path.startswith(f"assets/{scrutin.id}/") for path in lst.asset_paths)
+    assert manifest.seat_method is SeatMethod.HIGHEST_AVERAGE  # the texts' plus forte moyenne
 
 
 def test_window_opens_yesterday_at_8_and_closes_8_days_later_at_17_paris_time(

@@ -30,6 +30,7 @@ from kiosk.election.model import (
     SCHEMA,
     ElectionKey,
     ElectionPackage,
+    SeatMethod,
     TrusteeCommitments,
     TrusteeId,
 )
@@ -287,6 +288,16 @@ def test_signature_by_another_key_is_a_bad_signature(
     assert message.startswith("manifest.sig: bad signature")
 
 
+def test_a_changed_seat_method_breaks_the_signature(
+    pkg: ElectionPackage, write_files: Callable[[Files], Path]
+) -> None:
+    # The method is fixed before the polls open: switching it afterwards needs the organizer key.
+    manifest = manifest_json(pkg)
+    manifest["seat_method"] = "largest_remainder"
+    message = refused(write_files({**files_of(pkg), package.MANIFEST: canonical_json(manifest)}))
+    assert message.startswith("manifest.sig: bad signature")
+
+
 @pytest.mark.parametrize("signature", [b"", b"\x00" * 63, b"\x00" * 64])
 def test_short_or_null_signature_is_a_bad_signature(
     pkg: ElectionPackage, write_files: Callable[[Files], Path], signature: bytes
@@ -529,6 +540,18 @@ def test_codec_round_trip(pkg: ElectionPackage) -> None:
     assert roll_to_json(pkg.manifest.election_id, parse_roll(roll, pkg.manifest)) == roll
 
 
+@pytest.mark.parametrize("method", list(SeatMethod))
+def test_the_seat_method_is_part_of_the_signed_manifest(
+    pkg: ElectionPackage, method: SeatMethod
+) -> None:
+    manifest = manifest_json(pkg)
+    assert manifest["seat_method"] == "highest_average"
+    manifest["seat_method"] = method.value
+    parsed = parse_manifest(manifest)
+    assert parsed.seat_method is method
+    assert manifest_to_json(parsed) == manifest
+
+
 @pytest.mark.parametrize(
     ("where", "expected"),
     [
@@ -561,6 +584,7 @@ def test_unknown_field_is_refused_with_its_path(
         ((), "election_key", r"^manifest\.election_key: missing$"),
         ((), "kiosks", r"^manifest\.kiosks: missing$"),
         ((), "schema", r"^manifest\.schema: missing$"),
+        ((), "seat_method", r"^manifest\.seat_method: missing$"),
         (("organizer",), "public_key", r"^manifest\.organizer\.public_key: missing$"),
         (("voting_window",), "closes_at", r"^manifest\.voting_window\.closes_at: missing$"),
         (("scrutins", 1), "seats", r"^manifest\.scrutins\[1\]\.seats: missing$"),
@@ -605,6 +629,14 @@ def test_missing_field_is_named(
             r"^manifest\.organizer\.public_key: expected 32 bytes",
         ),
         (("organizer", "public_key"), "not base64!", r"public_key: not valid base64"),
+        (("seat_method",), None, r"^manifest\.seat_method: expected a non-empty string"),
+        (
+            ("seat_method",),
+            "sainte_lague",
+            r"^manifest\.seat_method: unknown seat allocation method 'sainte_lague' "
+            r"\('highest_average' or 'largest_remainder'\)$",
+        ),
+        (("seat_method",), "Highest_Average", r"^manifest\.seat_method: unknown seat allocation"),
         (("scrutins",), {}, r"^manifest\.scrutins: expected an array"),
         (("scrutins",), [], r"^manifest\.scrutins: an election needs at least one scrutin"),
         (("scrutins", 0, "seats"), "5", r"^manifest\.scrutins\[0\]\.seats: expected an integer"),

@@ -16,8 +16,8 @@ from kiosk.election.model import ElectionPackage, Manifest, ScrutinId
 from kiosk.encoding import canonical_json, strict_json_loads
 from kiosk.tally import (
     ElectionResults,
-    Method,
     ResultsError,
+    SeatMethod,
     compute_results,
     eligible_from_roll,
     results_from_json,
@@ -44,13 +44,13 @@ def results(
     cap: list[int] | None = None,
     *,
     eligible: int = 100,
-    method: Method = Method.HIGHEST_AVERAGE,
+    method: SeatMethod = SeatMethod.HIGHEST_AVERAGE,
 ) -> ElectionResults:
+    """Results under ``manifest`` with its ``seat_method`` set to ``method``."""
     return compute_results(
-        manifest,
+        replace(manifest, seat_method=method),
         {CAPN: capn or [10, 5, 3, 2], CAP: cap or [4, 4, 1]},
         {CAPN: eligible, CAP: eligible},
-        method,
         fingerprint="ABCD-EFGH-IJKL-MNOP",
     )
 
@@ -72,7 +72,7 @@ def test_figures_of_a_scrutin(manifest: Manifest) -> None:
         ("Liste 1", 5, 1),
         ("Liste 2", 3, 1),
     ]
-    assert result.method is Method.HIGHEST_AVERAGE
+    assert result.method is SeatMethod.HIGHEST_AVERAGE
 
 
 def test_blank_votes_do_not_change_the_quotient(manifest: Manifest) -> None:
@@ -83,12 +83,29 @@ def test_blank_votes_do_not_change_the_quotient(manifest: Manifest) -> None:
     assert many.cast == 78
 
 
+def test_seats_follow_the_manifests_method(manifest: Manifest) -> None:
+    counts = {CAPN: [40, 10, 8, 0], CAP: [4, 4, 1]}
+    eligible = {CAPN: 100, CAP: 100}
+    assert manifest.seat_method is SeatMethod.HIGHEST_AVERAGE
+    by_average = compute_results(manifest, counts, eligible, fingerprint="F")
+    assert by_average.method is SeatMethod.HIGHEST_AVERAGE
+    assert by_average.scrutin(CAPN).seats == (4, 1, 0)
+    by_remainder = compute_results(
+        replace(manifest, seat_method=SeatMethod.LARGEST_REMAINDER),
+        counts,
+        eligible,
+        fingerprint="F",
+    )
+    assert by_remainder.method is SeatMethod.LARGEST_REMAINDER
+    assert by_remainder.scrutin(CAPN).seats == (3, 1, 1)
+
+
 def test_largest_remainder_is_carried_through(manifest: Manifest) -> None:
-    election = results(manifest, [10, 5, 3, 0], method=Method.LARGEST_REMAINDER)
-    assert election.method is Method.LARGEST_REMAINDER
+    election = results(manifest, [10, 5, 3, 0], method=SeatMethod.LARGEST_REMAINDER)
+    assert election.method is SeatMethod.LARGEST_REMAINDER
     # Remainders (x5 - 18 * quota seats): 50-36=14, 25-18=7, 15-0=15 -> l2 then l0: 3, 1, 1
     assert election.scrutin(CAPN).seats == (3, 1, 1)
-    assert election.scrutin(CAPN).method is Method.LARGEST_REMAINDER
+    assert election.scrutin(CAPN).method is SeatMethod.LARGEST_REMAINDER
 
 
 def test_only_blank_votes_allocates_no_seat(manifest: Manifest) -> None:
@@ -267,16 +284,15 @@ def test_unknown_fields_and_non_canonical_files_are_refused(manifest: Manifest) 
     capn=st.lists(st.integers(0, 400), min_size=4, max_size=4),
     cap=st.lists(st.integers(0, 400), min_size=3, max_size=3),
     spare=st.integers(0, 50),
-    method=st.sampled_from(list(Method)),
+    method=st.sampled_from(list(SeatMethod)),
 )
 def test_any_counts_round_trip(
-    manifest: Manifest, capn: list[int], cap: list[int], spare: int, method: Method
+    manifest: Manifest, capn: list[int], cap: list[int], spare: int, method: SeatMethod
 ) -> None:
     election = compute_results(
-        manifest,
+        replace(manifest, seat_method=method),
         {CAPN: capn, CAP: cap},
         {CAPN: sum(capn) + spare, CAP: sum(cap) + spare},
-        method,
         fingerprint="F",
     )
     assert results_from_json(results_to_json(election)) == election

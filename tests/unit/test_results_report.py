@@ -14,11 +14,11 @@ from fractions import Fraction
 import pytest
 
 from kiosk.election.model import ElectionId, ListId, ScrutinId
-from kiosk.tally import ElectionResults, ListEntry, Method, ScrutinResult, allocate
+from kiosk.tally import ElectionResults, ListEntry, ScrutinResult, SeatMethod, allocate
 from kiosk.tally.report import format_count, format_decimal, format_percent, results_pdf
 
 FINGERPRINT = "Q7ZK-M2XA-4B9P-R3TD"
-LR = Method.LARGEST_REMAINDER
+LR = SeatMethod.LARGEST_REMAINDER
 NBSP = "\u00a0"
 
 pytestmark = pytest.mark.skipif(
@@ -34,7 +34,7 @@ def scrutin(
     blank: int,
     eligible: int,
     seats: int,
-    method: Method = Method.HIGHEST_AVERAGE,
+    method: SeatMethod = SeatMethod.HIGHEST_AVERAGE,
 ) -> ScrutinResult:
     return ScrutinResult(
         scrutin_id=ScrutinId(scrutin_id),
@@ -62,7 +62,9 @@ def fourteen_lists() -> ScrutinResult:
     )
 
 
-def election(*scrutins: ScrutinResult, method: Method = Method.HIGHEST_AVERAGE) -> ElectionResults:
+def election(
+    *scrutins: ScrutinResult, method: SeatMethod = SeatMethod.HIGHEST_AVERAGE
+) -> ElectionResults:
     return ElectionResults(
         election_id=ElectionId("ep-2026"),
         election_title="Élections professionnelles 2026",
@@ -72,7 +74,7 @@ def election(*scrutins: ScrutinResult, method: Method = Method.HIGHEST_AVERAGE) 
     )
 
 
-def csa(method: Method = Method.HIGHEST_AVERAGE) -> ScrutinResult:
+def csa(method: SeatMethod = SeatMethod.HIGHEST_AVERAGE) -> ScrutinResult:
     # The worked example of test_seats: 7, 4, 3, 1 seats; blank votes excluded from the quotient.
     names = [
         ("ALPHA – Ensemble", "Fédération Alpha"),

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.tally.seats import Method, Tie, allocate
+from kiosk.election.model import SeatMethod
+from kiosk.tally.seats import Tie, allocate
 
-HA = Method.HIGHEST_AVERAGE
-LR = Method.LARGEST_REMAINDER
+HA = SeatMethod.HIGHEST_AVERAGE
+LR = SeatMethod.LARGEST_REMAINDER
 
 
 # ---- worked examples ----------------------------------------------------------------------------
@@ -128,11 +129,11 @@ def test_bad_input_is_refused(votes: list[int], seats: int, message: str) -> Non
 
 votes_lists = st.lists(st.integers(0, 5_000), min_size=1, max_size=15)
 seat_counts = st.integers(1, 40)
-methods = st.sampled_from(list(Method))
+methods = st.sampled_from(list(SeatMethod))
 
 
 @given(votes_lists, seat_counts, methods)
-def test_seats_sum_to_the_seats_to_fill(votes: list[int], seats: int, method: Method) -> None:
+def test_seats_sum_to_the_seats_to_fill(votes: list[int], seats: int, method: SeatMethod) -> None:
     result = allocate(votes, seats, method)
     assert sum(result.seats) == (seats if sum(votes) > 0 else 0)
     assert all(s >= 0 for s in result.seats)
@@ -140,7 +141,7 @@ def test_seats_sum_to_the_seats_to_fill(votes: list[int], seats: int, method: Me
 
 @given(votes_lists, seat_counts, methods)
 def test_every_list_gets_at_least_its_quota_floor(
-    votes: list[int], seats: int, method: Method
+    votes: list[int], seats: int, method: SeatMethod
 ) -> None:
     valid = sum(votes)
     result = allocate(votes, seats, method)
@@ -153,7 +154,9 @@ def test_every_list_gets_at_least_its_quota_floor(
 
 
 @given(votes_lists, seat_counts, methods)
-def test_more_votes_never_means_fewer_seats(votes: list[int], seats: int, method: Method) -> None:
+def test_more_votes_never_means_fewer_seats(
+    votes: list[int], seats: int, method: SeatMethod
+) -> None:
     result = allocate(votes, seats, method)
     for i, vi in enumerate(votes):
         for j, vj in enumerate(votes):
@@ -189,7 +192,7 @@ def test_quotient_then_highest_average_is_dhondt(votes: list[int], seats: int) -
 
 
 @given(votes_lists, seat_counts, methods)
-def test_reported_ties_are_real(votes: list[int], seats: int, method: Method) -> None:
+def test_reported_ties_are_real(votes: list[int], seats: int, method: SeatMethod) -> None:
     result = allocate(votes, seats, method)
     for tie in result.ties:
         assert len(tie.lists) > tie.seats >= 1
@@ -201,7 +204,7 @@ def test_reported_ties_are_real(votes: list[int], seats: int, method: Method) ->
 
 @given(st.lists(st.integers(1, 5_000), min_size=2, max_size=10, unique=True), seat_counts, methods)
 def test_order_of_lists_does_not_matter_without_level_lists(
-    votes: list[int], seats: int, method: Method
+    votes: list[int], seats: int, method: SeatMethod
 ) -> None:
     # With distinct vote counts, ballot order never decides, so reversing it reverses the seats.
     result = allocate(votes, seats, method)

@@ -10,6 +10,7 @@ import pytest
 from kiosk.cli import main
 from kiosk.election import package, signing
 from kiosk.election.kdf import SecretKind, verify_secret
+from kiosk.election.model import SeatMethod
 from kiosk.election.source import ROLL_COLUMNS, SourceError, build_draft
 from kiosk.encoding import b64encode
 
@@ -154,6 +155,15 @@ def test_roll_errors_name_the_line_not_the_secret(tmp_path: Path) -> None:
         (lambda t: t.replace('logo = "docs/a.png"', 'logo = "docs/none.png"'), "cannot read"),
         (lambda t: t.replace('kdf = "test"', 'kdf = "weak"'), "unknown profile 'weak'"),
         (
+            lambda t: t.replace('kdf = "test"', 'kdf = "test"\nseat_method = "sainte_lague"'),
+            r"election\.seat_method: unknown method 'sainte_lague' "
+            r"\(highest_average or largest_remainder\)",
+        ),
+        (
+            lambda t: t.replace('kdf = "test"', 'kdf = "test"\nseat_method = 1'),
+            r"election\.seat_method: unknown method 1",
+        ),
+        (
             lambda t: t.replace("opens_at = 2026-12-01T08:00:00+01:00", "opens_at = 2026-12-01"),
             "opens_at",
         ),
@@ -166,6 +176,22 @@ def test_description_errors_are_clear(tmp_path: Path, edit: object, message: str
     spec.write_text(edit(spec.read_text(encoding="utf-8")), encoding="utf-8")  # type: ignore[operator]
     with pytest.raises(SourceError, match=message):
         build_draft(spec)
+
+
+def test_the_seat_method_defaults_to_the_highest_average(tmp_path: Path) -> None:
+    spec = write_description(tmp_path / "src")
+    assert build_draft(spec).manifest.seat_method is SeatMethod.HIGHEST_AVERAGE
+
+
+@pytest.mark.parametrize("method", list(SeatMethod))
+def test_the_seat_method_is_the_descriptions(tmp_path: Path, method: SeatMethod) -> None:
+    spec = write_description(tmp_path / "src")
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(
+        text.replace('kdf = "test"', f'kdf = "test"\nseat_method = "{method.value}"'),
+        encoding="utf-8",
+    )
+    assert build_draft(spec).manifest.seat_method is method
 
 
 def test_personal_email_equal_to_identifier_is_refused(tmp_path: Path) -> None:
