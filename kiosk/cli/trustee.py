@@ -20,6 +20,8 @@ from kiosk.crypto.threshold import MIN_THRESHOLD, MIN_TRUSTEES
 from kiosk.election import package
 from kiosk.election.kdf import KdfProfile
 from kiosk.encoding import b64encode
+from kiosk.record import tally
+from kiosk.record.layout import RecordError, RecordLayout, read_file
 from kiosk.trustee import ceremony, decryption, messages, state
 from kiosk.trustee.ceremony import CeremonyError, StepReport
 from kiosk.trustee.decryption import DecryptionError
@@ -27,7 +29,6 @@ from kiosk.trustee.messages import MessageError
 from kiosk.trustee.state import StateError
 from kiosk.trustee.vault import WrongPassphraseError
 
-_MAX_AGGREGATE_BYTES = 16 << 20
 _PROMPT = "Trustee passphrase: "
 
 
@@ -71,11 +72,17 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     status.add_argument("--ceremony", type=Path, help="the shared folder, to show who is missing")
     status.set_defaults(run=_status)
 
-    decrypt = commands.add_parser("decrypt", help="partially decrypt the tally aggregate")
+    decrypt = commands.add_parser(
+        "decrypt", help="re-check the board, then partially decrypt its tally aggregate"
+    )
     decrypt.add_argument("--state", type=Path, required=True, help="your trustee state file")
-    decrypt.add_argument("--package", type=Path, required=True, help="the sealed package")
-    decrypt.add_argument("--aggregate", type=Path, required=True, help="the tally aggregate")
-    decrypt.add_argument("--out", type=Path, required=True, help="your partial decryptions")
+    decrypt.add_argument(
+        "--record", type=Path, required=True, help="the election record (package, board, aggregate)"
+    )
+    decrypt.add_argument(
+        "--out", type=Path, help="your partial decryptions (default: RECORD/partials/ID.json)"
+    )
+    decrypt.add_argument("--workers", type=int, help="processes checking ballots (all cores)")
     decrypt.set_defaults(run=_decrypt)
 
 
@@ -206,37 +213,45 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _decrypt(args: argparse.Namespace) -> int:
-    if args.out.exists():
-        raise CliError(f"{args.out}: exists already; choose a new name")
+    """Decrypt only an aggregate rebuilt here from the whole board: never a file as handed over.
+
+    A trustee who decrypted whatever "aggregate" it was given would be a decryption oracle: one
+    voter's ciphertexts in place of the sums, and k trustees would reveal that voter's choice.
+    """
+    layout = RecordLayout(args.record)
+    with _refusals():
+        record = state.read_record(args.state)
+    out: Path = args.out or layout.partial(record.trustee_id)
+    if out.exists():
+        raise CliError(f"{out}: exists already; choose a new name")
     try:
-        sealed = package.load(args.package)
-    except package.PackageError as exc:
-        raise CliError(f"package refused: {exc}") from None
-    try:
-        with open(args.aggregate, "rb") as source:
-            data = source.read(_MAX_AGGREGATE_BYTES + 1)
-    except OSError as exc:
-        raise CliError(f"{args.aggregate}: cannot read ({exc.strerror})") from None
-    if len(data) > _MAX_AGGREGATE_BYTES:
-        raise CliError(f"{args.aggregate}: too large for a tally aggregate")
+        sealed = tally.load_sealed_package(layout.package)
+        entries, head = tally.load_board(layout.board, layout.board_head)
+        rebuilt = tally.aggregate_board(sealed, entries, head, workers=args.workers)
+        published = read_file(layout.aggregate)
+    except RecordError as exc:
+        raise CliError(str(exc)) from None
+    if published != rebuilt.to_json():
+        raise CliError(
+            f"{layout.aggregate} is not the sum of this board's ballots: refusing to decrypt it"
+        )
     passphrase = read_passphrase(Secret.TRUSTEE, _PROMPT)
     with _refusals():
-        aggregate = decryption.parse_aggregate(data, args.aggregate.name)
-        partials = decryption.decrypt(args.state, passphrase, sealed, aggregate)
+        partials = decryption.decrypt(args.state, passphrase, sealed, rebuilt)
     try:
-        durable.write_new_file(args.out, partials.to_json())
+        out.parent.mkdir(parents=True, exist_ok=True)
+        durable.write_new_file(out, partials.to_json())
     except FileExistsError:
-        raise CliError(f"{args.out}: exists already; choose a new name") from None
+        raise CliError(f"{out}: exists already; choose a new name") from None
     except OSError as exc:
-        raise CliError(f"{args.out}: cannot write ({exc.strerror})") from None
+        raise CliError(f"{out}: cannot write ({exc.strerror})") from None
     options = sum(len(p) for _, p in partials.scrutins)
     print(f"Package:   {sealed.manifest.election_id}, fingerprint {sealed.fingerprint}")
-    print(f"Aggregate: SHA-256 {aggregate.digest.hex()}")
-    print("           (check it against the one the organizer published before sending)")
-    board = aggregate.board
-    print(f"Board:     {board.count} ballots, head {board.head.hex()}")
-    print("           (the head of the public board it sums: compare it with the published one)")
-    print(f"Partial decryptions of {options} option(s), with proofs, written to {args.out}")
+    print(f"Board:     {head.count} ballots, head {head.head.hex()}")
+    print("           every ballot re-checked here; compare the head with the one the server")
+    print("           published at close: only that ties this board to the ballots cast")
+    print(f"Aggregate: rebuilt from the board, SHA-256 {rebuilt.digest.hex()}")
+    print(f"Partial decryptions of {options} option(s), with proofs, written to {out}")
     return 0
 
 

@@ -12,15 +12,27 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.cli import main
 from kiosk.crypto import group, threshold
+from kiosk.crypto.ballot import decode_ballot, encode_ballot, seal
 from kiosk.crypto.context import election_context
+from kiosk.crypto.receipt import sign_receipt
+from kiosk.crypto.tracking import tracking_code_of_bytes
 from kiosk.election import package, signing
-from kiosk.election.model import ElectionKey, ScrutinId, TrusteeCommitments, TrusteeId
+from kiosk.election.model import (
+    ElectionKey,
+    KioskId,
+    ScrutinId,
+    TrusteeCommitments,
+    TrusteeId,
+)
 from kiosk.encoding import b64encode
+from kiosk.record import tally
+from kiosk.record.board import Board, write_board, write_head
+from kiosk.record.layout import RecordLayout
 from kiosk.trustee import decryption, messages, state
-from kiosk.trustee.decryption import AggregateScrutin, BoardBinding, TallyAggregate
 from tests.factories import small_package
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -40,6 +52,10 @@ class Run:
 
     def state(self, i: int) -> Path:
         return self.root / f"trustee-{i}.state"
+
+    @property
+    def kiosk_key(self) -> Ed25519PrivateKey:
+        return signing.load_private_key(self.root / "kiosk.key")
 
 
 def isoloir(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -76,7 +92,9 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Run:
     organizer = signing.generate()
     key_path = root / "organizer.key"
     signing.save_private_key(organizer, key_path)
-    package.write(small_package(organizer, voters=12), root / "package")
+    kiosk_key = signing.generate()
+    signing.save_private_key(kiosk_key, root / "kiosk.key")
+    package.write(small_package(organizer, voters=12, kiosk_key=kiosk_key), root / "package")
     return Run(root, root / "ceremony", root / "package", key_path, output.getvalue())
 
 
@@ -94,27 +112,32 @@ def copy(finished: Run, tmp_path: Path) -> Run:
     return Run(root, root / "ceremony", root / "package", root / "organizer.key", finished.output)
 
 
-def aggregate_file(pkg_path: Path, out: Path) -> TallyAggregate:
-    pkg = package.load(pkg_path)
-    key = pkg.manifest.election_key
-    assert key is not None
-    h = group.element(key.joint_public_key)
-
-    def encrypt(m: int) -> tuple[group.Element, group.Element]:
-        r = group.random_scalar()
-        mask = group.mul(r, h)
-        return group.base_mul(r), mask if m == 0 else group.add(group.base_mul(m), mask)
-
-    aggregate = TallyAggregate(
-        election_id=pkg.manifest.election_id,
-        scrutins=tuple(
-            AggregateScrutin(s.id, sum(COUNTS[s.id]), tuple(encrypt(m) for m in COUNTS[s.id]))
-            for s in pkg.manifest.scrutins
-        ),
-        board=BoardBinding(count=sum(map(sum, COUNTS.values())), head=bytes(64)),
-    )
-    out.write_bytes(aggregate.to_json())
-    return aggregate
+def record_with_ballots(sealed_path: Path, kiosk_key: Ed25519PrivateKey, root: Path) -> Path:
+    """A record folder: the sealed package, a board of COUNTS' ballots, its aggregate."""
+    sealed = package.load(sealed_path)
+    context = election_context(sealed)
+    layout = RecordLayout(root)
+    package.write(sealed, layout.package)
+    board = Board(sealed.manifest.election_id, context.base_hash)
+    kiosk = KioskId("kiosk-01")
+    for sid, counts in COUNTS.items():
+        scrutin = sealed.manifest.scrutin(ScrutinId(sid))
+        for option, count in zip(scrutin.options, counts, strict=True):
+            for _ in range(count):
+                ballot = encode_ballot(seal(context, scrutin, option).ballot)
+                receipt = sign_receipt(
+                    kiosk_key,
+                    election_fingerprint=sealed.fingerprint,
+                    scrutin_id=scrutin.id,
+                    tracking_code=tracking_code_of_bytes(ballot),
+                    kiosk_id=kiosk,
+                )
+                board.append(scrutin.id, ballot, kiosk, receipt.signature)
+    write_board(layout.board, board.entries)
+    write_head(layout.board_head, board.head())
+    entries, head = tally.load_board(layout.board, layout.board_head)
+    layout.aggregate.write_bytes(tally.aggregate_board(sealed, entries, head, workers=1).to_json())
+    return root
 
 
 def test_ceremony_output_shows_progress_and_never_a_secret(finished: Run) -> None:
@@ -162,15 +185,16 @@ def test_seal_then_decrypt_then_combine(
     assert code == 0
     assert "sealed already with this ceremony's key" in out
 
-    aggregate = aggregate_file(copy.package, copy.root / "aggregate.json")
+    record = record_with_ballots(copy.package, copy.kiosk_key, copy.root / "record")
+    aggregate = tally.read_aggregate(RecordLayout(record).aggregate)
     for i in range(1, N + 1):
         code, out, err = isoloir(
-            capsys, "trustee", "decrypt", "--state", str(copy.state(i)), "--package",
-            str(copy.package), "--aggregate", str(copy.root / "aggregate.json"),
+            capsys, "trustee", "decrypt", "--state", str(copy.state(i)), "--record", str(record),
             "--out", str(copy.root / f"partial-{i}.json"),
         )  # fmt: skip
         assert code == 0, err
         assert aggregate.digest.hex() in out
+        assert aggregate.board.head.hex() in out
     partials = [
         decryption.parse_partials((copy.root / f"partial-{i}.json").read_bytes(), f"partial-{i}")
         for i in (2, 4, 5)
@@ -180,12 +204,42 @@ def test_seal_then_decrypt_then_combine(
     assert result.used == ("trustee-2", "trustee-4", "trustee-5")
 
     code, _, err = isoloir(
-        capsys, "trustee", "decrypt", "--state", str(copy.state(1)), "--package",
-        str(copy.package), "--aggregate", str(copy.root / "aggregate.json"),
+        capsys, "trustee", "decrypt", "--state", str(copy.state(1)), "--record", str(record),
         "--out", str(copy.root / "partial-1.json"),
     )  # fmt: skip
     assert code == 1
     assert "exists already" in err
+
+
+def test_decrypt_refuses_an_aggregate_that_is_not_the_boards_sum(
+    copy: Run, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The decryption-oracle attack: one voter's ciphertexts in place of a scrutin's sums."""
+    code, _, err = isoloir(
+        capsys, "election", "seal", str(copy.package), "--ceremony", str(copy.ceremony),
+        "--key", str(copy.organizer_key),
+    )  # fmt: skip
+    assert code == 0, err
+    record = record_with_ballots(copy.package, copy.kiosk_key, copy.root / "record")
+    layout = RecordLayout(record)
+    honest = tally.read_aggregate(layout.aggregate)
+    victim = decode_ballot(next(iter(tally.load_board(layout.board, layout.board_head)[0])).ballot)
+    forged = replace(
+        honest,
+        scrutins=tuple(
+            replace(s, options=tuple((c.alpha, c.beta) for c in victim.ciphertexts))
+            if s.id == victim.scrutin_id
+            else s
+            for s in honest.scrutins
+        ),
+    )
+    layout.aggregate.write_bytes(forged.to_json())
+    code, _, err = isoloir(
+        capsys, "trustee", "decrypt", "--state", str(copy.state(1)), "--record", str(record),
+    )  # fmt: skip
+    assert code == 1
+    assert "is not the sum of this board's ballots: refusing to decrypt" in err
+    assert not layout.partials.exists()
 
 
 def test_seal_into_another_folder_leaves_the_original(
