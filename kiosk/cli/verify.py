@@ -2,7 +2,9 @@
 
 ``record`` re-checks everything and prints one line per check; ``tracking-code`` finds a voter's
 tracking code on the board; ``receipt`` checks a receipt's payload; ``challenge`` checks a
-challenged ballot's slip. Each exits 0 when everything passes, 1 otherwise.
+challenged ballot's signed slip (the kiosk's signature with its key from the package, the
+opening, and with a record that it was never cast). Each exits 0 when everything passes, 1
+otherwise.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     receipt.set_defaults(run=_receipt)
 
     challenge = commands.add_parser(
-        "challenge", help="check a challenged ballot's slip (JSON, or its base64)"
+        "challenge", help="check a challenged ballot's signed slip (JSON, or its base64)"
     )
     challenge.add_argument("slip", help="a file holding the slip, or - for standard input")
     where = challenge.add_mutually_exclusive_group(required=True)

@@ -2,14 +2,14 @@
 
 A ballot for a scrutin with n options (every list, then blank) holds, per option i, an
 exponential ElGamal ciphertext of m_i ∈ {0, 1} with a 0/1 proof, and one proof that Σ m_i = 1.
-Everything a seal draws comes from one 32-byte master nonce, so that a challenged ballot can be
-re-sealed, byte for byte, from the nonce and the claimed choice. The master nonce and the choice
-never enter a ``SealedBallot``: a ``PendingBallot`` keeps them in memory until the voter casts
-(the kiosk then drops the opening) or challenges (the kiosk reveals it and never casts that
-ballot).
+Everything a seal draws comes from one fresh 32-byte master nonce N, so that a challenged
+ballot can be opened from N and the claimed choice. N and the choice never enter a
+``SealedBallot``: a one-shot ``PendingBallot`` keeps them in memory until the voter casts
+(``cast``: the opening is dropped) or challenges (``challenge``: the opening is revealed), and
+then refuses any further use, so a revealed ballot cannot be cast.
 
-Verbs: ``seal``, ``verify_ballot`` (``check_ballot`` for the named verdict), ``encode_ballot``,
-``decode_ballot``, ``challenge``, ``check_challenge``.
+Verbs: ``seal``, ``PendingBallot.cast``, ``challenge``, ``check_challenge``, ``verify_ballot``
+(``check_ballot`` for the named verdict), ``encode_ballot``, ``decode_ballot``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+import hmac
 import re
 import secrets
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from typing import Final
 
 from kiosk.crypto import bitproof, dleq, elgamal, group
@@ -28,7 +30,7 @@ from kiosk.crypto.context import ElectionContext
 from kiosk.crypto.dleq import DleqProof
 from kiosk.crypto.elgamal import Ciphertext, EncryptionKey
 from kiosk.crypto.group import GroupError, L
-from kiosk.crypto.hashing import digest, frame, tagged, u32
+from kiosk.crypto.hashing import digest, frame, hash_to_scalar, tagged, u32
 from kiosk.election.model import ListId, Scrutin, ScrutinId
 
 MASTER_NONCE_BYTES: Final = 32
@@ -91,15 +93,54 @@ class _Opening:
         return "_Opening(<secret>)"
 
 
-@dataclass(frozen=True)
-class PendingBallot:
-    """A sealed ballot before cast-or-challenge; its opening lives in memory only (§10)."""
+class BallotSpentError(RuntimeError):
+    """A pending ballot used again after it was cast or challenged (docs/protocol.md §10)."""
 
-    ballot: SealedBallot
-    _opening: _Opening = field(repr=False)
+
+class PendingBallot:
+    """A sealed ballot before cast-or-challenge; its opening lives in memory only (§10).
+
+    One-shot: ``cast()`` or ``challenge(pending)`` spends it, and a spent ballot refuses every
+    further use, ``ballot`` included, with ``BallotSpentError``. A challenged ballot therefore
+    cannot be cast, and a cast one cannot be opened afterwards.
+    """
+
+    __slots__ = ("_ballot", "_lock", "_opening", "_scrutin_id")
+
+    def __init__(self, ballot: SealedBallot, opening: _Opening) -> None:
+        self._ballot: SealedBallot | None = ballot
+        self._opening: _Opening | None = opening
+        self._scrutin_id = ballot.scrutin_id
+        self._lock = threading.Lock()
+
+    @property
+    def ballot(self) -> SealedBallot:
+        """The sealed ballot, to show its tracking code while the voter decides."""
+        ballot = self._ballot
+        if ballot is None:
+            raise BallotSpentError("this ballot was already cast or challenged")
+        return ballot
+
+    @property
+    def spent(self) -> bool:
+        return self._ballot is None
+
+    def cast(self) -> SealedBallot:
+        """Spend this ballot for casting: the opening is dropped and the ballot returned."""
+        ballot, _ = self._spend()
+        return ballot
+
+    def _spend(self) -> tuple[SealedBallot, _Opening]:
+        with self._lock:  # cast and challenge may race; exactly one of them wins
+            ballot, opening = self._ballot, self._opening
+            if ballot is None or opening is None:
+                raise BallotSpentError("this ballot was already cast or challenged")
+            self._ballot = self._opening = None
+        return ballot, opening
 
     def __repr__(self) -> str:  # the nonce and the choice never reach a log or a traceback
-        return f"PendingBallot(scrutin_id={self.ballot.scrutin_id!r})"
+        state = ", spent" if self.spent else ""
+        return f"PendingBallot(scrutin_id={self._scrutin_id!r}{state})"
 
 
 @dataclass(frozen=True)
@@ -120,29 +161,46 @@ class ChallengedBallot:
 # ---- seal ----------------------------------------------------------------------------------
 
 
-def seal(
-    context: ElectionContext,
-    scrutin: Scrutin,
-    choice: ListId,
-    *,
-    master_nonce: bytes | None = None,
-) -> PendingBallot:
-    """Encrypt ``choice`` with all proofs (docs/protocol.md §6-§8).
+def seal(context: ElectionContext, scrutin: Scrutin, choice: ListId) -> PendingBallot:
+    """Encrypt ``choice`` with all proofs, under a fresh master nonce (docs/protocol.md §6-§8).
 
-    ``master_nonce`` is fresh (32 random bytes) unless given: only tests, test vectors and
-    ``check_challenge`` pass one. The group operations and the ballot's size are the same for
-    every choice, blank included.
+    Every call draws a new N from the operating system's CSPRNG; no caller can supply one, since
+    two ballots from one N would give away both choices (§6). The group operations and the
+    ballot's size are the same for every choice, blank included.
     """
+    return _seal_with_nonce(context, scrutin, choice, secrets.token_bytes(MASTER_NONCE_BYTES))
+
+
+def _seal_with_nonce(
+    context: ElectionContext, scrutin: Scrutin, choice: ListId, master_nonce: bytes
+) -> PendingBallot:
+    """``seal`` under a given N: for the test vectors and tests only. Never reuse an N (§6)."""
     options = scrutin.options
     if not 2 <= len(options) <= MAX_OPTIONS:
         raise ValueError("a scrutin has between 2 and 65535 options")
-    if choice not in options:
-        raise ValueError("the choice is not an option of this scrutin")
-    master = secrets.token_bytes(MASTER_NONCE_BYTES) if master_nonce is None else master_nonce
-    if len(master) != MASTER_NONCE_BYTES:
+    if len(master_nonce) != MASTER_NONCE_BYTES:
         raise ValueError("a master nonce is 32 bytes")
-    ballot = _seal(context, scrutin.id, len(options), options.index(choice), master)
-    return PendingBallot(ballot, _Opening(master, choice))
+    bits, chosen = _selection(options, choice)
+    ballot = _seal(context, scrutin.id, bits, chosen, master_nonce)
+    return PendingBallot(ballot, _Opening(master_nonce, choice))
+
+
+def _selection(options: tuple[ListId, ...], choice: ListId) -> tuple[list[int], int]:
+    """(m_0 … m_{n−1}, k): one fixed pass over every option, selected by arithmetic (§6).
+
+    The ids are compared as fixed-length digests with ``hmac.compare_digest``, and k is
+    Σ i·m_i: no scan stops at the choice and no branch depends on it.
+    """
+    wanted = hashlib.sha256(choice.encode("utf-8")).digest()
+    bits = [int(hmac.compare_digest(option, wanted)) for option in _option_digests(options)]
+    if sum(bits) != 1:  # the one branch: an invalid choice, never which valid one
+        raise ValueError("the choice is not an option of this scrutin")
+    return bits, sum(i * bit for i, bit in enumerate(bits))
+
+
+@functools.lru_cache(maxsize=64)
+def _option_digests(options: tuple[ListId, ...]) -> tuple[bytes, ...]:
+    return tuple(hashlib.sha256(option.encode("utf-8")).digest() for option in options)
 
 
 @functools.lru_cache(maxsize=16)
@@ -156,19 +214,22 @@ def _derive(prefix: bytes, framed_fields: bytes) -> int:
 
 
 def _seal(
-    context: ElectionContext, scrutin_id: ScrutinId, count: int, chosen: int, master: bytes
+    context: ElectionContext, scrutin_id: ScrutinId, bits: list[int], chosen: int, master: bytes
 ) -> SealedBallot:
+    """The ballot of selection ``bits`` (chosen index ``chosen``) under N = ``master`` (§6-§8)."""
     base_hash = context.base_hash
     key = _encryption_key(context)
+    count = len(bits)
     nonce_prefix = tagged(NONCE_TAG, master, base_hash, scrutin_id)
-    proof_nonce_prefix = tagged(PROOF_NONCE_TAG, master, base_hash, scrutin_id)
+    # The choice enters the provers' scalars: should an N ever repeat with another choice, the
+    # two ballots' proofs still share no scalar from which r_i or R could be solved (§6).
+    proof_nonce_prefix = tagged(PROOF_NONCE_TAG, master, base_hash, scrutin_id, u32(chosen))
     bit_prefix = bitproof.statement_prefix(base_hash, scrutin_id)
     w_field, t_field, c_field = frame(u32(0)), frame(u32(1)), frame(u32(2))
     sealed: list[SealedOption] = []
     nonce_sum = 0
-    for i in range(count):
+    for i, bit in enumerate(bits):
         index = frame(u32(i))
-        bit = int(i == chosen)
         nonce = _derive(nonce_prefix, index)
         proof_nonces = (
             _derive(proof_nonce_prefix, index + w_field),
@@ -309,12 +370,13 @@ def decode_ballot(data: bytes, scrutin: Scrutin | None = None) -> SealedBallot:
 
 
 def challenge(pending: PendingBallot) -> ChallengedBallot:
-    """Open a pending ballot for the voter to check (docs/protocol.md §10).
+    """Open a pending ballot for the voter to check, and spend it (docs/protocol.md §10).
 
-    The caller must never cast this ballot afterwards; the kiosk discards it and the voter
-    chooses again.
+    ``pending`` can no longer be cast (``BallotSpentError``); the kiosk prints the slip and the
+    voter chooses again, which seals a new ballot under a new N.
     """
-    return ChallengedBallot(pending.ballot, pending._opening.master_nonce, pending._opening.choice)
+    ballot, opening = pending._spend()
+    return ChallengedBallot(ballot, opening.master_nonce, opening.choice)
 
 
 def check_challenge(
@@ -324,18 +386,63 @@ def check_challenge(
     master_nonce: bytes,
     claimed_choice: ListId,
 ) -> bool:
-    """True when sealing ``claimed_choice`` with ``master_nonce`` gives ``ballot``, byte for byte.
+    """True when ``ballot`` encrypts exactly ``claimed_choice`` under ``master_nonce`` (§10).
 
-    What a voter's device or an auditor runs on a challenged ballot (docs/protocol.md §10): it
-    shows that the kiosk encrypted the claimed choice, since the encryption is a function of the
-    nonce and the choice alone.
+    What a voter's device or an auditor runs on a challenged ballot. Independent of the sealing
+    code: each r_i comes from N by §6's formula, then α_i = r_i·G for every option,
+    β_i − r_i·H = G for the claimed one and β_i = r_i·H for every other (points compared, the
+    identity never formed); the ballot's proofs verify (§7, §8), and their scalars are the ones
+    §6 derives from N, so a challenged ballot carries nothing the kiosk chose but N.
     """
-    if claimed_choice not in scrutin.options or len(master_nonce) != MASTER_NONCE_BYTES:
+    if len(master_nonce) != MASTER_NONCE_BYTES or claimed_choice not in scrutin.options:
         return False
-    if ballot.scrutin_id != scrutin.id or len(ballot.options) != len(scrutin.options):
+    if check_ballot(context, scrutin, ballot) is not BallotVerdict.VALID:
         return False
+    chosen = scrutin.options.index(claimed_choice)  # public here: the slip states it
+    h = context.joint_key
+    nonces = []
     try:
-        resealed = seal(context, scrutin, claimed_choice, master_nonce=master_nonce).ballot
-    except GroupError:  # a nonce deriving r ≡ 0 or 1: no honest ballot came from it
+        for i, option in enumerate(ballot.options):
+            r = hash_to_scalar(NONCE_TAG, master_nonce, context.base_hash, scrutin.id, u32(i))
+            alpha, beta = option.ciphertext.alpha, option.ciphertext.beta
+            if alpha != group.base_mul(r):
+                return False
+            r_h = group.mul(r, h)
+            if i == chosen:
+                if group.sub(beta, r_h) != group.G:  # identity (m_i = 0) raises: refused
+                    return False
+            elif beta != r_h:
+                return False
+            nonces.append(r)
+    except GroupError:  # r ≡ 0, or β_i = r_i·H for the claimed option
         return False
-    return encode_ballot(resealed) == encode_ballot(ballot)
+    return _proof_scalars_follow(context, scrutin.id, ballot, master_nonce, chosen, nonces)
+
+
+def _proof_scalars_follow(
+    context: ElectionContext,
+    scrutin_id: ScrutinId,
+    ballot: SealedBallot,
+    master: bytes,
+    chosen: int,
+    nonces: list[int],
+) -> bool:
+    """The proofs' scalars are §6's w_i, t_i, ĉ_i, w_Σ from N, as §7 and §8 combine them."""
+
+    def derived(*fields: bytes) -> int:
+        return hash_to_scalar(
+            PROOF_NONCE_TAG, master, context.base_hash, scrutin_id, u32(chosen), *fields
+        )
+
+    for i, (option, r) in enumerate(zip(ballot.options, nonces, strict=True)):
+        w, t, c_sim = (derived(u32(i), u32(j)) for j in range(3))
+        proof = option.proof
+        if i == chosen:  # true branch 1, simulated branch 0
+            expected = (c_sim, proof.c1, (t - c_sim * r) % L, (w - proof.c1 * r) % L)
+        else:  # true branch 0, simulated branch 1
+            expected = (proof.c0, c_sim, (w - proof.c0 * r) % L, (t - c_sim * r) % L)
+        if (proof.c0, proof.c1, proof.z0, proof.z1) != expected:
+            return False
+    sum_proof = ballot.sum_proof
+    w_sum = derived(u32(len(nonces)), u32(0))
+    return sum_proof.response == (w_sum - sum_proof.challenge * sum(nonces)) % L

@@ -11,7 +11,9 @@ a0, b0, a1, b1) mod L: the challenge binds the whole statement, never the commit
 The prover, knowing r, simulates the false branch k = 1 − m from scalars (t, c_k) as
 a_k = t·G, b_k = t·H + (2m − 1)·c_k·G, z_k = t − c_k·r (the same distribution as the textbook
 simulator, two variable-base multiplications cheaper). The true branch uses a_m = w·G, b_m = w·H,
-c_m = c − c_k, z_m = w − c_m·r. Both values of m run one identical sequence of group operations.
+c_m = c − c_k, z_m = w − c_m·r. Both values of m run one identical sequence of group operations,
+and m places the branches by a masked exchange of fixed-width integers (``_exchange``), not by a
+branch or a lookup.
 
 A primitive of ``kiosk.crypto``: ``kiosk.crypto.ballot`` is its only caller.
 """
@@ -91,20 +93,27 @@ def prove(
     Six group operations (3 base mults, 2 variable mults, 1 add), whatever ``bit`` is.
     """
     w, t, c_sim = proof_nonces
-    real = (group.base_mul(w), group.mul(w, key.h))
-    simulated = (
-        group.base_mul(t),
-        group.add(group.mul(t, key.h), group.base_mul((2 * bit - 1) * c_sim)),
+    real = group.base_mul(w) + group.mul(w, key.h)  # a_m ‖ b_m
+    simulated = group.base_mul(t) + group.add(
+        group.mul(t, key.h), group.base_mul((2 * bit - 1) * c_sim)
+    )  # a_k ‖ b_k
+    branch0, branch1 = _exchange(
+        bit, int.from_bytes(real, "little"), int.from_bytes(simulated, "little")
     )
-    branches = (real, simulated) if bit == 0 else (simulated, real)
-    (a0, b0), (a1, b1) = branches
-    c = _challenge(prefix, index, key, ct, a0, b0, a1, b1)
+    first, second = branch0.to_bytes(64, "little"), branch1.to_bytes(64, "little")
+    c = _challenge(prefix, index, key, ct, first[:32], first[32:], second[:32], second[32:])
     c_real = (c - c_sim) % L
     z_real = (w - c_real * nonce) % L
     z_sim = (t - c_sim * nonce) % L
-    pairs = ((c_real, z_real), (c_sim, z_sim)) if bit == 0 else ((c_sim, z_sim), (c_real, z_real))
-    (c0, z0), (c1, z1) = pairs
+    c0, c1 = _exchange(bit, c_real, c_sim)
+    z0, z1 = _exchange(bit, z_real, z_sim)
     return BitProof(c0, c1, z0, z1)
+
+
+def _exchange(bit: int, x: int, y: int) -> tuple[int, int]:
+    """(x, y) when ``bit`` is 0, (y, x) when it is 1: a masked swap, with no branch on ``bit``."""
+    difference = (x ^ y) & -bit
+    return x ^ difference, y ^ difference
 
 
 def verify(key: EncryptionKey, prefix: bytes, index: int, ct: Ciphertext, proof: BitProof) -> bool:

@@ -54,6 +54,8 @@ class DemoRecord:
     results: ElectionResults
     trustees_used: tuple[str, ...]
     timings: dict[str, float] = field(default_factory=dict)
+    # The demo kiosks' signing keys, in memory only (never written), for practice slips.
+    kiosk_keys: Mapping[KioskId, Ed25519PrivateKey] = field(default_factory=dict, repr=False)
 
 
 def build_demo_record(
@@ -134,7 +136,7 @@ def build_demo_record(
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
-    return DemoRecord(layout, results, counts.used, timings)
+    return DemoRecord(layout, results, counts.used, timings, demo.kiosk_keys)
 
 
 def _ceremony(root: Path, election_id: str) -> dict[int, Path]:
@@ -191,7 +193,7 @@ def _cast(
     for _voter, sid in casts:
         scrutin = manifest.scrutin(sid)
         choice = rng.choices(scrutin.options, weights[sid])[0]
-        ballot = encode_ballot(seal(context, scrutin, choice).ballot)
+        ballot = encode_ballot(seal(context, scrutin, choice).cast())
         kiosk_id = rng.choice(kiosk_ids)
         receipt = sign_receipt(
             keys[kiosk_id],

@@ -3,14 +3,16 @@
 - ``find_tracking_code``: is this tracking code on the board, and where;
 - ``check_receipt``: a printed receipt's payload is signed by a kiosk of this election, and its
   ballot is on the board with that same signature;
-- ``check_slip``: a challenged ballot's slip opens to the choice it states (``check_challenge``),
-  and that ballot was never cast (it is not on the board).
+- ``check_slip``: a challenged ballot's slip is signed by a kiosk of this election
+  (``verify_challenge_slip``), opens to the choice it states (``check_challenge``), and that
+  ballot was never cast (it is not on the board).
 
-The challenge slip, until the kiosk prints it as a QR code, is this JSON (or its base64):
+The challenge slip, until the kiosk prints it as a QR code, is this JSON (or its base64),
+docs/protocol.md §10:
 
-    {"schema": "isoloir.challenge-slip/1", "election_fingerprint", "scrutin_id",
-     "ballot": b64(ballot bytes), "tracking_code", "choice": list id or "blank",
-     "master_nonce": hex(32 bytes)}
+    {"schema": "isoloir.challenge-slip/2", "election_fingerprint", "scrutin_id",
+     "ballot": b64(ballot bytes), "tracking_code", "kiosk_id", "choice": list id or "blank",
+     "master_nonce": hex(32 bytes), "signature": b64(64 bytes)}
 """
 
 from __future__ import annotations
@@ -22,23 +24,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from kiosk.crypto.ballot import (
+    MASTER_NONCE_BYTES,
     BallotFormatError,
     ChallengedBallot,
     check_challenge,
     decode_ballot,
     encode_ballot,
 )
+from kiosk.crypto.challenge_slip import ChallengeSlip, sign_challenge_slip, verify_challenge_slip
 from kiosk.crypto.context import election_context
 from kiosk.crypto.receipt import ReceiptFormatError, decode_receipt, verify_receipt
 from kiosk.crypto.tracking import TrackingCode, is_canonical_tracking_code, tracking_code_of_bytes
-from kiosk.election.model import ElectionPackage, ListId, ScrutinId
+from kiosk.election.model import ElectionPackage, KioskId, ListId, ScrutinId
 from kiosk.encoding import b64encode, canonical_json
 from kiosk.record.board import BoardEntry
 from kiosk.trustee.fields import FormatError, load_object
 from kiosk.verifier.report import Check, Report
 
-SLIP_SCHEMA: Final = "isoloir.challenge-slip/1"
+SLIP_SCHEMA: Final = "isoloir.challenge-slip/2"
 _MAX_SLIP_BYTES: Final = 1 << 20
 
 
@@ -47,42 +53,44 @@ class SlipError(ValueError):
 
 
 @dataclass(frozen=True)
-class ChallengeSlip:
-    election_fingerprint: str
-    scrutin_id: ScrutinId
+class PrintedSlip:
+    """What the kiosk prints for a challenged ballot: its signed slip and the ballot's bytes."""
+
+    slip: ChallengeSlip
     ballot: bytes
-    tracking_code: TrackingCode
-    choice: ListId
-    master_nonce: bytes
 
     def to_json(self) -> bytes:
+        slip = self.slip
         return canonical_json(
             {
                 "schema": SLIP_SCHEMA,
-                "election_fingerprint": self.election_fingerprint,
-                "scrutin_id": self.scrutin_id,
+                "election_fingerprint": slip.election_fingerprint,
+                "scrutin_id": slip.scrutin_id,
                 "ballot": b64encode(self.ballot),
-                "tracking_code": self.tracking_code,
-                "choice": self.choice,
-                "master_nonce": self.master_nonce.hex(),
+                "tracking_code": slip.tracking_code,
+                "kiosk_id": slip.kiosk_id,
+                "choice": slip.choice,
+                "master_nonce": slip.master_nonce.hex(),
+                "signature": b64encode(slip.signature),
             }
         )
 
 
-def slip_of(challenged: ChallengedBallot, election_fingerprint: str) -> ChallengeSlip:
-    """The slip of a challenged ballot, as a kiosk prints it."""
-    ballot = encode_ballot(challenged.ballot)
-    return ChallengeSlip(
-        election_fingerprint=election_fingerprint,
-        scrutin_id=challenged.ballot.scrutin_id,
-        ballot=ballot,
-        tracking_code=tracking_code_of_bytes(ballot),
-        choice=challenged.choice,
-        master_nonce=challenged.master_nonce,
+def slip_of(
+    challenged: ChallengedBallot,
+    election_fingerprint: str,
+    *,
+    kiosk_id: KioskId,
+    kiosk_key: Ed25519PrivateKey,
+) -> PrintedSlip:
+    """The slip of a challenged ballot, signed and printed by kiosk ``kiosk_id``."""
+    slip = sign_challenge_slip(
+        kiosk_key, challenged, election_fingerprint=election_fingerprint, kiosk_id=kiosk_id
     )
+    return PrintedSlip(slip, encode_ballot(challenged.ballot))
 
 
-def parse_slip(data: bytes) -> ChallengeSlip:
+def parse_slip(data: bytes) -> PrintedSlip:
     """A slip as JSON, or as the base64 of that JSON (what a QR code would carry)."""
     if len(data) > _MAX_SLIP_BYTES:
         raise SlipError("too large for a challenge slip")
@@ -101,15 +109,17 @@ def parse_slip(data: bytes) -> ChallengeSlip:
         slip = ChallengeSlip(
             election_fingerprint=top.text("election_fingerprint", 19),
             scrutin_id=ScrutinId(top.ident("scrutin_id")),
-            ballot=top.b64("ballot"),
             tracking_code=TrackingCode(code),
+            kiosk_id=KioskId(top.ident("kiosk_id")),
+            master_nonce=top.hex("master_nonce", MASTER_NONCE_BYTES),
             choice=ListId(top.ident("choice")),
-            master_nonce=top.hex("master_nonce", 32),
+            signature=top.b64("signature", 64),
         )
+        ballot = top.b64("ballot")
         top.done()
     except FormatError as exc:
         raise SlipError(str(exc)) from None
-    return slip
+    return PrintedSlip(slip, ballot)
 
 
 def find_tracking_code(entries: Sequence[BoardEntry], code: TrackingCode) -> BoardEntry | None:
@@ -118,11 +128,12 @@ def find_tracking_code(entries: Sequence[BoardEntry], code: TrackingCode) -> Boa
 
 def check_slip(
     package: ElectionPackage,
-    slip: ChallengeSlip,
+    printed: PrintedSlip,
     board: Sequence[BoardEntry] | None,
     where: Path,
 ) -> Report:
     """Each check of a challenge slip; ``board`` given, also that the ballot was never cast."""
+    slip = printed.slip
     checks = [
         _check(
             "election",
@@ -137,6 +148,17 @@ def check_slip(
         )
     ]
     manifest = package.manifest
+    kiosk = next((k for k in manifest.kiosks if k.id == slip.kiosk_id), None)
+    signed = kiosk is not None and verify_challenge_slip(slip, kiosk.public_key)
+    checks.append(
+        _check(
+            "kiosk-signature",
+            "signed by a kiosk of the election",
+            signed,
+            f"kiosk {slip.kiosk_id}"
+            + ("" if signed else (" is not listed" if kiosk is None else ": invalid signature")),
+        )
+    )
     scrutin = next((s for s in manifest.scrutins if s.id == slip.scrutin_id), None)
     ballot = None
     if scrutin is None:
@@ -145,11 +167,11 @@ def check_slip(
         )
     else:
         try:
-            ballot = decode_ballot(slip.ballot, scrutin)
+            ballot = decode_ballot(printed.ballot, scrutin)
             checks.append(_check("ballot", "ballot of a scrutin", True, f"scrutin {scrutin.title}"))
         except BallotFormatError as exc:
             checks.append(_check("ballot", "ballot of a scrutin", False, str(exc)))
-    code_ok = tracking_code_of_bytes(slip.ballot) == slip.tracking_code
+    code_ok = tracking_code_of_bytes(printed.ballot) == slip.tracking_code
     checks.append(
         _check(
             "tracking-code",
@@ -177,7 +199,7 @@ def check_slip(
                 opened,
                 f"the kiosk encrypted {choice!r}, as the slip states"
                 if opened
-                else f"resealing {slip.choice!r} with the revealed nonce does not give this ballot",
+                else f"the ballot does not open to {slip.choice!r} with the revealed nonce",
             )
         )
     if board is not None:

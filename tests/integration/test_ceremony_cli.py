@@ -124,7 +124,7 @@ def record_with_ballots(sealed_path: Path, kiosk_key: Ed25519PrivateKey, root: P
         scrutin = sealed.manifest.scrutin(ScrutinId(sid))
         for option, count in zip(scrutin.options, counts, strict=True):
             for _ in range(count):
-                ballot = encode_ballot(seal(context, scrutin, option).ballot)
+                ballot = encode_ballot(seal(context, scrutin, option).cast())
                 receipt = sign_receipt(
                     kiosk_key,
                     election_fingerprint=sealed.fingerprint,

@@ -30,7 +30,7 @@ from kiosk.election.model import KioskId, ScrutinId, SeatMethod
 from kiosk.encoding import b64encode, canonical_json
 from kiosk.record import board as board_io
 from kiosk.record import tally
-from kiosk.record.demo import build_demo_record
+from kiosk.record.demo import DemoRecord, build_demo_record
 from kiosk.record.layout import RecordLayout
 from kiosk.record.scan import ScanSetup, scan
 from kiosk.tally.results import compute_results, eligible_from_roll, results_to_json
@@ -45,10 +45,14 @@ ALL_CHECKS = {name for name, _ in CHECKS}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_record(tmp_path_factory: pytest.TempPathFactory) -> DemoRecord:
     out = tmp_path_factory.mktemp("record") / "record"
-    build_demo_record(out, ballots=BALLOTS, now=NOW, seed=7)
-    return out
+    return build_demo_record(out, ballots=BALLOTS, now=NOW, seed=7)
+
+
+@pytest.fixture(scope="module")
+def built(demo_record: DemoRecord) -> Path:
+    return demo_record.layout.root
 
 
 @pytest.fixture
@@ -539,7 +543,7 @@ def test_the_parallel_scan_finds_what_one_process_finds(record: Path) -> None:
 
 
 def test_tracking_code_receipt_and_challenge_commands(
-    record: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    record: Path, demo_record: DemoRecord, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     sealed = package_io.load(record / "package")
     entry = board_io.parse_board((record / "board.jsonl").read_bytes())[4]
@@ -564,7 +568,10 @@ def test_tracking_code_receipt_and_challenge_commands(
 
     scrutin = sealed.manifest.scrutins[1]
     opened = challenge(seal(election_context(sealed), scrutin, scrutin.options[2]))
-    slip = slip_of(opened, sealed.fingerprint)
+    kiosk_id = KioskId("kiosk-01")
+    slip = slip_of(
+        opened, sealed.fingerprint, kiosk_id=kiosk_id, kiosk_key=demo_record.kiosk_keys[kiosk_id]
+    )
     slip_file = tmp_path / "slip.txt"
     slip_file.write_bytes(base64.b64encode(slip.to_json()))
     code, out, _ = isoloir(capsys, "verify", "challenge", str(slip_file), "--record", str(record))

@@ -1,7 +1,8 @@
 """Ballot properties and the mutation test (docs/protocol.md §6-§8).
 
-Hypothesis: encryption round-trips, honest ballots always verify, a selection count other than
-exactly one cannot be proven, a 0/1 proof of any other plaintext fails.
+Hypothesis: encryption round-trips, honest ballots always verify, a challenged ballot opens to
+its own choice and to no other, a selection count other than exactly one cannot be proven, a 0/1
+proof of any other plaintext fails.
 
 Mutation test: 10,000 mutated proof statements, 0 accepted. A mutation flips one bit of a
 ciphertext component, a proof scalar, an option index, the scrutin id or the base hash (or
@@ -26,7 +27,9 @@ from kiosk.crypto.ballot import (
     SUM_PROOF_TAG,
     SealedBallot,
     SealedOption,
+    _seal_with_nonce,
     _sum_statement,
+    check_challenge,
     seal,
     verify_ballot,
 )
@@ -71,10 +74,22 @@ def test_encryption_round_trips(nonce: int, bit: int) -> None:
 def test_honest_ballots_always_verify(lists: int, data: st.DataObject, master: bytes) -> None:
     scrutin = make_scrutin(lists)
     choice = data.draw(st.sampled_from(scrutin.options))
-    ballot = seal(CONTEXT, scrutin, choice, master_nonce=master).ballot
+    ballot = _seal_with_nonce(CONTEXT, scrutin, choice, master).ballot
     assert verify_ballot(CONTEXT, scrutin, ballot)
     points = [elgamal.plaintext_point(SECRET, ct) for ct in ballot.ciphertexts]
     assert points == [G if option == choice else None for option in scrutin.options]
+
+
+@given(lists=st.integers(1, 5), data=st.data(), master=st.binary(min_size=32, max_size=32))
+def test_a_challenged_ballot_opens_to_its_choice_only(
+    lists: int, data: st.DataObject, master: bytes
+) -> None:
+    scrutin = make_scrutin(lists)
+    choice, claimed = (data.draw(st.sampled_from(scrutin.options)) for _ in range(2))
+    ballot = _seal_with_nonce(CONTEXT, scrutin, choice, master).ballot
+    assert check_challenge(CONTEXT, scrutin, ballot, master, claimed) == (claimed == choice)
+    other = bytes([master[0] ^ 1]) + master[1:]
+    assert not check_challenge(CONTEXT, scrutin, ballot, other, choice)
 
 
 def _ballot_for_bits(bits: list[int], scrutin_id: str) -> SealedBallot:

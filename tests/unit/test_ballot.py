@@ -5,20 +5,27 @@ docs/protocol.md §6-§12.
 
 from __future__ import annotations
 
+import ast
+import inspect
+import itertools
 import re
 import secrets
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.crypto import ballot as ballot_module
 from kiosk.crypto import bitproof, dleq, elgamal, group
 from kiosk.crypto.ballot import (
     BallotFormatError,
+    BallotSpentError,
     BallotVerdict,
     SealedBallot,
     SealedOption,
+    _seal_with_nonce,
     challenge,
     check_ballot,
     check_challenge,
@@ -117,7 +124,7 @@ def test_encrypt_bit_round_trip_and_homomorphic_sum() -> None:
 
 def test_per_option_nonces_follow_the_documented_derivation() -> None:
     master = bytes(range(32))
-    ballot = seal(CONTEXT, SMALL, ListId("l1"), master_nonce=master).ballot
+    ballot = _seal_with_nonce(CONTEXT, SMALL, ListId("l1"), master).ballot
     for i, option in enumerate(ballot.options):
         r = hash_to_scalar("ballot-nonce", master, CONTEXT.base_hash, "cap", u32(i))
         assert option.ciphertext.alpha == group.base_mul(r)
@@ -129,10 +136,54 @@ def test_per_option_nonces_follow_the_documented_derivation() -> None:
 
 def test_sealing_is_a_function_of_the_master_nonce_and_the_choice() -> None:
     master = secrets.token_bytes(32)
-    first = seal(CONTEXT, SMALL, ListId("l0"), master_nonce=master).ballot
-    assert seal(CONTEXT, SMALL, ListId("l0"), master_nonce=master).ballot == first
+    first = _seal_with_nonce(CONTEXT, SMALL, ListId("l0"), master).ballot
+    assert _seal_with_nonce(CONTEXT, SMALL, ListId("l0"), master).ballot == first
     assert seal(CONTEXT, SMALL, ListId("l0")).ballot != first
-    assert seal(CONTEXT, SMALL, ListId("blank"), master_nonce=master).ballot != first
+    assert _seal_with_nonce(CONTEXT, SMALL, ListId("blank"), master).ballot != first
+
+
+def test_the_public_seal_always_draws_a_fresh_master_nonce(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert list(inspect.signature(seal).parameters) == ["context", "scrutin", "choice"]
+    with pytest.raises(TypeError):
+        seal(CONTEXT, SMALL, ListId("l0"), master_nonce=bytes(32))  # type: ignore[call-arg]
+    drawn: list[bytes] = []
+    draw = secrets.token_bytes
+
+    def token_bytes(n: int) -> bytes:
+        drawn.append(draw(n))
+        return drawn[-1]
+
+    monkeypatch.setattr(ballot_module.secrets, "token_bytes", token_bytes)
+    first, second = (seal(CONTEXT, SMALL, ListId("l0")) for _ in range(2))
+    assert [len(n) for n in drawn] == [32, 32]
+    assert challenge(first).master_nonce == drawn[0]
+    assert challenge(second).master_nonce == drawn[1]
+
+
+def test_a_repeated_master_nonce_gives_away_no_nonce_through_the_proofs() -> None:
+    """Same N, other choice: the proofs' scalars differ, so r_i and R cannot be solved for.
+
+    Were w_i, t_i, ĉ_i and w_Σ the same for both ballots (as they are for a fixed choice), option
+    0's true-branch responses z = w − c·r_0 under two challenges would give r_0, and the sum
+    proofs' z = w_Σ − c·R would give R.
+    """
+    master = secrets.token_bytes(32)
+    a = _seal_with_nonce(CONTEXT, SMALL, ListId("l0"), master).ballot
+    b = _seal_with_nonce(CONTEXT, SMALL, ListId("l1"), master).ballot
+    alpha = a.options[0].ciphertext.alpha
+    assert alpha == b.options[0].ciphertext.alpha  # r_i depends on N alone (§6)
+    pa, pb = a.options[0].proof, b.options[0].proof  # option 0: m = 1 in a, m = 0 in b
+    solved_r = (pa.z1 - pb.z0) * pow(pb.c0 - pa.c1, -1, L) % L
+    assert group.base_mul(solved_r) != alpha
+    assert (pa.c0, pa.z0) != (pb.c1, pb.z1)  # nor do the simulated branches repeat
+    sa, sb = a.sum_proof, b.sum_proof
+    solved_big_r = (sa.response - sb.response) * pow(sb.challenge - sa.challenge, -1, L) % L
+    big_r = sum(
+        hash_to_scalar("ballot-nonce", master, CONTEXT.base_hash, "cap", u32(i)) for i in range(3)
+    )
+    assert solved_big_r != big_r % L
 
 
 def test_seal_refuses_an_unknown_choice_without_naming_it() -> None:
@@ -140,7 +191,7 @@ def test_seal_refuses_an_unknown_choice_without_naming_it() -> None:
         seal(CONTEXT, SMALL, ListId("secret-choice"))
     assert "secret-choice" not in str(caught.value)
     with pytest.raises(ValueError, match="32 bytes"):
-        seal(CONTEXT, SMALL, ListId("l0"), master_nonce=b"short")
+        _seal_with_nonce(CONTEXT, SMALL, ListId("l0"), b"short")
     with pytest.raises(ValueError, match="between 2 and"):
         seal(CONTEXT, make_scrutin(0), ListId("blank"))
 
@@ -192,6 +243,49 @@ def test_every_choice_runs_the_same_group_operations_and_has_the_same_size(
     assert "sub" not in sealing
     assert (verifying.count("base_mul"), verifying.count("mul")) == (2 * n + 1, 6 * n + 3)
     assert verifying.count("add") + verifying.count("sub") == 5 * n + 2 * n - 1 + 2
+
+
+class _Unsearchable(tuple[ListId, ...]):
+    """Options that refuse to be searched: the seal must select the choice by arithmetic."""
+
+    def index(self, *args: object) -> int:
+        raise AssertionError("options.index(choice) in the seal")
+
+    def __contains__(self, item: object) -> bool:
+        raise AssertionError("choice in options in the seal")
+
+
+def test_the_choice_is_selected_by_arithmetic_not_by_a_search() -> None:
+    master = secrets.token_bytes(32)
+    unsearchable = _Unsearchable(SMALL.options)
+    for choice in SMALL.options:
+        expected = _seal_with_nonce(CONTEXT, SMALL, choice, master).ballot
+        bits, chosen = ballot_module._selection(unsearchable, choice)
+        assert bits == [int(option == choice) for option in SMALL.options]
+        assert ballot_module._seal(CONTEXT, SMALL.id, bits, chosen, master) == expected
+    with pytest.raises(ValueError, match="not an option"):
+        ballot_module._selection(unsearchable, ListId("l9"))
+
+
+def _conditionals(function: Callable[..., object]) -> list[str]:
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    kinds = (ast.If, ast.IfExp, ast.Compare, ast.Match)
+    return [ast.unparse(node) for node in ast.walk(tree) if isinstance(node, kinds)]
+
+
+def test_no_comparison_or_branch_on_the_choice_in_the_sealing_path() -> None:
+    for function in (ballot_module._seal, bitproof.prove, bitproof._exchange, elgamal.encrypt_bit):
+        assert _conditionals(function) == [], function.__name__
+    # the one test of _selection refuses an invalid choice; it never asks which option it is
+    selection_tests = _conditionals(ballot_module._selection)
+    assert len(selection_tests) == 2  # the ``if`` and its comparison
+    assert all(
+        test.startswith(("if sum(bits) != 1:", "sum(bits) != 1")) for test in selection_tests
+    )
+    assert bitproof._exchange(0, 5, 9) == (5, 9)
+    assert bitproof._exchange(1, 5, 9) == (9, 5)
+    big = L - 1
+    assert bitproof._exchange(1, big, 3) == (3, big)
 
 
 # ---- verification (§7, §8) ------------------------------------------------------------------
@@ -350,7 +444,7 @@ def test_decoding_is_strict() -> None:
 
 def test_a_ballot_holds_no_nonce_and_no_choice_in_repr_or_bytes() -> None:
     master = secrets.token_bytes(32)
-    pending = seal(CONTEXT, SMALL, ListId("l1"), master_nonce=master)
+    pending = _seal_with_nonce(CONTEXT, SMALL, ListId("l1"), master)
     assert master not in encode_ballot(pending.ballot)
     assert master.hex() not in repr(pending)
     assert "l1" not in repr(pending)
@@ -359,6 +453,7 @@ def test_a_ballot_holds_no_nonce_and_no_choice_in_repr_or_bytes() -> None:
     revealed = challenge(pending)
     assert master.hex() not in repr(revealed)
     assert "l1" not in repr(revealed)
+    assert repr(pending) == "PendingBallot(scrutin_id='cap', spent)"
     assert "master_nonce" not in {f for f in SealedBallot.__dataclass_fields__}
 
 
@@ -394,10 +489,29 @@ def test_tracking_codes_typed_by_people_are_normalized() -> None:
 
 def test_a_challenge_reveals_what_the_voter_chose_and_checks() -> None:
     pending = seal(CONTEXT, BIG, ListId("l5"))
+    shown = pending.ballot
     revealed = challenge(pending)
-    assert revealed.ballot == pending.ballot
+    assert revealed.ballot == shown
     assert revealed.choice == "l5"
     assert check_challenge(CONTEXT, BIG, revealed.ballot, revealed.master_nonce, revealed.choice)
+
+
+def test_a_pending_ballot_is_cast_or_challenged_once() -> None:
+    challenged = seal(CONTEXT, SMALL, ListId("l1"))
+    challenge(challenged)
+    assert challenged.spent
+    for use in (challenged.cast, lambda: challenge(challenged), lambda: challenged.ballot):
+        with pytest.raises(BallotSpentError, match="already cast or challenged") as caught:
+            use()
+        assert "l1" not in str(caught.value)
+    cast = seal(CONTEXT, SMALL, ListId("l1"))
+    shown = cast.ballot
+    assert not cast.spent
+    assert cast.cast() == shown
+    assert cast._opening is None  # the opening is dropped at cast
+    for use in (cast.cast, lambda: challenge(cast)):
+        with pytest.raises(BallotSpentError):
+            use()
 
 
 def test_a_challenge_check_catches_a_lie() -> None:
@@ -414,8 +528,78 @@ def test_a_challenge_check_catches_a_lie() -> None:
     other = ElectionContext(digest("test", "another base hash"), CONTEXT.joint_key)
     assert not check_challenge(other, SMALL, ballot, master, ListId("l0"))
     # a kiosk that encrypted l1 but claims l0 with the same nonce is caught
-    cheat = seal(CONTEXT, SMALL, ListId("l1"), master_nonce=master).ballot
+    cheat = _seal_with_nonce(CONTEXT, SMALL, ListId("l1"), master).ballot
     assert not check_challenge(CONTEXT, SMALL, cheat, master, ListId("l0"))
+
+
+def test_a_challenge_check_never_runs_the_sealing_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    revealed = challenge(seal(CONTEXT, SMALL, ListId("l1")))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("check_challenge called into the sealing code")
+
+    for module, name in (
+        (ballot_module, "seal"),
+        (ballot_module, "_seal_with_nonce"),
+        (ballot_module, "_seal"),
+        (ballot_module, "_selection"),
+        (elgamal, "encrypt_bit"),
+        (bitproof, "prove"),
+        (dleq, "prove"),
+    ):
+        monkeypatch.setattr(module, name, refuse)
+    ballot, master = revealed.ballot, revealed.master_nonce
+    assert check_challenge(CONTEXT, SMALL, ballot, master, ListId("l1"))
+    assert not check_challenge(CONTEXT, SMALL, ballot, master, ListId("l0"))
+
+
+def test_a_challenge_check_catches_a_seal_bug_that_resealing_would_repeat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A seal that swaps options 0 and 1: its ballots verify, and re-running it agrees."""
+    count = len(SMALL.options)
+    calls = itertools.count()
+    encrypt, prove = elgamal.encrypt_bit, bitproof.prove
+
+    def buggy_encrypt(key: EncryptionKey, bit: int, nonce: int) -> Ciphertext:
+        i = next(calls) % count  # a seal encrypts its options in order
+        return encrypt(key, 1 - bit if i < 2 else bit, nonce)
+
+    def buggy_prove(
+        key: EncryptionKey,
+        prefix: bytes,
+        index: int,
+        ct: Ciphertext,
+        nonce: int,
+        bit: int,
+        nonces: tuple[int, int, int],
+    ) -> bitproof.BitProof:
+        return prove(key, prefix, index, ct, nonce, 1 - bit if index < 2 else bit, nonces)
+
+    monkeypatch.setattr(elgamal, "encrypt_bit", buggy_encrypt)
+    monkeypatch.setattr(bitproof, "prove", buggy_prove)
+    revealed = challenge(seal(CONTEXT, SMALL, ListId("l0")))
+    assert decrypt(revealed.ballot) == [0, 1, 0]  # the voter chose l0; the ballot holds l1
+    assert verify_ballot(CONTEXT, SMALL, revealed.ballot)
+    assert not check_challenge(
+        CONTEXT, SMALL, revealed.ballot, revealed.master_nonce, revealed.choice
+    )
+
+
+def test_a_challenged_ballot_carries_only_the_proof_scalars_its_nonce_gives() -> None:
+    """Proofs re-made with other scalars still verify, but could carry a covert message."""
+    master = secrets.token_bytes(32)
+    honest = _seal_with_nonce(CONTEXT, SMALL, ListId("l1"), master).ballot
+    assert check_challenge(CONTEXT, SMALL, honest, master, ListId("l1"))
+    prefix = bitproof.statement_prefix(CONTEXT.base_hash, "cap")
+    options = list(honest.options)
+    r1 = hash_to_scalar("ballot-nonce", master, CONTEXT.base_hash, "cap", u32(1))
+    other_nonces = (group.random_scalar(), group.random_scalar(), group.random_scalar())
+    reproved = bitproof.prove(KEY, prefix, 1, options[1].ciphertext, r1, 1, other_nonces)
+    options[1] = SealedOption(options[1].ciphertext, reproved)
+    covert = SealedBallot(honest.scrutin_id, tuple(options), honest.sum_proof)
+    assert verify_ballot(CONTEXT, SMALL, covert)
+    assert not check_challenge(CONTEXT, SMALL, covert, master, ListId("l1"))
 
 
 # ---- envelope (§11) -----------------------------------------------------------------------------

@@ -80,6 +80,42 @@ def test_operations_that_would_give_the_identity_raise() -> None:
         group.add(p, b"\xff" * 32)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        G[:31] + bytes([G[31] | 0x80]),  # G with the top bit set: libsodium 1.0.18 reads G
+        G[:31],  # a C pointer carries no length: libsodium would read past the end
+        G + b"\x00",
+        b"",
+    ],
+    ids=["top bit set", "31 bytes", "33 bytes", "empty"],
+)
+def test_operations_refuse_malformed_operands(bad: bytes) -> None:
+    p = group.base_mul(7)
+    operand = group.Element(bad)
+    for operation in (
+        lambda: group.mul(3, operand),
+        lambda: group.add(operand, p),
+        lambda: group.add(p, operand),
+        lambda: group.sub(operand, p),
+        lambda: group.sub(p, operand),
+    ):
+        with pytest.raises(GroupError, match="not a valid group element"):
+            operation()
+
+
+def test_additions_refuse_the_identity_as_an_operand() -> None:
+    identity = group.Element(bytes(32))
+    p = group.base_mul(7)
+    for operation in (
+        lambda: group.add(identity, p),
+        lambda: group.add(p, identity),
+        lambda: group.sub(p, identity),
+    ):
+        with pytest.raises(GroupError):
+            operation()
+
+
 def test_group_laws() -> None:
     a, b = group.random_scalar(), group.random_scalar()
     assert group.add(group.base_mul(a), group.base_mul(b)) == group.base_mul(a + b)

@@ -1,6 +1,7 @@
 """docs/protocol.md's test vectors: regenerated here, compared with the document, and re-derived.
 
-``generate()`` computes the appendix from fixed inputs through the public verbs; the test
+``generate()`` computes the appendix from fixed inputs through the verbs (``_seal_with_nonce``,
+the private form of ``seal`` that fixes N, for the ballot); the test
 compares it with the text between the markers in docs/protocol.md, so the document cannot
 drift from the code. ``test_the_vectors_follow_the_spec_formulas`` recomputes the ballot from
 the formulas of §6-§9 with the generic ``hash_to_scalar``/``digest`` and group operations only
@@ -20,7 +21,15 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.crypto import group
-from kiosk.crypto.ballot import SealedBallot, encode_ballot, seal, verify_ballot
+from kiosk.crypto.ballot import (
+    SealedBallot,
+    _seal_with_nonce,
+    challenge,
+    check_challenge,
+    encode_ballot,
+    verify_ballot,
+)
+from kiosk.crypto.challenge_slip import sign_challenge_slip, verify_challenge_slip
 from kiosk.crypto.context import ElectionContext
 from kiosk.crypto.envelope import encode_envelope, sign_envelope, verify_envelope
 from kiosk.crypto.group import G, L
@@ -75,9 +84,13 @@ def _wrapped(data: bytes, width: int = 32) -> list[str]:
 def generate() -> str:
     """The appendix text: inputs, then every derived value, in protocol order."""
     ctx = context()
-    ballot = seal(ctx, SCRUTIN, CHOICE, master_nonce=MASTER_NONCE).ballot
+    challenged = challenge(_seal_with_nonce(ctx, SCRUTIN, CHOICE, MASTER_NONCE))
+    ballot = challenged.ballot
     ballot_bytes = encode_ballot(ballot)
     kiosk_key = Ed25519PrivateKey.from_private_bytes(KIOSK_SEED)
+    slip = sign_challenge_slip(
+        kiosk_key, challenged, election_fingerprint=FINGERPRINT, kiosk_id=KioskId("kiosk-01")
+    )
     envelope = sign_envelope(
         kiosk_key,
         election_id=ElectionId("ce-2026"),
@@ -102,7 +115,7 @@ def generate() -> str:
         *_wrapped(BASE_HASH),
         f"scrutin_id   = {SCRUTIN.id}",
         f"options      = {' '.join(SCRUTIN.options)}",
-        f"choice       = {CHOICE}",
+        f"choice       = {CHOICE}   (k = {SCRUTIN.options.index(CHOICE)})",
         f"master_nonce = {MASTER_NONCE.hex()}",
         "",
         "# hashing (§3)",
@@ -143,6 +156,12 @@ def generate() -> str:
         f"election fingerprint = {FINGERPRINT}",
         "payload =",
         "    " + encode_receipt(receipt).decode("ascii"),
+        "",
+        "# challenge slip (§10): the ballot above, challenged at kiosk-01",
+        "signed bytes =",
+        *_wrapped(slip.signed_bytes()),
+        "signature =",
+        *_wrapped(slip.signature),
     ]
     return "\n".join(lines) + "\n"
 
@@ -160,7 +179,7 @@ def test_the_document_holds_the_vectors_the_code_generates() -> None:
 
 def test_the_vector_objects_verify() -> None:
     ctx = context()
-    ballot = seal(ctx, SCRUTIN, CHOICE, master_nonce=MASTER_NONCE).ballot
+    ballot = _seal_with_nonce(ctx, SCRUTIN, CHOICE, MASTER_NONCE).ballot
     assert verify_ballot(ctx, SCRUTIN, ballot)
     kiosk_key = Ed25519PrivateKey.from_private_bytes(KIOSK_SEED)
     public = kiosk_key.public_key().public_bytes_raw()
@@ -174,8 +193,14 @@ def test_the_vector_objects_verify() -> None:
         envelope_id=ENVELOPE_ID,
     )
     assert verify_envelope(envelope, public)
-    payload = generate().split("payload =\n    ")[1].strip().encode("ascii")
+    payload = generate().split("payload =\n    ")[1].split("\n")[0].encode("ascii")
     assert verify_receipt(decode_receipt(payload), public)
+    challenged = challenge(_seal_with_nonce(ctx, SCRUTIN, CHOICE, MASTER_NONCE))
+    assert check_challenge(ctx, SCRUTIN, challenged.ballot, MASTER_NONCE, CHOICE)
+    slip = sign_challenge_slip(
+        kiosk_key, challenged, election_fingerprint=FINGERPRINT, kiosk_id=KioskId("kiosk-01")
+    )
+    assert verify_challenge_slip(slip, public)
 
 
 # ---- the spec's formulas, written out with the generic hashing -------------------------------
@@ -187,11 +212,14 @@ def _spec_ballot() -> bytes:
     sid = SCRUTIN.id
     n = len(SCRUTIN.options)
     bits = [int(option == CHOICE) for option in SCRUTIN.options]
+    chosen = SCRUTIN.options.index(CHOICE)
     body, nonces, cts = b"", [], []
     for i, m in enumerate(bits):
         r = hash_to_scalar("ballot-nonce", MASTER_NONCE, BASE_HASH, sid, u32(i))
         w, t, c_k = (
-            hash_to_scalar("ballot-proof-nonce", MASTER_NONCE, BASE_HASH, sid, u32(i), u32(j))
+            hash_to_scalar(
+                "ballot-proof-nonce", MASTER_NONCE, BASE_HASH, sid, u32(chosen), u32(i), u32(j)
+            )
             for j in range(3)
         )
         alpha = group.base_mul(r)
@@ -210,7 +238,9 @@ def _spec_ballot() -> bytes:
         nonces.append(r)
         cts += [alpha, beta]
     big_r = sum(nonces) % L
-    w_sum = hash_to_scalar("ballot-proof-nonce", MASTER_NONCE, BASE_HASH, sid, u32(n), u32(0))
+    w_sum = hash_to_scalar(
+        "ballot-proof-nonce", MASTER_NONCE, BASE_HASH, sid, u32(chosen), u32(n), u32(0)
+    )
     statement = digest("ballot-sum-statement", BASE_HASH, sid, u32(n), *cts)
     big_a, big_b = group.base_mul(big_r), group.mul(big_r, h)
     c = hash_to_scalar(
@@ -228,7 +258,7 @@ def _spec_ballot() -> bytes:
 
 
 def test_the_vectors_follow_the_spec_formulas() -> None:
-    ballot: SealedBallot = seal(context(), SCRUTIN, CHOICE, master_nonce=MASTER_NONCE).ballot
+    ballot: SealedBallot = _seal_with_nonce(context(), SCRUTIN, CHOICE, MASTER_NONCE).ballot
     expected = _spec_ballot()
     assert encode_ballot(ballot) == expected
     code = hashlib.sha512(
