@@ -22,7 +22,10 @@ demo: $(VENV)/.installed
 	$(BIN)/isoloir admin load-package $(DEMO_DIR)/package --store $(DEMO_DIR)/kiosk.db \
 		--key-file $(DEMO_DIR)/kiosk-store.key
 	$(BIN)/isoloir admin status --store $(DEMO_DIR)/kiosk.db --key-file $(DEMO_DIR)/kiosk-store.key
+	$(BIN)/isoloir tally demo-record $(DEMO_DIR)/record --ballots 200
+	$(BIN)/isoloir verify record $(DEMO_DIR)/record
 	@echo "Demo voters and their credentials: $(DEMO_DIR)/secrets/demo-credentials.csv"
+	@echo "A complete verified election record (board, tally, results PDF): $(DEMO_DIR)/record"
 
 test: $(VENV)/.installed lint typecheck unit
 
