@@ -1,8 +1,15 @@
-"""Small, fast election packages for tests (the full-size one is ``isoloir election demo``)."""
+"""Small, fast election packages for tests (the full-size one is ``isoloir election demo``),
+and the zip archives and folder snapshots the package-loading tests build them into."""
 
 from __future__ import annotations
 
+import io
+import os
+import stat
+import warnings
+import zipfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -101,3 +108,35 @@ def small_package(
     )
     roll = tuple(voter(i, invalidated=(i == 2)) for i in range(voters))
     return package.build(manifest, roll, assets, organizer_key)
+
+
+ZipEntry = tuple[str | zipfile.ZipInfo, bytes]
+
+
+def make_zip(
+    entries: list[ZipEntry], *, compression: int = zipfile.ZIP_DEFLATED, level: int | None = None
+) -> bytes:
+    """A zip archive of ``entries`` in order; a ``ZipInfo`` entry keeps its own compression."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": hostile on purpose
+        with zipfile.ZipFile(buffer, "w", compression=compression, compresslevel=level) as zf:
+            for name, data in entries:
+                zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def snapshot(root: Path, skip: Path) -> dict[str, tuple[int, bytes]]:
+    """Every path under ``root`` with its type and content, ``skip``'s content aside: a write
+    shows here."""
+    seen: dict[str, tuple[int, bytes]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        if Path(dirpath) == skip:
+            dirnames.clear()
+            continue
+        for name in dirnames + filenames:
+            full = Path(dirpath, name)
+            st = full.lstat()
+            content = full.read_bytes() if stat.S_ISREG(st.st_mode) and full != skip else b""
+            seen[full.relative_to(root).as_posix()] = (stat.S_IFMT(st.st_mode), content)
+    return seen

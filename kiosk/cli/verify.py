@@ -16,6 +16,7 @@ from pathlib import Path
 from kiosk.cli.common import CliError, existing_path
 from kiosk.crypto.tracking import parse_tracking_code
 from kiosk.election.model import ElectionPackage
+from kiosk.files import TooLargeError, read_at_most, read_file_at_most
 from kiosk.record import tally
 from kiosk.record.board import BoardEntry
 from kiosk.record.layout import RecordError, RecordLayout
@@ -104,17 +105,14 @@ def _tracking_code(args: argparse.Namespace) -> int:
 
 
 def _read_input(name: str) -> bytes:
-    if name == "-":
-        data = sys.stdin.buffer.read(_MAX_INPUT_BYTES + 1)
-    else:
-        try:
-            with open(name, "rb") as source:
-                data = source.read(_MAX_INPUT_BYTES + 1)
-        except OSError as exc:
-            raise CliError(f"{name}: cannot read ({exc.strerror})") from None
-    if len(data) > _MAX_INPUT_BYTES:
-        raise CliError(f"{name}: too large")
-    return data
+    try:
+        if name == "-":
+            return read_at_most(sys.stdin.buffer, _MAX_INPUT_BYTES)
+        return read_file_at_most(name, _MAX_INPUT_BYTES)
+    except TooLargeError:
+        raise CliError(f"{name}: too large") from None
+    except OSError as exc:
+        raise CliError(f"{name}: cannot read ({exc.strerror})") from None
 
 
 def _receipt(args: argparse.Namespace) -> int:

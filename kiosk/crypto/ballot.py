@@ -44,7 +44,7 @@ SUM_PROOF_TAG: Final = "ballot-sum-proof"
 
 _OPTION_BYTES: Final = elgamal.CIPHERTEXT_BYTES + bitproof.PROOF_BYTES
 _SUM_PROOF_BYTES: Final = 64
-_ID = re.compile(rb"[a-z0-9][a-z0-9._-]{0,63}")  # the package's id syntax (election/codec.py)
+_ID = re.compile(rb"[a-z0-9][a-z0-9._-]{0,63}")  # the id syntax (kiosk/jsonfields.py)
 
 
 class BallotFormatError(ValueError):

@@ -28,7 +28,7 @@ from kiosk.election.model import KioskId, ListId, ScrutinId
 
 CHALLENGE_SLIP_TAG: Final = "challenge-slip"
 _FINGERPRINT = re.compile(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}")  # election/package.py fingerprint
-_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # the package's id syntax (election/codec.py)
+_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # the id syntax (kiosk/jsonfields.py)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ ENVELOPE_TAG: Final = "envelope"
 ENVELOPE_ID_BYTES: Final = 16
 SIGNATURE_BYTES: Final = 64
 _FIELDS: Final = 8  # tag, six values, signature
-_ID = re.compile(rb"[a-z0-9][a-z0-9._-]{0,63}")  # the package's id syntax (election/codec.py)
+_ID = re.compile(rb"[a-z0-9][a-z0-9._-]{0,63}")  # the id syntax (kiosk/jsonfields.py)
 _TAG_BYTES: Final = (PROTOCOL_PREFIX + ENVELOPE_TAG).encode("ascii")
 
 

@@ -26,7 +26,7 @@ from kiosk.election.model import KioskId, ScrutinId
 RECEIPT_HEADER: Final = "isoloir-receipt/1"
 RECEIPT_TAG: Final = "receipt"
 _FINGERPRINT = re.compile(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}")  # election/package.py fingerprint
-_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # the package's id syntax (election/codec.py)
+_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # the id syntax (kiosk/jsonfields.py)
 _SIGNATURE_CHARS: Final = 86  # 64 bytes in unpadded base64url
 
 

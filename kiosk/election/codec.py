@@ -7,10 +7,9 @@ fields are refused so that nothing unsigned or unchecked rides along.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
-from typing import Final, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.election.kdf import KdfParams, SecretHash
@@ -34,16 +33,14 @@ from kiosk.election.model import (
     VoterId,
     VotingWindow,
 )
-from kiosk.encoding import EncodingError, JsonValue, b64decode, b64encode
+from kiosk.encoding import JsonValue, b64encode
+from kiosk.jsonfields import Fields
 
 T = TypeVar("T")
 
-ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-"""The rule every id follows: election, scrutin, list, kiosk, voter and trustee ids."""
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 _PHONE = re.compile(r"\+[0-9]{6,15}")
-_MAX_TEXT = 500
 _RESERVED_NAMES = frozenset({"manifest.json", "manifest.sig"})
 
 
@@ -51,89 +48,19 @@ class PackageFormatError(ValueError):
     """A package file whose content breaks the schema; the message names the field."""
 
 
-class _Obj:
-    """A JSON object being read: every key must be read exactly once, none may be unknown."""
+class _PackageFields(Fields):
+    """The package's reader: its error, and refusals that quote the value at fault."""
 
-    def __init__(self, value: JsonValue, path: str) -> None:
-        if not isinstance(value, dict):
-            raise PackageFormatError(f"{path}: expected an object")
-        self.value: dict[str, JsonValue] = value
-        self.path = path
-        self.seen: set[str] = set()
+    error = PackageFormatError
 
-    def raw(self, key: str) -> JsonValue:
-        self.seen.add(key)
-        if key not in self.value:
-            raise PackageFormatError(f"{self.path}.{key}: missing")
-        return self.value[key]
+    def _unknown_field_message(self, key: str) -> str:
+        return f"{self.path}: unknown field {key!r}"
 
-    def text(self, key: str, *, optional: bool = False, max_len: int = _MAX_TEXT) -> str:
-        value = self.raw(key) if not optional else self.value.get(key)
-        self.seen.add(key)
-        if value is None and optional:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            raise PackageFormatError(f"{self.path}.{key}: expected a non-empty string")
-        if len(value) > max_len:
-            raise PackageFormatError(f"{self.path}.{key}: longer than {max_len} characters")
-        if any(ord(ch) < 32 for ch in value):
-            raise PackageFormatError(f"{self.path}.{key}: control characters are not allowed")
-        return value
-
-    def optional_text(self, key: str, pattern: re.Pattern[str] | None = None) -> str | None:
-        """A field that must be present (one signed form per value) but may be ``null``."""
-        if self.raw(key) is None:
-            return None
-        value = self.text(key)
-        if pattern is not None and not pattern.fullmatch(value):
-            raise PackageFormatError(f"{self.path}.{key}: {value[:40]!r} is not well formed")
-        return value
-
-    def ident(self, key: str) -> str:
-        value = self.text(key, max_len=64)
-        if not ID_PATTERN.fullmatch(value):
-            raise PackageFormatError(
-                f"{self.path}.{key}: {value!r} is not an id (a-z, 0-9, '.', '_', '-', at most 64)"
-            )
-        return value
-
-    def integer(self, key: str, low: int, high: int) -> int:
-        value = self.raw(key)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise PackageFormatError(f"{self.path}.{key}: expected an integer in {low}..{high}")
-        return value
-
-    def bytes_(self, key: str, length: int | None = None) -> bytes:
-        value = self.raw(key)
-        if not isinstance(value, str):
-            raise PackageFormatError(f"{self.path}.{key}: expected base64 text")
-        try:
-            return b64decode(value, f"{self.path}.{key}", length=length)
-        except EncodingError as exc:
-            raise PackageFormatError(str(exc)) from None
-
-    def obj(self, key: str) -> _Obj:
-        return _Obj(self.raw(key), f"{self.path}.{key}")
-
-    def array(self, key: str, max_items: int = 100_000) -> list[tuple[str, JsonValue]]:
-        value = self.raw(key)
-        if not isinstance(value, list):
-            raise PackageFormatError(f"{self.path}.{key}: expected an array")
-        if len(value) > max_items:
-            raise PackageFormatError(f"{self.path}.{key}: more than {max_items} items")
-        return [(f"{self.path}.{key}[{i}]", item) for i, item in enumerate(value)]
-
-    def done(self) -> None:
-        unknown = sorted(set(self.value) - self.seen)
-        if unknown:
-            raise PackageFormatError(f"{self.path}: unknown field {unknown[0]!r}")
+    def _not_an_id_message(self, key: str, value: str) -> str:
+        return f"{self.path}.{key}: {value!r} is not an id (a-z, 0-9, '.', '_', '-', at most 64)"
 
 
-@contextmanager
-def _reading(value: JsonValue, path: str) -> Iterator[_Obj]:
-    obj = _Obj(value, path)
-    yield obj
-    obj.done()
+_reading = _PackageFields.reading
 
 
 def _unique(items: list[T], key: Callable[[T], str], what: str) -> None:
@@ -145,8 +72,8 @@ def _unique(items: list[T], key: Callable[[T], str], what: str) -> None:
         seen.add(k)
 
 
-def _instant(obj: _Obj, key: str) -> datetime:
-    text = obj.text(key, max_len=40)
+def _instant(obj: _PackageFields, key: str) -> datetime:
+    text = obj.text(key, 40)
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
@@ -183,8 +110,8 @@ def parse_manifest(value: JsonValue) -> Manifest:
                 f"manifest.schema: unknown schema version {schema!r} (this kiosk reads {SCHEMA!r})"
             )
         with _reading(m.raw("organizer"), "manifest.organizer") as o:
-            organizer = Organizer(name=o.text("name"), public_key=o.bytes_("public_key", 32))
-        time_zone = m.text("time_zone", max_len=64)
+            organizer = Organizer(name=o.text("name"), public_key=o.b64("public_key", 32))
+        time_zone = m.text("time_zone", 64)
         try:
             ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -239,8 +166,8 @@ def parse_manifest(value: JsonValue) -> Manifest:
     return manifest
 
 
-def _seat_method(m: _Obj) -> SeatMethod:
-    text = m.text("seat_method", max_len=64)
+def _seat_method(m: _PackageFields) -> SeatMethod:
+    text = m.text("seat_method", 64)
     try:
         return SeatMethod(text)
     except ValueError:
@@ -289,7 +216,7 @@ def _parse_kiosk(value: JsonValue, path: str) -> KioskKey:
     with _reading(value, path) as k:
         return KioskKey(
             id=KioskId(k.ident("id")),
-            public_key=k.bytes_("public_key", 32),
+            public_key=k.b64("public_key", 32),
             station=k.optional_text("station"),
         )
 
@@ -299,14 +226,7 @@ def _parse_election_key(value: JsonValue) -> ElectionKey:
         trustees = []
         for path, item in e.array("trustees", 100):
             with _reading(item, path) as t:
-                commitments = []
-                for cpath, c in t.array("commitments", 100):
-                    if not isinstance(c, str):
-                        raise PackageFormatError(f"{cpath}: expected base64 text")
-                    try:
-                        commitments.append(b64decode(c, cpath, length=32))
-                    except EncodingError as exc:
-                        raise PackageFormatError(str(exc)) from None
+                commitments = t.b64_list("commitments", 100, length=32)
                 trustees.append(
                     TrusteeCommitments(TrusteeId(t.ident("id")), commitments=tuple(commitments))
                 )
@@ -321,7 +241,7 @@ def _parse_election_key(value: JsonValue) -> ElectionKey:
                     f"{len(trustee.commitments)} given, threshold {threshold} needs {threshold}"
                 )
         return ElectionKey(
-            joint_public_key=e.bytes_("joint_public_key", 32),
+            joint_public_key=e.b64("joint_public_key", 32),
             threshold=threshold,
             trustees=tuple(trustees),
         )
@@ -443,9 +363,9 @@ def parse_roll(value: JsonValue, manifest: Manifest) -> tuple[Voter, ...]:
     return tuple(voters)
 
 
-def _secret(obj: _Obj, key: str) -> SecretHash:
+def _secret(obj: _PackageFields, key: str) -> SecretHash:
     with _reading(obj.raw(key), f"{obj.path}.{key}") as s:
-        return SecretHash(salt=s.bytes_("salt", 16), digest=s.bytes_("hash", 32))
+        return SecretHash(salt=s.b64("salt", 16), digest=s.b64("hash", 32))
 
 
 def _parse_voter(value: JsonValue, path: str, manifest: Manifest) -> Voter:
@@ -458,7 +378,7 @@ def _parse_voter(value: JsonValue, path: str, manifest: Manifest) -> Voter:
             scrutins.append(ScrutinId(item))
         if len(set(scrutins)) != len(scrutins):
             raise PackageFormatError(f"{path}.scrutins: a scrutin is listed twice")
-        identifier = v.text("identifier", max_len=320)
+        identifier = v.text("identifier", 320)
         if not _EMAIL.fullmatch(identifier):
             raise PackageFormatError(f"{path}.identifier: not an e-mail address")
         personal_email = v.optional_text("personal_email", _EMAIL)

@@ -19,12 +19,9 @@ import reportlab
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_JUSTIFY
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (
-    BaseDocTemplate,
-    Frame,
     KeepTogether,
     ListFlowable,
     ListItem,
@@ -37,10 +34,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from kiosk import pdf
+
 LOGO_PIXELS: Final = 256
 _SUPERSAMPLE: Final = 4  # drawn large then reduced: Pillow does not antialias polygons
-_PAGE_WIDTH, _PAGE_HEIGHT = A4
-_MARGIN: Final = 50.0
 _GREY: Final = colors.HexColor("#555555")
 # Bitstream Vera ships with reportlab, a pinned dependency: same glyphs, same pixels everywhere.
 _FONTS: Final = Path(reportlab.__file__).parent / "fonts"
@@ -305,10 +302,7 @@ def _styles(branding: Branding) -> _Styles:
 
 def _french(text: str) -> str:
     """French typography: curly apostrophes, no line break before ``: ; ! ?`` or inside « »."""
-    text = text.replace("'", "\u2019").replace("« ", "«\u00a0")
-    for mark in (" :", " ;", " !", " ?", " »"):
-        text = text.replace(mark, "\u00a0" + mark[1])
-    return text
+    return pdf.french(text, no_break_before=":;!?»", no_break_after="«")
 
 
 def _typeset(text: str) -> str:
@@ -327,7 +321,7 @@ def _tint(hex_colour: str, share: float) -> colors.Color:
 
 
 def _boxed(flowables: list[Any], background: colors.Color, *, padding: float = 12) -> Table:
-    box = Table([[flowables]], colWidths=[_PAGE_WIDTH - 2 * _MARGIN])
+    box = Table([[flowables]], colWidths=[pdf.TEXT_WIDTH])
     box.setStyle(
         TableStyle(
             [
@@ -372,64 +366,53 @@ _PageHook = Callable[[Any, Any], None]
 def _render(
     story: list[Any], doc: ListDocuments, *, first: _PageHook, later: _PageHook, pages: int
 ) -> bytes:
-    out = io.BytesIO()
-    template = BaseDocTemplate(
-        out,
-        pagesize=A4,
-        invariant=1,
+    built, data = pdf.render(
+        story,
+        [
+            PageTemplate(id="first", frames=[pdf.text_frame(bottom=62, top=160)], onPage=first),
+            PageTemplate(id="later", frames=[pdf.text_frame(bottom=62, top=72)], onPage=later),
+        ],
         title=f"{doc.list_name} — {doc.scrutin_title}",
         author=doc.union_name,
         subject=doc.election_title,
         creator="Isoloir (élection de démonstration)",
     )
-    width = _PAGE_WIDTH - 2 * _MARGIN
-
-    def frame(top_margin: float) -> Frame:
-        return Frame(_MARGIN, 62, width, _PAGE_HEIGHT - top_margin - 62, 0, 0, 0, 0)
-
-    template.addPageTemplates(
-        [
-            PageTemplate(id="first", frames=[frame(160)], onPage=first),
-            PageTemplate(id="later", frames=[frame(72)], onPage=later),
-        ]
-    )
-    template.build(story)
-    if template.page != pages:  # the generator's texts must fit the layout it announces
-        raise RuntimeError(f"{doc.list_name!r}: {template.page} pages where {pages} were planned")
-    return out.getvalue()
+    if built != pages:  # the generator's texts must fit the layout it announces
+        raise RuntimeError(f"{doc.list_name!r}: {built} pages where {pages} were planned")
+    return data
 
 
 def _draw_header(canvas: Any, doc: ListDocuments, logo: ImageReader, kind: str) -> None:
     colour = colors.HexColor(doc.branding.colour)
-    top = _PAGE_HEIGHT - 36
-    canvas.drawImage(logo, _MARGIN, top - 92, width=92, height=92, mask="auto")
+    top = pdf.PAGE_HEIGHT - 36
+    canvas.drawImage(logo, pdf.MARGIN, top - 92, width=92, height=92, mask="auto")
     canvas.setFillColor(colour)
     canvas.setFont("Helvetica-Bold", 26)
-    canvas.drawString(_MARGIN + 110, top - 30, doc.branding.acronym)
+    canvas.drawString(pdf.MARGIN + 110, top - 30, doc.branding.acronym)
     name = Paragraph(
         _typeset(doc.union_name), ParagraphStyle("u", fontName="Helvetica", fontSize=10, leading=13)
     )
-    _, height = name.wrap(_PAGE_WIDTH - 2 * _MARGIN - 110 - 120, 60)
-    name.drawOn(canvas, _MARGIN + 110, top - 40 - height)
+    _, height = name.wrap(pdf.TEXT_WIDTH - 110 - 120, 60)
+    name.drawOn(canvas, pdf.MARGIN + 110, top - 40 - height)
     canvas.setFillColor(_GREY)
     canvas.setFont("Helvetica-Bold", 9)
-    canvas.drawRightString(_PAGE_WIDTH - _MARGIN, top - 12, kind)
+    canvas.drawRightString(pdf.PAGE_WIDTH - pdf.MARGIN, top - 12, kind)
     canvas.setStrokeColor(colour)
     canvas.setLineWidth(3)
-    canvas.line(_MARGIN, top - 106, _PAGE_WIDTH - _MARGIN, top - 106)
+    canvas.line(pdf.MARGIN, top - 106, pdf.PAGE_WIDTH - pdf.MARGIN, top - 106)
 
 
 def _draw_footer(canvas: Any, doc: ListDocuments, page: str) -> None:
     canvas.setStrokeColor(colors.HexColor("#bbbbbb"))
     canvas.setLineWidth(0.5)
-    canvas.line(_MARGIN, 48, _PAGE_WIDTH - _MARGIN, 48)
+    canvas.line(pdf.MARGIN, 48, pdf.PAGE_WIDTH - pdf.MARGIN, 48)
     canvas.setFillColor(_GREY)
     canvas.setFont("Helvetica", 8)
-    canvas.drawString(_MARGIN, 36, _french(f"{doc.election_title} · {doc.scrutin_title}"))
+    canvas.drawString(pdf.MARGIN, 36, _french(f"{doc.election_title} · {doc.scrutin_title}"))
     if page:
-        canvas.drawRightString(_PAGE_WIDTH - _MARGIN, 36, page)
+        canvas.drawRightString(pdf.PAGE_WIDTH - pdf.MARGIN, 36, page)
     canvas.setFont("Helvetica-Oblique", 7.5)
-    canvas.drawString(_MARGIN, 25, _DEMO_NOTICE)
+    canvas.drawString(pdf.MARGIN, 25, _DEMO_NOTICE)
 
 
 def profession_de_foi_pdf(doc: ListDocuments, logo_png_bytes: bytes) -> bytes:
@@ -445,12 +428,14 @@ def profession_de_foi_pdf(doc: ListDocuments, logo_png_bytes: bytes) -> bytes:
 
     def later(canvas: Any, template: Any) -> None:
         canvas.setFillColor(colors.HexColor(colour))
-        canvas.rect(0, _PAGE_HEIGHT - 40, _PAGE_WIDTH, 40, stroke=0, fill=1)
+        canvas.rect(0, pdf.PAGE_HEIGHT - 40, pdf.PAGE_WIDTH, 40, stroke=0, fill=1)
         canvas.setFillColor(colors.HexColor(_ink_for(colour)))
         canvas.setFont("Helvetica-Bold", 12)
-        canvas.drawString(_MARGIN, _PAGE_HEIGHT - 25, doc.branding.acronym)
+        canvas.drawString(pdf.MARGIN, pdf.PAGE_HEIGHT - 25, doc.branding.acronym)
         canvas.setFont("Helvetica", 9)
-        canvas.drawRightString(_PAGE_WIDTH - _MARGIN, _PAGE_HEIGHT - 25, _french(doc.slogan))
+        canvas.drawRightString(
+            pdf.PAGE_WIDTH - pdf.MARGIN, pdf.PAGE_HEIGHT - 25, _french(doc.slogan)
+        )
         _draw_footer(canvas, doc, f"Page {template.page} / {total}")
 
     record_heading = ParagraphStyle("rh", parent=styles.heading, spaceBefore=0)
@@ -503,7 +488,7 @@ def _quote(quote: Quote, styles: _Styles, colour: str) -> Table:
     who = quote.author
     box = Table(
         [[[_para(f"« {quote.text} »", text), _para(f"{who.label}, {who.detail}", author)]]],
-        colWidths=[_PAGE_WIDTH - 2 * _MARGIN - 40],
+        colWidths=[pdf.TEXT_WIDTH - 40],
     )
     box.setStyle(
         TableStyle(
@@ -541,7 +526,7 @@ def ballot_pdf(doc: ListDocuments, logo_png_bytes: bytes) -> bytes:
             zip(doc.titulaires, doc.suppleants, strict=True), 1
         )
     ]
-    half = (_PAGE_WIDTH - 2 * _MARGIN) / 2
+    half = pdf.TEXT_WIDTH / 2
     table = Table(rows, colWidths=[half, half], repeatRows=1)
     table.setStyle(
         TableStyle(

@@ -38,6 +38,7 @@ from kiosk.election.codec import (
 )
 from kiosk.election.model import ElectionPackage, Manifest, Organizer, Voter
 from kiosk.encoding import EncodingError, canonical_json, strict_json_loads
+from kiosk.files import TooLargeError, read_file_at_most
 
 MANIFEST: Final = "manifest.json"
 SIGNATURE: Final = "manifest.sig"
@@ -186,14 +187,11 @@ def _regular_files(root: Path, limits: safezip.Limits) -> set[str]:
 def _read(root: Path, rel: str, max_bytes: int) -> bytes:
     # O_NOFOLLOW: a file swapped for a link after the listing is still refused.
     try:
-        fd = os.open(root.joinpath(*rel.split("/")), os.O_RDONLY | os.O_NOFOLLOW)
+        return read_file_at_most(root.joinpath(*rel.split("/")), max_bytes, follow_symlinks=False)
+    except TooLargeError as exc:
+        raise PackageError(f"{rel!r}: {exc}") from None
     except OSError as exc:
         raise PackageError(f"{rel!r}: cannot read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as source:
-        data = source.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise PackageError(f"{rel!r}: larger than {max_bytes} bytes")
-    return data
 
 
 # ---- writing ----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from kiosk.crypto.hashing import digest
 from kiosk.crypto.tracking import TrackingCode, is_canonical_tracking_code, tracking_code_of_bytes
 from kiosk.election.model import ElectionId, KioskId, ScrutinId
 from kiosk.encoding import EncodingError, JsonValue, b64encode, canonical_json
-from kiosk.trustee.fields import Fields, FormatError, load_object
+from kiosk.jsonfields import Fields, FormatError
 
 HEAD_SCHEMA: Final = "isoloir.board-head/1"
 GENESIS_TAG: Final = "board-genesis"
@@ -182,7 +182,7 @@ def parse_entry(line: bytes, where: str) -> BoardEntry:
     if len(line) > MAX_LINE_BYTES:
         raise BoardError(f"{where}: longer than {MAX_LINE_BYTES} bytes")
     try:
-        top = load_object(line, where)
+        top = Fields.load(line, where)
         if canonical_json(top.value) != line:
             raise FormatError(f"{where}: not in canonical JSON form")
         entry = BoardEntry(
@@ -202,9 +202,9 @@ def parse_entry(line: bytes, where: str) -> BoardEntry:
 
 
 def _tracking_code(top: Fields) -> TrackingCode:
-    text = top.text("tracking_code", 39)
+    text = top.string("tracking_code", 39)
     if not is_canonical_tracking_code(text):
-        raise FormatError(f"{top.where}.tracking_code: not a tracking code (XXXX-XXXX-…)")
+        raise FormatError(f"{top.path}.tracking_code: not a tracking code (XXXX-XXXX-…)")
     return TrackingCode(text)
 
 
@@ -227,7 +227,7 @@ def parse_head(data: bytes, where: str = "board-head.json") -> BoardHead:
     if len(data) > _MAX_HEAD_BYTES:
         raise BoardError(f"{where}: too large for a board head")
     try:
-        top = load_object(data, where)
+        top = Fields.load(data, where)
         if canonical_json(top.value) != data:
             raise FormatError(f"{where}: not in canonical JSON form")
         top.constant("schema", HEAD_SCHEMA)

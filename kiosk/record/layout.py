@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from kiosk.files import TooLargeError, read_file_at_most
+
 PACKAGE: Final = "package"
 BOARD: Final = "board.jsonl"
 BOARD_HEAD: Final = "board-head.json"
@@ -78,12 +80,10 @@ def read_file(path: Path, limit: int = MAX_JSON_BYTES) -> bytes:
     if path.is_symlink():
         raise RecordError(f"{path.name}: a symbolic link, refused")
     try:
-        with open(path, "rb") as source:
-            data = source.read(limit + 1)
+        return read_file_at_most(path, limit)
+    except TooLargeError as exc:
+        raise RecordError(f"{path.name}: {exc}") from None
     except FileNotFoundError:
         raise RecordError(f"{path.name}: missing") from None
     except OSError as exc:
         raise RecordError(f"{path.name}: cannot read ({exc.strerror})") from None
-    if len(data) > limit:
-        raise RecordError(f"{path.name}: larger than {limit} bytes")
-    return data

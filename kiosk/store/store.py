@@ -34,7 +34,7 @@ from kiosk import audit
 from kiosk.audit import AuditEntry, AuditEvent, AuditValue, ChainCheck, StoredAuditRow
 from kiosk.clock import Clock, isoformat_utc
 from kiosk.durable import fsync_directory
-from kiosk.election.codec import ID_PATTERN, parse_manifest
+from kiosk.election.codec import parse_manifest
 from kiosk.election.kdf import SecretHash
 from kiosk.election.model import (
     ElectionId,
@@ -46,6 +46,7 @@ from kiosk.election.model import (
     VoterId,
 )
 from kiosk.encoding import strict_json_loads
+from kiosk.jsonfields import ID_PATTERN
 from kiosk.store import schema
 from kiosk.store.errors import (
     AlreadyVotedError,
@@ -79,8 +80,6 @@ from kiosk.store.records import (
 ENVELOPE_ID_BYTES: Final = 16
 DEFAULT_BUSY_TIMEOUT: Final = timedelta(seconds=10)
 """How long a store waits for another program's write lock before ``StoreBusyError``."""
-
-"""The package codec's id rule (kiosk/election/codec.py); a unit test keeps the two equal."""
 
 Row = tuple[Any, ...]  # sqlcipher3 ships no type hints: every value is converted where it is read
 

@@ -11,7 +11,6 @@ display, from exact fractions. The bytes are reproducible for the same results (
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, Final
@@ -19,13 +18,10 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
-    BaseDocTemplate,
     CondPageBreak,
-    Frame,
     KeepTogether,
     PageBreak,
     PageTemplate,
@@ -35,12 +31,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from kiosk import pdf
 from kiosk.election.model import SeatMethod
 from kiosk.tally.results import ElectionResults, ScrutinResult
 
-_PAGE_WIDTH, _PAGE_HEIGHT = A4
-_MARGIN: Final = 50.0
-_WIDTH: Final = _PAGE_WIDTH - 2 * _MARGIN
 _INK: Final = colors.HexColor("#1b1b1b")
 _GREY: Final = colors.HexColor("#5f6368")
 _RULE: Final = colors.HexColor("#c7ccd1")
@@ -50,7 +44,6 @@ _BAR_UNSEATED: Final = colors.HexColor("#a9bccf")
 _SHADE: Final = colors.HexColor("#f2f4f7")
 _WARN_BG: Final = colors.HexColor("#fff4e0")
 _WARN_LINE: Final = colors.HexColor("#e6a23c")
-_NBSP: Final = "\u00a0"
 _DASH: Final = "\u2014"
 
 METHOD_LABELS: Final = {
@@ -64,7 +57,7 @@ METHOD_LABELS: Final = {
 
 def format_count(value: int) -> str:
     """``12345`` -> ``12 345`` with non-breaking spaces, as French typography groups digits."""
-    return f"{value:,}".replace(",", _NBSP)
+    return f"{value:,}".replace(",", pdf.NBSP)
 
 
 def format_decimal(value: Fraction, places: int = 2) -> str:
@@ -79,7 +72,7 @@ def format_percent(numerator: int, denominator: int) -> str:
     """``numerator / denominator`` as a French percentage (``42,86 %``); a dash when undefined."""
     if denominator == 0:
         return _DASH
-    return f"{format_decimal(Fraction(100 * numerator, denominator))}{_NBSP}%"
+    return f"{format_decimal(Fraction(100 * numerator, denominator))}{pdf.NBSP}%"
 
 
 # ---- styles -------------------------------------------------------------------------------------
@@ -126,10 +119,7 @@ def _para(text: str, style: ParagraphStyle) -> Paragraph:
 
 def _french(text: str) -> str:
     """No line break before ``: ; ! ? %`` (French spacing), curly apostrophes."""
-    text = text.replace("'", "\u2019")
-    for mark in (" :", " ;", " !", " ?", " %"):
-        text = text.replace(mark, _NBSP + mark[1])
-    return text
+    return pdf.french(text, no_break_before=":;!?%")
 
 
 # ---- the document -------------------------------------------------------------------------------
@@ -156,48 +146,45 @@ def _story(results: ElectionResults) -> list[Any]:
 def _build(
     results: ElectionResults, story: list[Any], *, total_pages: int | None
 ) -> tuple[int, bytes]:
-    out = io.BytesIO()
-    template = BaseDocTemplate(
-        out,
-        pagesize=A4,
-        invariant=1,
+    frame = pdf.text_frame(bottom=60, top=70)
+    return pdf.render(
+        story,
+        [PageTemplate(id="page", frames=[frame], onPage=_page_decor(results, total_pages))],
         title=f"Résultats {_DASH} {results.election_title}",
         subject=f"Élection {results.election_id}, paquet {results.fingerprint}",
         creator="Isoloir",
         author="Isoloir",
     )
-    frame = Frame(_MARGIN, 60, _WIDTH, _PAGE_HEIGHT - 60 - 70, 0, 0, 0, 0)
-    template.addPageTemplates(
-        [PageTemplate(id="page", frames=[frame], onPage=_page_decor(results, total_pages))]
-    )
-    template.build(story)
-    return int(template.page), out.getvalue()
 
 
 def _page_decor(results: ElectionResults, total: int | None) -> Callable[[Any, Any], None]:
     def decorate(canvas: Any, template: Any) -> None:
         canvas.saveState()
-        top = _PAGE_HEIGHT - 40
+        top = pdf.PAGE_HEIGHT - 40
         canvas.setFillColor(_NAVY)
         canvas.setFont("Helvetica-Bold", 9)
-        canvas.drawString(_MARGIN, top, "RÉSULTATS DE L'ÉLECTION".replace("'", "\u2019"))
+        canvas.drawString(pdf.MARGIN, top, "RÉSULTATS DE L'ÉLECTION".replace("'", "\u2019"))
         canvas.setFillColor(_GREY)
         canvas.setFont("Helvetica", 8.5)
         canvas.drawRightString(
-            _PAGE_WIDTH - _MARGIN, top, f"Empreinte du paquet électoral : {results.fingerprint}"
+            pdf.PAGE_WIDTH - pdf.MARGIN,
+            top,
+            f"Empreinte du paquet électoral : {results.fingerprint}",
         )
         canvas.setStrokeColor(_NAVY)
         canvas.setLineWidth(1.5)
-        canvas.line(_MARGIN, top - 8, _PAGE_WIDTH - _MARGIN, top - 8)
+        canvas.line(pdf.MARGIN, top - 8, pdf.PAGE_WIDTH - pdf.MARGIN, top - 8)
 
         canvas.setStrokeColor(_RULE)
         canvas.setLineWidth(0.5)
-        canvas.line(_MARGIN, 46, _PAGE_WIDTH - _MARGIN, 46)
+        canvas.line(pdf.MARGIN, 46, pdf.PAGE_WIDTH - pdf.MARGIN, 46)
         canvas.setFillColor(_GREY)
         canvas.setFont("Helvetica", 8)
-        canvas.drawString(_MARGIN, 34, _fit(results.election_title, "Helvetica", 8, _WIDTH - 80))
+        canvas.drawString(
+            pdf.MARGIN, 34, _fit(results.election_title, "Helvetica", 8, pdf.TEXT_WIDTH - 80)
+        )
         page = f"Page {template.page} / {total}" if total else f"Page {template.page}"
-        canvas.drawRightString(_PAGE_WIDTH - _MARGIN, 34, page)
+        canvas.drawRightString(pdf.PAGE_WIDTH - pdf.MARGIN, 34, page)
         canvas.restoreState()
 
     return decorate
@@ -228,7 +215,7 @@ def _cover(results: ElectionResults) -> list[Any]:
     ]
     facts_table = Table(
         [[_para(label, _CELL_HEAD), value] for label, value in facts],
-        colWidths=[150, _WIDTH - 150],
+        colWidths=[150, pdf.TEXT_WIDTH - 150],
     )
     facts_table.setStyle(
         TableStyle(
@@ -357,7 +344,7 @@ def _key_figures(figures: list[tuple[str, str]]) -> Table:
     cells = [
         [_para(value, _FIGURE), _para(label.upper(), _FIGURE_LABEL)] for label, value in figures
     ]
-    table = Table([cells], colWidths=[_WIDTH / len(figures)] * len(figures))
+    table = Table([cells], colWidths=[pdf.TEXT_WIDTH / len(figures)] * len(figures))
     table.setStyle(
         TableStyle(
             [
@@ -450,7 +437,7 @@ def _notices(result: ScrutinResult) -> list[Table]:
         )
     boxes = []
     for text in notices:
-        box = Table([[_para(text, _CELL)]], colWidths=[_WIDTH])
+        box = Table([[_para(text, _CELL)]], colWidths=[pdf.TEXT_WIDTH])
         box.setStyle(
             TableStyle(
                 [
@@ -478,10 +465,10 @@ def _bar_chart(result: ScrutinResult) -> Drawing:
     """Horizontal bars, one per list in ballot order, scaled to the list with the most votes."""
     rows = result.rows
     height = _BAR_ROW * len(rows) + 4
-    drawing = Drawing(_WIDTH, height)
+    drawing = Drawing(pdf.TEXT_WIDTH, height)
     top_votes = max(row.votes for row in rows)
     bar_left = _LABEL_WIDTH + 6
-    bar_span = _WIDTH - bar_left - _VALUE_WIDTH
+    bar_span = pdf.TEXT_WIDTH - bar_left - _VALUE_WIDTH
     drawing.add(Line(bar_left, 0, bar_left, height, strokeColor=_RULE, strokeWidth=0.6))
     for index, row in enumerate(rows):
         base = height - (index + 1) * _BAR_ROW
@@ -511,7 +498,7 @@ def _bar_chart(result: ScrutinResult) -> Drawing:
 
 
 def _chart_legend() -> Drawing:
-    drawing = Drawing(_WIDTH, 18)
+    drawing = Drawing(pdf.TEXT_WIDTH, 18)
     x = _LABEL_WIDTH + 6
     for colour, text in (
         (_BAR_SEATED, "liste ayant obtenu au moins un siège"),

@@ -8,8 +8,7 @@ so a results file that parses is a results file whose arithmetic is right.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
@@ -24,10 +23,10 @@ from kiosk.election.model import (
     Voter,
 )
 from kiosk.encoding import EncodingError, JsonValue, canonical_json, strict_json_loads
+from kiosk.jsonfields import Fields
 from kiosk.tally.seats import SeatAllocation, Tie, allocate
 
 SCHEMA: Final = "isoloir.results/1"
-_MAX_TEXT: Final = 500
 _MAX_COUNT: Final = 10**12  # far above any electorate; keeps absurd numbers out of the record
 
 
@@ -298,8 +297,7 @@ def results_from_json(data: bytes) -> ElectionResults:
     if canonical != data:
         raise ResultsError("results: not in canonical form (was it edited by hand?)")
     with _reading(value, "results") as r:
-        if r.raw("schema") != SCHEMA:
-            raise ResultsError(f"results.schema: expected {SCHEMA!r}")
+        r.constant("schema", SCHEMA)
         method_text = r.text("method")
         try:
             method = SeatMethod(method_text)
@@ -379,47 +377,11 @@ def _same(path: str, stated: JsonValue, computed: JsonValue) -> None:
         raise ResultsError(f"{path}: states {stated!r} but the counts give {computed!r}")
 
 
-class _Obj:
-    """A JSON object being read: every key must be read, none may be unknown."""
-
-    def __init__(self, value: JsonValue, path: str) -> None:
-        if not isinstance(value, dict):
-            raise ResultsError(f"{path}: expected an object")
-        self.value: dict[str, JsonValue] = value
-        self.path = path
-        self.seen: set[str] = set()
-
-    def raw(self, key: str) -> JsonValue:
-        self.seen.add(key)
-        if key not in self.value:
-            raise ResultsError(f"{self.path}.{key}: missing")
-        return self.value[key]
-
-    def text(self, key: str) -> str:
-        value = self.raw(key)
-        if not isinstance(value, str) or not value.strip():
-            raise ResultsError(f"{self.path}.{key}: expected a non-empty string")
-        if len(value) > _MAX_TEXT or any(ord(ch) < 32 for ch in value):
-            raise ResultsError(f"{self.path}.{key}: too long or holds control characters")
-        return value
+class _ResultsFields(Fields):
+    error = ResultsError
 
     def count(self, key: str) -> int:
-        value = self.raw(key)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_COUNT:
-            raise ResultsError(f"{self.path}.{key}: expected an integer in 0..{_MAX_COUNT}")
-        return value
-
-    def array(self, key: str) -> list[tuple[str, JsonValue]]:
-        value = self.raw(key)
-        if not isinstance(value, list):
-            raise ResultsError(f"{self.path}.{key}: expected an array")
-        return [(f"{self.path}.{key}[{i}]", item) for i, item in enumerate(value)]
+        return self.integer(key, 0, _MAX_COUNT)
 
 
-@contextmanager
-def _reading(value: JsonValue, path: str) -> Iterator[_Obj]:
-    obj = _Obj(value, path)
-    yield obj
-    unknown = sorted(set(obj.value) - obj.seen)
-    if unknown:
-        raise ResultsError(f"{path}.{unknown[0]}: unknown field")
+_reading = _ResultsFields.reading

@@ -30,8 +30,8 @@ from kiosk.election import package, signing
 from kiosk.election.kdf import KdfParams
 from kiosk.election.model import ElectionKey, ElectionPackage, TrusteeCommitments, TrusteeId
 from kiosk.encoding import b64encode
+from kiosk.jsonfields import ID_PATTERN
 from kiosk.trustee import messages, state, transport
-from kiosk.trustee.fields import IDENT
 from kiosk.trustee.messages import Announcement, Dealing, Finish, MessageError, ShareMessage
 from kiosk.trustee.state import Stage, TrusteeRecord, TrusteeSecrets, TrusteeState
 
@@ -112,7 +112,7 @@ def init(
 ) -> Announcement:
     """Create this trustee's state file and publish its announcement."""
     for what, value in (("ceremony id", ceremony_id), ("trustee id", trustee_id)):
-        if not IDENT.fullmatch(value):
+        if not ID_PATTERN.fullmatch(value):
             raise CeremonyError(f"{what} {value!r}: use [a-z0-9][a-z0-9._-]*, at most 64")
     if not threshold.MIN_TRUSTEES <= trustees <= threshold.MAX_TRUSTEES:
         raise CeremonyError(

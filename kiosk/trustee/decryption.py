@@ -32,8 +32,8 @@ from kiosk.crypto.group import Element, GroupError
 from kiosk.crypto.threshold import DiscreteLog, PartialDecryption, ThresholdError
 from kiosk.election.model import ElectionPackage, Manifest, ScrutinId
 from kiosk.encoding import b64encode, canonical_json
+from kiosk.jsonfields import Fields, FormatError
 from kiosk.trustee import state
-from kiosk.trustee.fields import Fields, FormatError, load_object
 from kiosk.trustee.state import Stage
 
 AGGREGATE_SCHEMA: Final = "isoloir.tally-aggregate/1"
@@ -333,7 +333,7 @@ def check_aggregate(aggregate: TallyAggregate, manifest: Manifest) -> None:
 
 def parse_aggregate(data: bytes, where: str) -> TallyAggregate:
     try:
-        top = load_object(data, where)
+        top = Fields.load(data, where)
         top.constant("schema", AGGREGATE_SCHEMA)
         scrutins = []
         for path, item in top.array("scrutins", _MAX_SCRUTINS):
@@ -371,7 +371,7 @@ def _board(top: Fields) -> BoardBinding:
 
 def parse_partials(data: bytes, where: str) -> PartialDecryptions:
     try:
-        top = load_object(data, where)
+        top = Fields.load(data, where)
         top.constant("schema", PARTIAL_SCHEMA)
         index = top.integer("index", 1, 100)
         scrutins = []
@@ -403,4 +403,4 @@ def _proof(o: Fields) -> DleqProof:
     try:
         return DleqProof.from_bytes(o.b64("proof", 64))
     except GroupError:
-        raise FormatError(f"{o.where}.proof: not a proof") from None
+        raise FormatError(f"{o.path}.proof: not a proof") from None

@@ -31,7 +31,8 @@ from kiosk.crypto.hashing import digest, u32
 from kiosk.crypto.threshold import KnowledgeProof
 from kiosk.election import signing
 from kiosk.encoding import JsonValue, b64encode, canonical_json
-from kiosk.trustee.fields import Fields, FormatError, element_from_b64, load_object
+from kiosk.files import TooLargeError, read_file_at_most
+from kiosk.jsonfields import Fields, FormatError
 
 _SIGNATURE_TAG: Final = b"isoloir/v1/trustee-message\x00"
 _FINGERPRINT_TAG: Final = b"isoloir/v1/trustee-announcement\x00"
@@ -218,14 +219,13 @@ def write(path: Path, body: dict[str, JsonValue], signer: Ed25519PrivateKey) -> 
 def _open(path: Path, kind: str) -> tuple[Fields, bytes, bytes]:
     """The body's fields, the exact signed bytes and the signature."""
     try:
-        with open(path, "rb") as source:
-            data = source.read(_MAX_MESSAGE_BYTES + 1)
+        data = read_file_at_most(path, _MAX_MESSAGE_BYTES)
+    except TooLargeError:
+        raise MessageError(f"{path.name}: too large for a ceremony message") from None
     except OSError as exc:
         raise MessageError(f"{path.name}: cannot read ({exc.strerror})") from None
-    if len(data) > _MAX_MESSAGE_BYTES:
-        raise MessageError(f"{path.name}: too large for a ceremony message")
     try:
-        top = load_object(data, path.name)
+        top = Fields.load(data, path.name)
         body_json = top.raw("message")
         body = top.obj("message")
         signature = top.b64("signature", 64)
@@ -264,9 +264,7 @@ def read_dealing(path: Path, sender: Announcement) -> Dealing:
     body, signed, signature = _open(path, "dealing")
     _check_signature(path, signed, signature, sender.signing_key, sender.trustee_id)
     try:
-        commitments = tuple(
-            element_from_b64(c, where) for where, c in body.array("commitments", 100)
-        )
+        commitments = body.elements("commitments", 100)
         dealing = Dealing(
             ceremony_id=body.ident("ceremony_id"),
             trustee_id=body.ident("trustee_id"),
@@ -322,4 +320,4 @@ def _proof(body: Fields, key: str) -> KnowledgeProof:
     try:
         return KnowledgeProof.from_bytes(body.b64(key, 64))
     except GroupError:
-        raise FormatError(f"{body.where}.{key}: not a proof") from None
+        raise FormatError(f"{body.path}.{key}: not a proof") from None

@@ -30,8 +30,9 @@ from kiosk.crypto import group
 from kiosk.crypto.group import Element, GroupError
 from kiosk.election.kdf import KdfParams
 from kiosk.encoding import EncodingError, JsonValue, b64decode, b64encode, canonical_json
+from kiosk.files import TooLargeError, read_file_at_most
+from kiosk.jsonfields import Fields, FormatError
 from kiosk.trustee import vault
-from kiosk.trustee.fields import Fields, FormatError, element_from_b64, load_object
 from kiosk.trustee.vault import VaultKey, VaultParams, WrongPassphraseError
 
 SCHEMA: Final = "isoloir.trustee-state/1"
@@ -237,14 +238,13 @@ def _write(path: Path, state: TrusteeState, *, exclusive: bool) -> None:
 
 def _read(path: Path) -> tuple[TrusteeRecord, VaultParams, bytes, bytes, bytes]:
     try:
-        with open(path, "rb") as source:
-            data = source.read(_MAX_FILE_BYTES + 1)
+        data = read_file_at_most(path, _MAX_FILE_BYTES)
+    except TooLargeError:
+        raise StateError(f"{path}: too large for a trustee state") from None
     except OSError as exc:
         raise StateError(f"{path}: cannot read ({exc.strerror})") from None
-    if len(data) > _MAX_FILE_BYTES:
-        raise StateError(f"{path}: too large for a trustee state")
     try:
-        top = load_object(data, str(path))
+        top = Fields.load(data, str(path))
         top.constant("schema", SCHEMA)
         record_json = top.raw("trustee")
         record = _parse_record(top.obj("trustee"))
@@ -269,10 +269,10 @@ def _read(path: Path) -> tuple[TrusteeRecord, VaultParams, bytes, bytes, bytes]:
 
 def _parse_record(t: Fields) -> TrusteeRecord:
     try:
-        stage = Stage(t.text("stage", 20))
+        stage = Stage(t.string("stage", 20))
     except ValueError:
-        raise FormatError(f"{t.where}.stage: unknown stage") from None
-    commitments = tuple(element_from_b64(c, where) for where, c in t.array("commitments", 100))
+        raise FormatError(f"{t.path}.stage: unknown stage") from None
+    commitments = t.elements("commitments", 100)
     transcript = None if t.raw("transcript") is None else t.hex("transcript", TRANSCRIPT_BYTES)
     public_share = None if t.raw("public_share") is None else t.element("public_share")
     joint = None if t.raw("joint_public_key") is None else t.element("joint_public_key")
@@ -295,7 +295,7 @@ def _parse_record(t: Fields) -> TrusteeRecord:
 
 
 def _parse_secrets(plaintext: bytes, where: str) -> TrusteeSecrets:
-    s = load_object(plaintext, where)
+    s = Fields.load(plaintext, where)
 
     def scalar(value: JsonValue, at: str) -> int:
         if not isinstance(value, str):

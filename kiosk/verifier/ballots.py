@@ -40,8 +40,8 @@ from kiosk.crypto.receipt import ReceiptFormatError, decode_receipt, verify_rece
 from kiosk.crypto.tracking import TrackingCode, is_canonical_tracking_code, tracking_code_of_bytes
 from kiosk.election.model import ElectionPackage, KioskId, ListId, ScrutinId
 from kiosk.encoding import b64encode, canonical_json
+from kiosk.jsonfields import Fields, FormatError
 from kiosk.record.board import BoardEntry
-from kiosk.trustee.fields import FormatError, load_object
 from kiosk.verifier.report import Check, Report
 
 SLIP_SCHEMA: Final = "isoloir.challenge-slip/2"
@@ -101,13 +101,13 @@ def parse_slip(data: bytes) -> PrintedSlip:
         except (binascii.Error, ValueError):
             raise SlipError("neither JSON nor base64 of JSON: not a challenge slip") from None
     try:
-        top = load_object(text, "slip")
+        top = Fields.load(text, "slip")
         top.constant("schema", SLIP_SCHEMA)
-        code = top.text("tracking_code", 39)
+        code = top.string("tracking_code", 39)
         if not is_canonical_tracking_code(code):
             raise FormatError("slip.tracking_code: not a tracking code")
         slip = ChallengeSlip(
-            election_fingerprint=top.text("election_fingerprint", 19),
+            election_fingerprint=top.string("election_fingerprint", 19),
             scrutin_id=ScrutinId(top.ident("scrutin_id")),
             tracking_code=TrackingCode(code),
             kiosk_id=KioskId(top.ident("kiosk_id")),

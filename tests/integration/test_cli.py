@@ -27,6 +27,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _init(
+    store: Path, key: Path, kiosk_id: str = "kiosk-01", kiosk_key: Path | None = None
+) -> list[str]:
+    """``admin init`` of a new store under a new key file, with the kiosk's key if given."""
+    argv = ["admin", "init", "--store", str(store), "--new-key-file", str(key)]
+    argv += ["--kiosk-id", kiosk_id]
+    if kiosk_key is not None:
+        argv += ["--kiosk-key", str(kiosk_key)]
+    return argv
+
+
 def test_demo_writes_package_and_separate_secrets(demo: Path) -> None:
     secrets = demo / "package-secrets"
     assert (secrets / "demo-credentials.csv").is_file()
@@ -52,23 +63,7 @@ def test_demo_output_and_verify_print_no_secret(
 def test_init_load_status(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
     kiosk_key = demo / "package-secrets" / "kiosks" / "kiosk-01.key"
-    assert (
-        main(
-            [
-                "admin",
-                "init",
-                "--store",
-                str(store),
-                "--new-key-file",
-                str(key),
-                "--kiosk-id",
-                "kiosk-01",
-                "--kiosk-key",
-                str(kiosk_key),
-            ]
-        )
-        == 0
-    )
+    assert main(_init(store, key, kiosk_key=kiosk_key)) == 0
     opts = ["--store", str(store), "--key-file", str(key)]
     assert main(["admin", "load-package", str(demo / "package"), *opts]) == 0
     assert "Package loaded." in capsys.readouterr().out
@@ -103,21 +98,7 @@ def test_a_tampered_package_is_refused_and_the_store_keeps_what_it_had(
     demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
-    assert (
-        main(
-            [
-                "admin",
-                "init",
-                "--store",
-                str(store),
-                "--new-key-file",
-                str(key),
-                "--kiosk-id",
-                "kiosk-01",
-            ]
-        )
-        == 0
-    )
+    assert main(_init(store, key)) == 0
     opts = ["--store", str(store), "--key-file", str(key)]
     bad = tmp_path / "bad"
     package.write(package.load(demo / "package"), bad)
@@ -134,21 +115,7 @@ def test_init_refuses_an_existing_store(tmp_path: Path, capsys: pytest.CaptureFi
     store = tmp_path / "kiosk.db"
     store.write_bytes(b"precious")
     key = tmp_path / "k.key"
-    assert (
-        main(
-            [
-                "admin",
-                "init",
-                "--store",
-                str(store),
-                "--new-key-file",
-                str(key),
-                "--kiosk-id",
-                "kiosk-01",
-            ]
-        )
-        == 1
-    )
+    assert main(_init(store, key)) == 1
     assert "exists already" in capsys.readouterr().err
     assert store.read_bytes() == b"precious"
 
@@ -166,8 +133,7 @@ def test_log_lines_tell_the_story_without_secrets(
     store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
     kiosk_key = demo / "package-secrets" / "kiosks" / "kiosk-01.key"
     opts = ["--store", str(store), "--key-file", str(key)]
-    init = ["--new-key-file", str(key), "--kiosk-id", "kiosk-01", "--kiosk-key", str(kiosk_key)]
-    assert main(["admin", "init", *opts[:2], *init]) == 0
+    assert main(_init(store, key, kiosk_key=kiosk_key)) == 0
     capsys.readouterr()
     assert main(["--log-level", "INFO", "admin", "load-package", str(demo / "package"), *opts]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
@@ -177,19 +143,6 @@ def test_log_lines_tell_the_story_without_secrets(
     ]
     assert lines[1]["fingerprint"] == package.load(demo / "package").fingerprint
     assert lines[1]["voters"] == 30
-
-
-def _init(store: Path, key: Path, kiosk_id: str = "kiosk-01") -> list[str]:
-    return [
-        "admin",
-        "init",
-        "--store",
-        str(store),
-        "--new-key-file",
-        str(key),
-        "--kiosk-id",
-        kiosk_id,
-    ]
 
 
 def test_status_changes_nothing_in_the_store(

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import json
 import os
 import stat
 import tempfile
-import warnings
 import zipfile
 from collections.abc import Iterator
 from functools import cache
@@ -28,7 +26,7 @@ from hypothesis import strategies as st
 from kiosk.election import package, signing
 from kiosk.election.model import ElectionPackage
 from kiosk.encoding import EncodingError, canonical_json
-from tests.factories import small_package
+from tests.factories import make_zip, small_package, snapshot
 
 Json = Any
 Files = dict[str, bytes]
@@ -86,20 +84,6 @@ def with_roll(files: Files, roll_bytes: bytes) -> Files:
     manifest = json.loads(files[package.MANIFEST])
     manifest["assets"]["roll.json"] = hashlib.sha256(roll_bytes).hexdigest()
     return signed({**files, "roll.json": roll_bytes}, canonical_json(manifest))
-
-
-def snapshot(root: Path, skip: Path) -> dict[str, tuple[int, bytes]]:
-    seen: dict[str, tuple[int, bytes]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        if Path(dirpath) == skip:
-            dirnames.clear()
-            continue
-        for name in dirnames + filenames:
-            full = Path(dirpath, name)
-            st_ = full.lstat()
-            content = full.read_bytes() if stat.S_ISREG(st_.st_mode) and full != skip else b""
-            seen[full.relative_to(root).as_posix()] = (stat.S_IFMT(st_.st_mode), content)
-    return seen
 
 
 @pytest.fixture(scope="module")
@@ -364,14 +348,14 @@ def test_hostile_entry_names_never_write_outside_staging(
 ) -> None:
     good: list[Entry] = [(n, zipfile.ZIP_DEFLATED, 0, d) for n, d in reference_files().items()]
     entries = ([*hostile, *good] if first else [*good, *hostile]) if with_package else hostile
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # duplicate names are part of the fuzz
-        with zipfile.ZipFile(buffer, "w") as zf:
-            for name, compression, file_type, data in entries:
-                # zipfile cuts names at NUL and cannot write an empty one (test_safezip covers
-                # a name that *arrives* empty).
-                if name.partition("\x00")[0]:
-                    zf.writestr(zip_info(name, compression, file_type), data)
-    loaded = load_zip(media, buffer.getvalue())
+    # zipfile cuts names at NUL and cannot write an empty one (test_safezip covers a name that
+    # *arrives* empty). Duplicate names are part of the fuzz.
+    archive = make_zip(
+        [
+            (zip_info(name, compression, file_type), data)
+            for name, compression, file_type, data in entries
+            if name.partition("\x00")[0]
+        ]
+    )
+    loaded = load_zip(media, archive)
     assert loaded is None or loaded.fingerprint == reference().fingerprint

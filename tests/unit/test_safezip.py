@@ -6,7 +6,6 @@ import io
 import os
 import stat
 import struct
-import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -16,9 +15,7 @@ import pytest
 
 from kiosk.election import package, safezip
 from kiosk.election.model import ElectionPackage
-from tests.factories import small_package
-
-Entry = tuple[str | zipfile.ZipInfo, bytes]
+from tests.factories import ZipEntry, make_zip, small_package, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -39,21 +36,9 @@ def bomb() -> bytes:
     return make_zip([("bomb.bin", bytes(50 << 20))], level=9)
 
 
-def package_entries(pkg: ElectionPackage) -> list[Entry]:
+def package_entries(pkg: ElectionPackage) -> list[ZipEntry]:
     files = {package.MANIFEST: pkg.manifest_bytes, package.SIGNATURE: pkg.signature, **pkg.assets}
     return sorted(files.items())
-
-
-def make_zip(
-    entries: list[Entry], *, compression: int = zipfile.ZIP_DEFLATED, level: int | None = None
-) -> bytes:
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": on purpose here
-        with zipfile.ZipFile(buffer, "w", compression=compression, compresslevel=level) as zf:
-            for name, data in entries:
-                zf.writestr(name, data)
-    return buffer.getvalue()
 
 
 def patch_headers(data: bytes, name: str, **fields: int) -> bytes:
@@ -74,23 +59,6 @@ def patch_headers(data: bytes, name: str, **fields: int) -> bytes:
             start += 4
         assert found, f"no {signature!r} header for {name!r}"
     return bytes(out)
-
-
-def snapshot(root: Path, skip: Path) -> dict[str, tuple[int, bytes]]:
-    """Every path under ``root`` (but ``skip``) with its mode and content: a write shows here."""
-    seen: dict[str, tuple[int, bytes]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        if Path(dirpath) == skip:
-            dirnames.clear()
-            continue
-        for name in dirnames + filenames:
-            full = Path(dirpath, name)
-            if full == skip:
-                continue
-            st = full.lstat()
-            content = full.read_bytes() if stat.S_ISREG(st.st_mode) else b""
-            seen[full.relative_to(root).as_posix()] = (stat.S_IFMT(st.st_mode), content)
-    return seen
 
 
 @pytest.fixture
@@ -133,7 +101,7 @@ def test_a_zip_made_by_another_tool_loads(
     pkg: ElectionPackage, tmp_path: Path, compression: int
 ) -> None:
     # Python's writestr records permission bits but no file type; folders may have entries too.
-    entries: list[Entry] = [("assets/", b""), *package_entries(pkg)]
+    entries: list[ZipEntry] = [("assets/", b""), *package_entries(pkg)]
     (tmp_path / "p.zip").write_bytes(make_zip(entries, compression=compression))
     assert package.load(tmp_path / "p.zip", staging_parent=tmp_path).fingerprint == pkg.fingerprint
 
@@ -277,7 +245,7 @@ def test_duplicate_names_are_refused(
 def test_a_name_that_is_both_file_and_folder_is_refused(
     pkg: ElectionPackage, load_hostile: Callable[..., str], order: str
 ) -> None:
-    pair: list[Entry] = [("extra", b"file"), ("extra/inner", b"file in folder")]
+    pair: list[ZipEntry] = [("extra", b"file"), ("extra/inner", b"file in folder")]
     if order == "folder-first":
         pair.reverse()
     message = load_hostile(make_zip([*package_entries(pkg), *pair]))
@@ -444,7 +412,7 @@ def test_too_many_entries_are_refused(
 
 
 def test_many_tiny_entries_are_refused_by_default(load_hostile: Callable[..., str]) -> None:
-    entries: list[Entry] = [(f"f{i}", b"") for i in range(10_001)]
+    entries: list[ZipEntry] = [(f"f{i}", b"") for i in range(10_001)]
     assert load_hostile(make_zip(entries, compression=zipfile.ZIP_STORED)).startswith(
         "archive holds 10001 entries, more than 10000"
     )
