@@ -1,10 +1,16 @@
-"""``isoloir admin ...``: what kiosk administrators run to set up and inspect a kiosk."""
+"""``isoloir admin ...``: what kiosk administrators run to set up and inspect a kiosk.
+
+``kiosk.store`` (and SQLCipher behind it) is imported inside the commands only: every
+``isoloir`` command registers this group, and an auditor running ``isoloir verify record``
+must not need SQLCipher (tests/unit/test_verifier_imports.py runs it and checks).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 
@@ -14,7 +20,9 @@ from kiosk.config import KioskConfig, load_config
 from kiosk.election import package, signing
 from kiosk.encoding import b64encode
 from kiosk.log import LogEvent, log_event
-from kiosk.store import KioskStore, StoreError, StoreKey, create_key_file, parse_kiosk_id
+
+if TYPE_CHECKING:
+    from kiosk.store import KioskStore, StoreKey
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +65,8 @@ def _store_path(args: argparse.Namespace, config: KioskConfig) -> Path:
 
 
 def _key(args: argparse.Namespace, config: KioskConfig, *, new: bool = False) -> StoreKey:
+    from kiosk.store import StoreError, StoreKey, create_key_file
+
     try:
         if new and args.new_key_file:
             return create_key_file(args.new_key_file)
@@ -71,6 +81,8 @@ def _key(args: argparse.Namespace, config: KioskConfig, *, new: bool = False) ->
 
 
 def _open(args: argparse.Namespace, *, read_only: bool = False) -> tuple[KioskStore, KioskConfig]:
+    from kiosk.store import KioskStore, StoreError
+
     config = _config(args)
     path, key = _store_path(args, config), _key(args, config)
     try:
@@ -80,6 +92,8 @@ def _open(args: argparse.Namespace, *, read_only: bool = False) -> tuple[KioskSt
 
 
 def _init(args: argparse.Namespace) -> int:
+    from kiosk.store import KioskStore, StoreError, parse_kiosk_id
+
     config = _config(args)
     if args.new_key_file and args.key_file:
         raise CliError("give --key-file or --new-key-file, not both", exit_code=2)
@@ -115,6 +129,8 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _load_package(args: argparse.Namespace) -> int:
+    from kiosk.store import StoreError
+
     store, config = _open(args)
     log_event(logger, LogEvent.PACKAGE_LOAD, disposition="start")
     with store:

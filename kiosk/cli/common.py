@@ -50,3 +50,11 @@ def existing_path(text: str) -> Path:
     if not path.exists():
         raise argparse.ArgumentTypeError(f"{path}: no such file or folder")
     return path
+
+
+def board_head_hex(text: str) -> bytes:
+    """An argparse ``type``: a board head as published, 128 hex digits (§15.2)."""
+    digits = text.strip().lower()
+    if len(digits) != 128 or any(c not in "0123456789abcdef" for c in digits):
+        raise argparse.ArgumentTypeError("a board head is 128 hexadecimal digits")
+    return bytes.fromhex(digits)

@@ -2,7 +2,9 @@
 
 The key ceremony is four steps, each run once by every trustee, in order (docs/trustee.md):
 ``init``, ``deal``, ``receive``, ``finish``; the messages travel in a shared folder
-(``--ceremony``). After the election, ``decrypt`` turns the tally aggregate into this trustee's
+(``--ceremony``). ``deal`` first only shows every fingerprint; ``deal --confirm``, once they
+were compared aloud, sends the shares. After the election, ``decrypt --expect-head`` rebuilds
+the tally aggregate from the board the published head names and turns it into this trustee's
 partial decryptions. ``status`` shows where a trustee stands. Secrets stay in the passphrase-
 protected state file (``--state``); nothing secret is ever printed.
 """
@@ -15,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kiosk import durable
-from kiosk.cli.common import CliError, Secret, read_passphrase
+from kiosk.cli.common import CliError, Secret, board_head_hex, read_passphrase
 from kiosk.crypto.threshold import MIN_THRESHOLD, MIN_TRUSTEES
 from kiosk.election import package
 from kiosk.election.kdf import KdfProfile
@@ -23,7 +25,7 @@ from kiosk.encoding import b64encode
 from kiosk.record import tally
 from kiosk.record.layout import RecordError, RecordLayout, read_file
 from kiosk.trustee import ceremony, decryption, messages, state
-from kiosk.trustee.ceremony import CeremonyError, StepReport
+from kiosk.trustee.ceremony import CeremonyError, Roster, StepReport
 from kiosk.trustee.decryption import DecryptionError
 from kiosk.trustee.messages import MessageError
 from kiosk.trustee.state import StateError
@@ -56,7 +58,14 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     init.set_defaults(run=_init)
 
-    ceremony_step("deal", "publish your commitments and encrypted shares").set_defaults(run=_deal)
+    deal = ceremony_step("deal", "show every fingerprint; with --confirm, publish your shares")
+    deal.add_argument(
+        "--confirm",
+        action="store_true",
+        help="you compared every fingerprint aloud with the other trustees: publish your "
+        "commitments and encrypted shares (without it, deal only shows the fingerprints)",
+    )
+    deal.set_defaults(run=_deal)
     ceremony_step("receive", "check the shares dealt to you").set_defaults(run=_receive)
     ceremony_step("finish", "compute your key share and the joint key").set_defaults(run=_finish)
 
@@ -69,7 +78,9 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     status = commands.add_parser("status", help="show your stage and the ceremony's progress")
     status.add_argument("--state", type=Path, required=True)
-    status.add_argument("--ceremony", type=Path, help="the shared folder, to show who is missing")
+    status.add_argument(
+        "--ceremony", type=Path, help="the shared folder: who is missing, and every fingerprint"
+    )
     status.set_defaults(run=_status)
 
     decrypt = commands.add_parser(
@@ -78,6 +89,14 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     decrypt.add_argument("--state", type=Path, required=True, help="your trustee state file")
     decrypt.add_argument(
         "--record", type=Path, required=True, help="the election record (package, board, aggregate)"
+    )
+    decrypt.add_argument(
+        "--expect-head",
+        type=board_head_hex,
+        required=True,
+        metavar="HEX",
+        help="the board head (128 hex digits) the server published at close; nothing is "
+        "decrypted unless the board's head is this one",
     )
     decrypt.add_argument(
         "--out", type=Path, help="your partial decryptions (default: RECORD/partials/ID.json)"
@@ -118,16 +137,32 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _deal(args: argparse.Namespace) -> int:
+    """Nothing secret leaves before the fingerprints are compared (§13.2): a first run only
+    shows them; the trustee runs again with ``--confirm`` once every one matched."""
+    if not args.confirm:
+        with _refusals():
+            record = state.read_record(args.state)
+            roster = ceremony.read_roster(args.ceremony, record)
+        _print_fingerprints(roster, record.index)
+        raise CliError(
+            "nothing published: compare these fingerprints aloud with the other trustees, "
+            "then run again with --confirm",
+            exit_code=3,
+        )
     passphrase = read_passphrase(Secret.TRUSTEE, _PROMPT)
     with _refusals():
         report = ceremony.deal(args.ceremony, args.state, passphrase)
-    print("Compare each fingerprint with the one its trustee read aloud; stop if one differs:")
-    for a in report.roster.announcements:
-        mark = "  (you)" if a.index == report.record.index else ""
-        print(f"  #{a.index} {a.trustee_id:<20} {a.fingerprint}{mark}")
+    _print_fingerprints(report.roster, report.record.index)
     print(f"Dealt: {report.written} message(s) written to {args.ceremony}.")
     print("Next, once every trustee has dealt: isoloir trustee receive")
     return 0
+
+
+def _print_fingerprints(roster: Roster, own_index: int) -> None:
+    print("Compare each fingerprint with the one its trustee read aloud; stop if one differs:")
+    for a in roster.announcements:
+        mark = "  (you)" if a.index == own_index else ""
+        print(f"  #{a.index} {a.trustee_id:<20} {a.fingerprint}{mark}")
 
 
 def _receive(args: argparse.Namespace) -> int:
@@ -198,6 +233,7 @@ def _status(args: argparse.Namespace) -> int:
         print(f"Joint election key: {b64encode(record.joint_public_key)}")
     if args.ceremony is not None:
         folder: Path = args.ceremony
+        print("Each trustee's progress and fingerprint (compare it with what they read aloud):")
         for index in range(1, record.trustees + 1):
             steps = [
                 name
@@ -208,15 +244,36 @@ def _status(args: argparse.Namespace) -> int:
                 )
                 if path.exists()
             ]
-            print(f"  #{index}: {', '.join(steps) or 'nothing yet'}")
+            who = _who(folder, index, record.index)
+            print(f"  #{index}: {', '.join(steps) or 'nothing yet'}{who}")
     return 0
 
 
+def _who(folder: Path, index: int, own_index: int) -> str:
+    """``  trustee-id FINGERPRINT`` from an announcement, or why there is none to show."""
+    path = messages.announcement_path(folder, index)
+    if not path.exists():
+        return ""
+    try:
+        announcement = messages.read_announcement(path)
+    except MessageError as exc:
+        return f"  (announcement refused: {exc})"
+    if announcement.index != index:
+        return f"  (refused: {path.name} announces index {announcement.index})"
+    mark = "  (you)" if index == own_index else ""
+    return f"  {announcement.trustee_id} {announcement.fingerprint}{mark}"
+
+
 def _decrypt(args: argparse.Namespace) -> int:
-    """Decrypt only an aggregate rebuilt here from the whole board: never a file as handed over.
+    """Decrypt only an aggregate rebuilt here from the whole board whose head is the one
+    published at close: never a file as handed over, nor the sum of some other board.
 
     A trustee who decrypted whatever "aggregate" it was given would be a decryption oracle: one
     voter's ciphertexts in place of the sums, and k trustees would reveal that voter's choice.
+    Rebuilding the sum is not enough: a board cut down to that one ballot and re-chained (its
+    kiosk signature is genuine) sums to that ballot alone. Only the head published at close,
+    ``--expect-head``, ties the board to the ballots cast; it is checked before the
+    passphrase is asked.
     """
     layout = RecordLayout(args.record)
     with _refusals():
@@ -225,19 +282,26 @@ def _decrypt(args: argparse.Namespace) -> int:
     if out.exists():
         raise CliError(f"{out}: exists already; choose a new name")
     try:
-        sealed = tally.load_sealed_package(layout.package)
-        entries, head = tally.load_board(layout.board, layout.board_head)
-        rebuilt = tally.aggregate_board(sealed, entries, head, workers=args.workers)
+        rebuilt = tally.rebuild_aggregate(
+            layout.package,
+            layout.board,
+            layout.board_head,
+            expect_head=args.expect_head,
+            workers=args.workers,
+        )
         published = read_file(layout.aggregate)
     except RecordError as exc:
         raise CliError(str(exc)) from None
-    if published != rebuilt.to_json():
+    sealed, head, aggregate = rebuilt.sealed, rebuilt.head, rebuilt.aggregate
+    if aggregate.board.head != args.expect_head:  # checked by rebuild_aggregate: kept local
+        raise CliError("the rebuilt board's head is not --expect-head (internal error)")
+    if published != aggregate.to_json():
         raise CliError(
             f"{layout.aggregate} is not the sum of this board's ballots: refusing to decrypt it"
         )
     passphrase = read_passphrase(Secret.TRUSTEE, _PROMPT)
     with _refusals():
-        partials = decryption.decrypt(args.state, passphrase, sealed, rebuilt)
+        partials = decryption.decrypt(args.state, passphrase, sealed, aggregate)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         durable.write_new_file(out, partials.to_json())
@@ -248,10 +312,11 @@ def _decrypt(args: argparse.Namespace) -> int:
     options = sum(len(p) for _, p in partials.scrutins)
     print(f"Package:   {sealed.manifest.election_id}, fingerprint {sealed.fingerprint}")
     print(f"Board:     {head.count} ballots, head {head.head.hex()}")
-    print("           every ballot re-checked here; compare the head with the one the server")
-    print("           published at close: only that ties this board to the ballots cast")
-    print(f"Aggregate: rebuilt from the board, SHA-256 {rebuilt.digest.hex()}")
+    print("           = the head published at close (--expect-head); every ballot re-checked")
+    print(f"Aggregate: rebuilt from the board, SHA-256 {aggregate.digest.hex()}")
     print(f"Partial decryptions of {options} option(s), with proofs, written to {out}")
+    if out != layout.partial(record.trustee_id):
+        print(f"Hand it over as partials/{record.trustee_id}.json: the verifier needs that name.")
     return 0
 
 

@@ -5,6 +5,7 @@ DIR/board.jsonl         the bulletin board, one entry per line
 DIR/board-head.json     its entry count and head hash
 DIR/aggregate.json      the homomorphic sum of the whole board, per scrutin and option
 DIR/partials/<trustee>.json   each participating trustee's partial decryptions
+DIR/partials-rejected/  partial decryptions ``tally combine`` set aside (not checked)
 DIR/results.json        the results (canonical JSON, docs/results.md)
 DIR/results.pdf         the printed results report
 """
@@ -22,6 +23,8 @@ BOARD: Final = "board.jsonl"
 BOARD_HEAD: Final = "board-head.json"
 AGGREGATE: Final = "aggregate.json"
 PARTIALS: Final = "partials"
+PARTIALS_REJECTED: Final = "partials-rejected"
+MISNAMED_PARTIAL: Final = "the file is not named after its trustee"
 RESULTS_JSON: Final = "results.json"
 RESULTS_PDF: Final = "results.pdf"
 
@@ -58,13 +61,20 @@ class RecordLayout:
         return self.root / PARTIALS
 
     def partial(self, trustee_id: str) -> Path:
+        """Where trustee ``trustee_id``'s partial decryptions must be: no other name is read."""
         return self.partials / f"{trustee_id}.json"
 
     def partial_files(self) -> list[Path]:
         """Every ``partials/*.json``, sorted by name; none when the folder is absent."""
-        if not self.partials.is_dir():
-            return []
-        return sorted(p for p in self.partials.glob("*.json"))
+        return _json_files(self.partials)
+
+    @property
+    def partials_rejected(self) -> Path:
+        return self.root / PARTIALS_REJECTED
+
+    def rejected_partial_files(self) -> list[Path]:
+        """Every ``partials-rejected/*.json``: set aside by ``tally combine``, never checked."""
+        return _json_files(self.partials_rejected)
 
     @property
     def results_json(self) -> Path:
@@ -73,6 +83,12 @@ class RecordLayout:
     @property
     def results_pdf(self) -> Path:
         return self.root / RESULTS_PDF
+
+
+def _json_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("*.json"))
 
 
 def read_file(path: Path, limit: int = MAX_JSON_BYTES) -> bytes:

@@ -12,9 +12,10 @@ Two public JSON files (canonical JSON, base64 elements):
 Scrutins appear in manifest order, options in ballot order (each list, then blank); (a, b) is
 the option's aggregate (A, B) = (Σ α, Σ β). A scrutin without ballots has no options (nothing
 to decrypt: every count is 0). ``board`` binds the aggregate to the whole bulletin board it sums
-(its entry count and head hash, docs/protocol.md §15), which ``decrypt`` shows the trustee to
-compare with the published head. ``decrypt`` is the trustee's verb; ``combine`` is the tally's,
-and it needs only public data: the sealed package, the aggregate and the partial decryptions.
+(its entry count and head hash, docs/protocol.md §15), which ``isoloir trustee decrypt``
+checks against the head published at close. ``decrypt`` is the trustee's verb; ``combine`` is
+the tally's, and it needs only public data: the sealed package, the aggregate and the partial
+decryptions.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ broken record never passes by omission.
                          ciphertexts, option by option (§14.1)
     partial-decryptions  every partials/*.json names its trustee, this election and this
                          aggregate, and every proof verifies against X_l from the commitments
+                         (partials-rejected/, what ``tally combine`` set aside, is only counted)
     combination          k valid trustees' shares combine (Lagrange) into counts, each at most
                          the scrutin's ballots and summing to them, equal to results.json's
     results              results.json is canonical and is exactly what those counts give with
@@ -46,7 +47,13 @@ from kiosk.election.model import ElectionPackage, ScrutinId
 from kiosk.encoding import EncodingError, JsonValue, strict_json_loads
 from kiosk.record import board as board_io
 from kiosk.record.board import BoardEntry, BoardError, BoardHead
-from kiosk.record.layout import MAX_BOARD_BYTES, RecordError, RecordLayout, read_file
+from kiosk.record.layout import (
+    MAX_BOARD_BYTES,
+    MISNAMED_PARTIAL,
+    RecordError,
+    RecordLayout,
+    read_file,
+)
 from kiosk.record.scan import BoardScan, ScanSetup, name_seqs, scan
 from kiosk.tally.results import (
     ElectionResults,
@@ -235,7 +242,7 @@ def _board_chain(state: _State) -> str:
     except BoardError as exc:
         raise _Fail(str(exc)) from None
     state.chain_ok = True
-    return f"{head.count} entries linked from the genesis; head {head.head.hex()[:16]}… matches"
+    return f"{head.count} entries linked from the genesis; head {head.head.hex()} matches"
 
 
 def _tracking_codes(state: _State) -> str:
@@ -350,7 +357,11 @@ def _partial_decryptions(state: _State) -> str:
         raise _Fail("; ".join(problems[:5]))
     options = sum(len(s.options) for s in aggregate.scrutins)
     who = ", ".join(ps.trustee_id for ps in state.valid_partials)
-    return f"{len(valid)} trustees ({who}) × {options} options: every proof verifies against X_l"
+    detail = f"{len(valid)} trustees ({who}) × {options} options: every proof verifies against X_l"
+    aside = len(state.layout.rejected_partial_files())
+    if aside:
+        detail += f"; {aside} file(s) in partials-rejected/, set aside by the tally, not checked"
+    return detail
 
 
 def _partial_problem(
@@ -365,8 +376,8 @@ def _partial_problem(
 ) -> str | None:
     if names.get(ps.index) != ps.trustee_id:
         return f"not trustee #{ps.index} of this election"
-    if path.name != f"{ps.trustee_id}.json":
-        return "the file is not named after its trustee"
+    if path.name != state.layout.partial(ps.trustee_id).name:
+        return MISNAMED_PARTIAL
     if ps.election_id != aggregate.election_id:
         return f"decrypts election {ps.election_id!r}"
     if ps.aggregate != aggregate_digest:

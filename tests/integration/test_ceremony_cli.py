@@ -33,6 +33,7 @@ from kiosk.record import tally
 from kiosk.record.board import Board, write_board, write_head
 from kiosk.record.layout import RecordLayout
 from kiosk.trustee import decryption, messages, state
+from kiosk.verifier import verify_record
 from tests.factories import small_package
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -73,6 +74,11 @@ def ceremony_args(run_root: Path, i: int) -> list[str]:
     ]
 
 
+def step_args(step: str) -> list[str]:
+    """A ceremony step as a trustee runs it once the fingerprints have been compared."""
+    return [step, "--confirm"] if step == "deal" else [step]
+
+
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """Five trustees through init, deal, receive and finish, plus an unsealed package."""
@@ -88,7 +94,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Run:
             assert code == 0
         for step in ("deal", "receive", "finish"):
             for i in range(1, N + 1):
-                assert main(["trustee", step, *ceremony_args(root, i)]) == 0
+                assert main(["trustee", *step_args(step), *ceremony_args(root, i)]) == 0
     organizer = signing.generate()
     key_path = root / "organizer.key"
     signing.save_private_key(organizer, key_path)
@@ -112,17 +118,35 @@ def copy(finished: Run, tmp_path: Path) -> Run:
     return Run(root, root / "ceremony", root / "package", root / "organizer.key", finished.output)
 
 
-def record_with_ballots(sealed_path: Path, kiosk_key: Ed25519PrivateKey, root: Path) -> Path:
-    """A record folder: the sealed package, a board of COUNTS' ballots, its aggregate."""
+def seal_package(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = isoloir(
+        capsys, "election", "seal", str(run.package), "--ceremony", str(run.ceremony),
+        "--key", str(run.organizer_key),
+    )  # fmt: skip
+    assert code == 0, err
+
+
+def published_head(record: Path) -> str:
+    """The head the server published at close: here, the record's own."""
+    return str(json.loads((record / "board-head.json").read_bytes())["head"])
+
+
+def record_with_ballots(
+    sealed_path: Path,
+    kiosk_key: Ed25519PrivateKey,
+    root: Path,
+    counts: dict[str, tuple[int, ...]] = COUNTS,
+) -> Path:
+    """A record folder: the sealed package, a board of ``counts``' ballots, its aggregate."""
     sealed = package.load(sealed_path)
     context = election_context(sealed)
     layout = RecordLayout(root)
     package.write(sealed, layout.package)
     board = Board(sealed.manifest.election_id, context.base_hash)
     kiosk = KioskId("kiosk-01")
-    for sid, counts in COUNTS.items():
+    for sid, per_option in counts.items():
         scrutin = sealed.manifest.scrutin(ScrutinId(sid))
-        for option, count in zip(scrutin.options, counts, strict=True):
+        for option, count in zip(scrutin.options, per_option, strict=True):
             for _ in range(count):
                 ballot = encode_ballot(seal(context, scrutin, option).cast())
                 receipt = sign_receipt(
@@ -190,7 +214,7 @@ def test_seal_then_decrypt_then_combine(
     for i in range(1, N + 1):
         code, out, err = isoloir(
             capsys, "trustee", "decrypt", "--state", str(copy.state(i)), "--record", str(record),
-            "--out", str(copy.root / f"partial-{i}.json"),
+            "--expect-head", published_head(record), "--out", str(copy.root / f"partial-{i}.json"),
         )  # fmt: skip
         assert code == 0, err
         assert aggregate.digest.hex() in out
@@ -205,7 +229,7 @@ def test_seal_then_decrypt_then_combine(
 
     code, _, err = isoloir(
         capsys, "trustee", "decrypt", "--state", str(copy.state(1)), "--record", str(record),
-        "--out", str(copy.root / "partial-1.json"),
+        "--expect-head", published_head(record), "--out", str(copy.root / "partial-1.json"),
     )  # fmt: skip
     assert code == 1
     assert "exists already" in err
@@ -236,6 +260,7 @@ def test_decrypt_refuses_an_aggregate_that_is_not_the_boards_sum(
     layout.aggregate.write_bytes(forged.to_json())
     code, _, err = isoloir(
         capsys, "trustee", "decrypt", "--state", str(copy.state(1)), "--record", str(record),
+        "--expect-head", published_head(record),
     )  # fmt: skip
     assert code == 1
     assert "is not the sum of this board's ballots: refusing to decrypt" in err
@@ -277,7 +302,7 @@ def test_a_corrupted_share_names_its_dealer(
         )  # fmt: skip
         assert code == 0, err
     for i in range(1, 4):
-        assert isoloir(capsys, "trustee", "deal", *ceremony_args(tmp_path, i))[0] == 0
+        assert isoloir(capsys, "trustee", "deal", "--confirm", *ceremony_args(tmp_path, i))[0] == 0
     path = messages.share_path(tmp_path / "ceremony", 3, 2)
     document = json.loads(path.read_text())
     document["message"]["ciphertext"] = b64encode(b"\x00" * 48)
@@ -322,7 +347,7 @@ def test_seal_refuses_a_ceremony_of_another_election(
         assert code == 0, err
     for step in ("deal", "receive", "finish"):
         for i in range(1, 4):
-            assert isoloir(capsys, "trustee", step, *ceremony_args(tmp_path, i))[0] == 0
+            assert isoloir(capsys, "trustee", *step_args(step), *ceremony_args(tmp_path, i))[0] == 0
     organizer = signing.generate()
     signing.save_private_key(organizer, tmp_path / "organizer.key")
     package.write(small_package(organizer), tmp_path / "package")
@@ -359,6 +384,12 @@ def test_status_runs_without_a_passphrase(finished: Run) -> None:
     assert "Trustee trustee-3, #3 of 5 (threshold 3), ceremony test-2026" in result.stdout
     assert "Stage: finished" in result.stdout
     assert "#5: announced, dealt, finished" in result.stdout
+    lines = result.stdout.splitlines()
+    for i in range(1, N + 1):
+        announcement = messages.read_announcement(messages.announcement_path(finished.ceremony, i))
+        mark = "  (you)" if i == 3 else ""
+        shown = f"  #{i}: announced, dealt, finished  trustee-{i} {announcement.fingerprint}{mark}"
+        assert shown in lines
 
 
 def test_each_trustee_checks_the_sealed_package(
@@ -404,3 +435,127 @@ def test_check_package_catches_swapped_commitments(
                            "--state", str(copy.state(2)))  # fmt: skip
     assert code == 1
     assert "NOT the joint key of your ceremony" in err
+
+
+def test_deal_publishes_nothing_before_the_fingerprints_are_confirmed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """§13.2: the fingerprints are compared before anything secret is sent."""
+    monkeypatch.setenv("ISOLOIR_TRUSTEE_PASSPHRASE", PASS)
+    for i in range(1, 4):
+        code, _, err = isoloir(
+            capsys, "trustee", "init", *ceremony_args(tmp_path, i), "--election", "e",
+            "--id", f"t{i}", "--index", str(i), "--trustees", "3", "--threshold", "2",
+            "--kdf", "test",
+        )  # fmt: skip
+        assert code == 0, err
+    monkeypatch.delenv("ISOLOIR_TRUSTEE_PASSPHRASE")  # the first run needs no passphrase
+    folder = tmp_path / "ceremony"
+    before = sorted(p.name for p in folder.iterdir())
+    code, out, err = isoloir(capsys, "trustee", "deal", *ceremony_args(tmp_path, 2))
+    assert code == 3
+    expected = (
+        "compare these fingerprints aloud with the other trustees, then run again with --confirm"
+    )
+    assert expected in err
+    for i in range(1, 4):
+        announcement = messages.read_announcement(messages.announcement_path(folder, i))
+        assert f"#{i} t{i}" in out
+        assert announcement.fingerprint in out
+    assert "(you)" in out.splitlines()[2]  # trustee #2
+    assert sorted(p.name for p in folder.iterdir()) == before  # no dealing, no share
+    assert state.read_record(tmp_path / "trustee-2.state").stage is state.Stage.INITIALIZED
+
+    monkeypatch.setenv("ISOLOIR_TRUSTEE_PASSPHRASE", PASS)
+    code, out, err = isoloir(capsys, "trustee", "deal", "--confirm", *ceremony_args(tmp_path, 2))
+    assert code == 0, err
+    assert messages.dealing_path(folder, 2).exists()
+    assert messages.share_path(folder, 2, 1).exists()
+
+
+def test_decrypt_requires_the_published_head(
+    copy: Run, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seal_package(copy, capsys)
+    record = record_with_ballots(copy.package, copy.kiosk_key, copy.root / "record")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["trustee", "decrypt", "--state", str(copy.state(1)), "--record", str(record)])
+    assert exit_info.value.code == 2
+    assert "--expect-head" in capsys.readouterr().err
+    for bad in ("ab" * 63, "zz" * 64):
+        with pytest.raises(SystemExit):
+            main(["trustee", "decrypt", "--state", str(copy.state(1)), "--record", str(record),
+                  "--expect-head", bad])  # fmt: skip
+        assert "128 hexadecimal digits" in capsys.readouterr().err
+    assert not RecordLayout(record).partials.exists()
+
+
+def test_a_rechained_one_ballot_board_is_refused_before_the_passphrase(
+    copy: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The subset (oracle) attack: a board of one real ballot, re-chained with a new head, its
+    kiosk signature genuine, is a valid board; its sum is that voter's ballot. Only the head
+    published at close tells it from the real board."""
+    seal_package(copy, capsys)
+    honest = record_with_ballots(copy.package, copy.kiosk_key, copy.root / "record")
+    sealed = package.load(honest / "package")
+    victim = tally.load_board(honest / "board.jsonl", honest / "board-head.json")[0][0]
+    forged = RecordLayout(copy.root / "forged")
+    package.write(sealed, forged.package)
+    board = Board(sealed.manifest.election_id, election_context(sealed).base_hash)
+    board.append(victim.scrutin_id, victim.ballot, victim.kiosk_id, victim.kiosk_signature)
+    write_board(forged.board, board.entries)
+    write_head(forged.board_head, board.head())
+    code, out, err = isoloir(capsys, "tally", "aggregate", "--record", str(forged.root))
+    assert code == 0, err  # without the published head, nothing tells this board apart
+    assert "1 ballot, head" in out
+
+    monkeypatch.delenv("ISOLOIR_TRUSTEE_PASSPHRASE", raising=False)  # never asked
+    code, _, err = isoloir(
+        capsys, "trustee", "decrypt", "--state", str(copy.state(1)), "--record", str(forged.root),
+        "--expect-head", published_head(honest),
+    )  # fmt: skip
+    assert code == 1
+    assert f"the board's head {board.head().head.hex()} (of 1 entry)" in err
+    assert f"is not the head published at close, {published_head(honest)}" in err
+    assert "passphrase" not in err
+    assert not forged.partials.exists()
+
+    forged.aggregate.unlink()
+    code, _, err = isoloir(capsys, "tally", "aggregate", "--record", str(forged.root),
+                           "--expect-head", published_head(honest))  # fmt: skip
+    assert code == 1
+    assert "not the head published at close" in err
+    assert not forged.aggregate.exists()
+
+
+def test_combine_through_the_commands_prints_counts_and_ties(
+    copy: Run, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three trustees decrypt into partials/, combine writes a record that verifies, and its
+    output says "1 vote", "1 seat" and warns of the tie that results.json records."""
+    seal_package(copy, capsys)
+    tie = {"capn": (1, 1, 1, 0), "cap": (1, 0, 0)}  # capn: 3 lists level for the last 2 seats
+    record = record_with_ballots(copy.package, copy.kiosk_key, copy.root / "record", tie)
+    for i in (1, 3, 4):
+        code, _, err = isoloir(
+            capsys, "trustee", "decrypt", "--state", str(copy.state(i)), "--record", str(record),
+            "--expect-head", published_head(record),
+        )  # fmt: skip
+        assert code == 0, err
+    code, out, err = isoloir(capsys, "tally", "combine", "--record", str(record))
+    assert code == 0, err
+    assert "Combined the partial decryptions of trustee-1, trustee-3, trustee-4." in out
+    rows = [line.split() for line in out.splitlines() if line.startswith("  Liste ")]
+    assert [row[2:] for row in rows] == [
+        ["1", "vote", "2", "seats"], ["1", "vote", "2", "seats"], ["1", "vote", "1", "seat"],
+        ["1", "vote", "5", "seats"], ["0", "votes", "0", "seats"],
+    ]  # fmt: skip
+    assert "Scrutin CAPN (capn): 3 ballots of" in out
+    assert "Scrutin CAP (cap): 1 ballot of" in out
+    assert "  Warning: tie for the last 2 seats: lists “Liste 0”, “Liste 1”, “Liste 2”" in out
+    assert "given here by ballot order to “Liste 0”, “Liste 1”" in out
+    assert out.count("Warning:") == 1
+    ties = json.loads((record / "results.json").read_bytes())["scrutins"][0]["ties"]
+    assert ties == [{"lists": ["l0", "l1", "l2"], "seats": 2}]
+    assert verify_record(record).passed

@@ -227,6 +227,14 @@ def test_a_board_link_byte_is_caught_by_the_chain(record: Path, field: str) -> N
     assert "seq 1" in verify_record(record).check("board-chain").detail
 
 
+def test_the_board_chain_shows_the_whole_head(built: Path) -> None:
+    """Auditors compare it with the head the server published at close: all 128 digits."""
+    head = json.loads((built / "board-head.json").read_bytes())["head"]
+    assert len(head) == 128
+    detail = verify_record(built).check("board-chain").detail
+    assert detail == f"{BALLOTS} entries linked from the genesis; head {head} matches"
+
+
 def test_a_head_byte_is_caught_by_the_chain(record: Path) -> None:
     edit_json(record / "board-head.json", lambda d: d.update(head="0" * 128))
     assert "board-chain" in failed(record)
@@ -448,6 +456,25 @@ def test_tally_aggregate_reproduces_the_records_aggregate(
     assert code == 0, printed
     assert out.read_bytes() == (record / "aggregate.json").read_bytes()
     assert "30 ballots" in printed
+    assert "Publish that SHA-256" not in printed  # trustees rebuild the sum: they need the head
+    assert "isoloir trustee decrypt --expect-head HEAD" in printed
+
+
+def test_tally_aggregate_checks_the_published_head(
+    record: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = json.loads((record / "board-head.json").read_bytes())["head"]
+    other = ("1" if head[0] == "0" else "0") + head[1:]
+    (record / "aggregate.json").unlink()
+    code, _, err = isoloir(capsys, "tally", "aggregate", "--record", str(record),
+                           "--expect-head", other)  # fmt: skip
+    assert code == 1
+    assert f"is not the head published at close, {other}" in err
+    assert not (record / "aggregate.json").exists()
+    code, out, err = isoloir(capsys, "tally", "aggregate", "--record", str(record),
+                             "--expect-head", head.upper())  # fmt: skip
+    assert code == 0, err
+    assert "= the head published at close (--expect-head)" in out
 
 
 def test_tally_aggregate_refuses_a_subset_of_the_board(
@@ -504,6 +531,69 @@ def test_tally_combine_writes_the_same_results(
     code, _, err = isoloir(capsys, "tally", "combine", "--record", str(record))
     assert code == 1
     assert "exists already" in err
+
+
+def remove_results(record: Path) -> None:
+    for name in ("results.json", "results.pdf"):
+        (record / name).unlink()
+
+
+def test_tally_combine_needs_the_board_head(
+    record: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """§15.3: combine refuses an aggregate it cannot bind to the board's head."""
+    remove_results(record)
+    (record / "board-head.json").unlink()
+    code, _, err = isoloir(capsys, "tally", "combine", "--record", str(record))
+    assert code == 1
+    assert "board-head.json: missing; combine decrypts only an aggregate bound to" in err
+    assert not (record / "results.json").exists()
+
+
+def test_tally_combine_refuses_a_partial_not_named_after_its_trustee(
+    record: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The verifier's rule, in the verifier's words: such a record would not verify."""
+    remove_results(record)
+    path = sorted((record / "partials").iterdir())[0]
+    renamed = path.with_name(f"partial-{path.name}")
+    path.rename(renamed)
+    expected = f"partials/{renamed.name} ({path.stem}): the file is not named after its trustee"
+    code, _, err = isoloir(capsys, "tally", "combine", "--record", str(record))
+    assert code == 1
+    assert expected in err
+    assert not (record / "results.json").exists()
+    assert expected in verify_record(record).check("partial-decryptions").detail
+
+
+def test_tally_combine_moves_a_forged_partial_aside_and_the_record_verifies(
+    built: Path, record: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fourth file, copied from a real trustee's and relabelled as another trustee's: its
+    proofs fail, combine sets it aside and moves it out of partials/, so the record verifies."""
+    remove_results(record)
+    key = package_io.load(record / "package").manifest.election_key
+    assert key is not None
+    used = {p.stem for p in (record / "partials").iterdir()}
+    index, absent = next(
+        (i, t.trustee_id) for i, t in enumerate(key.trustees, start=1) if t.trustee_id not in used
+    )
+    forged = json.loads(sorted((record / "partials").iterdir())[0].read_bytes())
+    forged.update(trustee_id=absent, index=index)
+    (record / "partials" / f"{absent}.json").write_bytes(canonical_json(forged))
+    assert "partial-decryptions" in failed(record)
+
+    code, out, err = isoloir(capsys, "tally", "combine", "--record", str(record))
+    assert code == 0, err
+    assert f"  set aside: {absent}: invalid proof (scrutin" in out
+    assert f"moved to partials-rejected/{absent}.json" in out
+    assert not (record / "partials" / f"{absent}.json").exists()
+    assert (record / "partials-rejected" / f"{absent}.json").read_bytes() == canonical_json(forged)
+    assert (record / "results.json").read_bytes() == (built / "results.json").read_bytes()
+    report = verify_record(record)
+    assert report.passed, report.lines()
+    detail = report.check("partial-decryptions").detail
+    assert "1 file(s) in partials-rejected/, set aside by the tally, not checked" in detail
 
 
 def test_tally_combine_takes_no_method(record: Path, capsys: pytest.CaptureFixture[str]) -> None:
