@@ -76,6 +76,12 @@ class AuditEvent(Enum):
     CREDENTIAL_LOCKED = _spec(
         "credential-locked", "A credential was locked after failed attempts", "subject_kind"
     )
+    CREDENTIAL_UNLOCKED = _spec(
+        "credential-unlocked", "An assesseur cleared a credential's failed attempts", "subject_kind"
+    )
+    REASSORT_TOKEN_SENT = _spec(
+        "reassort-token-sent", "A one-time réassort token was handed to the notifier", "channel"
+    )
     SESSION_TIMED_OUT = _spec("session-timed-out", "A voter session was reset for inactivity")
     OUTBOX_SYNCED = _spec("outbox-synced", "Sealed ballots changed sync state", "state", "count")
     REPORT_PRINTED = _spec("report-printed", "A polls report was printed", "report")
