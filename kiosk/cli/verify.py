@@ -3,8 +3,9 @@
 ``record`` re-checks everything and prints one line per check; ``tracking-code`` finds a voter's
 tracking code on the board; ``receipt`` checks a receipt's payload; ``challenge`` checks a
 challenged ballot's signed slip (the kiosk's signature with its key from the package, the
-opening, and with a record that it was never cast). Each exits 0 when everything passes, 1
-otherwise.
+opening, and with a record that it was never cast). ``receipt`` and ``challenge`` take the
+printed paper too, as a PDF or a PNG or JPEG photo or scan, and read its QR codes
+(docs/receipts.md). Each exits 0 when everything passes, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import sys
 from pathlib import Path
 
 from kiosk.cli.common import CliError, existing_path
+from kiosk.crypto.receipt import RECEIPT_HEADER
 from kiosk.crypto.tracking import parse_tracking_code
 from kiosk.election.model import ElectionPackage
 from kiosk.files import TooLargeError, read_at_most, read_file_at_most
+from kiosk.receipts.qr import QrReadError, qr_payloads, scan_kind
+from kiosk.receipts.slip_qr import SlipQrError, join_slip_payloads
 from kiosk.record import tally
 from kiosk.record.board import BoardEntry
 from kiosk.record.layout import RecordError, RecordLayout
@@ -30,6 +34,7 @@ from kiosk.verifier.ballots import (
 )
 
 _MAX_INPUT_BYTES = 1 << 20
+_MAX_SCAN_BYTES = 64 << 20  # a phone's photo of a receipt
 
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,16 +52,25 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     code.set_defaults(run=_tracking_code)
 
     receipt = commands.add_parser(
-        "receipt", help="check a receipt's payload (the text of its QR code)"
+        "receipt", help="check a proof of deposit: its QR code read, or its payload as text"
     )
     receipt.add_argument("record", type=existing_path, help="the record folder")
-    receipt.add_argument("payload", help="a file holding the payload, or - for standard input")
+    receipt.add_argument(
+        "payload",
+        metavar="FILE",
+        help="the receipt as a PDF or a PNG or JPEG image, or a file holding the text of its QR "
+        "code; - for standard input",
+    )
     receipt.set_defaults(run=_receipt)
 
     challenge = commands.add_parser(
-        "challenge", help="check a challenged ballot's signed slip (JSON, or its base64)"
+        "challenge", help="check a challenged ballot's signed slip (printed, JSON or base64)"
     )
-    challenge.add_argument("slip", help="a file holding the slip, or - for standard input")
+    challenge.add_argument(
+        "slip",
+        help="the printed slip as a PDF or a PNG or JPEG image, or a file holding its JSON or "
+        "base64; - for standard input",
+    )
     where = challenge.add_mutually_exclusive_group(required=True)
     where.add_argument("--record", type=existing_path, help="the record (also: never cast)")
     where.add_argument("--package", type=existing_path, help="the sealed election package")
@@ -104,27 +118,55 @@ def _tracking_code(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_input(name: str) -> bytes:
+def _read_input(name: str, limit: int = _MAX_INPUT_BYTES) -> bytes:
     try:
         if name == "-":
-            return read_at_most(sys.stdin.buffer, _MAX_INPUT_BYTES)
-        return read_file_at_most(name, _MAX_INPUT_BYTES)
+            return read_at_most(sys.stdin.buffer, limit)
+        return read_file_at_most(name, limit)
     except TooLargeError:
         raise CliError(f"{name}: too large") from None
     except OSError as exc:
         raise CliError(f"{name}: cannot read ({exc.strerror})") from None
 
 
+def _scanned_codes(name: str, data: bytes) -> list[bytes] | None:
+    """The QR payloads of a PDF or an image; None for anything else (a payload as text)."""
+    if scan_kind(data) is None:
+        return None
+    try:
+        return qr_payloads(data)
+    except QrReadError as exc:
+        raise CliError(f"{name}: {exc}") from None
+
+
 def _receipt(args: argparse.Namespace) -> int:
-    payload = _read_input(args.payload)
+    data = _read_input(args.payload, _MAX_SCAN_BYTES)
+    codes = _scanned_codes(args.payload, data)
+    if codes is None:
+        if len(data) > _MAX_INPUT_BYTES:
+            raise CliError(f"{args.payload}: too large")
+        payloads = [data]
+    else:
+        # Every distinct receipt on the paper or photo, in reading order.
+        found = [code for code in codes if code.startswith(RECEIPT_HEADER.encode("ascii"))]
+        payloads = list(dict.fromkeys(found))
+        if not payloads:
+            raise CliError(f"{args.payload}: no receipt QR code found ({len(codes)} other)")
     sealed, entries = _load(args.record)
-    return _print_report(check_receipt(sealed, payload, entries, Path(args.payload)))
+    reports = [check_receipt(sealed, p, entries, Path(args.payload)) for p in payloads]
+    return max(_print_report(report) for report in reports)
 
 
 def _challenge(args: argparse.Namespace) -> int:
+    data = _read_input(args.slip, _MAX_SCAN_BYTES)
+    codes = _scanned_codes(args.slip, data)
     try:
-        slip = parse_slip(_read_input(args.slip))
-    except SlipError as exc:
+        if codes is not None:
+            data = join_slip_payloads(codes)
+        elif len(data) > _MAX_INPUT_BYTES:
+            raise CliError(f"{args.slip}: too large")
+        slip = parse_slip(data)
+    except (SlipError, SlipQrError) as exc:
         raise CliError(f"{args.slip}: {exc}") from None
     board: list[BoardEntry] | None = None
     if args.record is not None:
