@@ -1,0 +1,109 @@
+"""Open the kiosk window on a kiosk store: ``python -m ui --store S --key-file K``.
+
+The administrator's PIN (to close the window) comes from ``ISOLOIR_ADMIN_PIN``; an assesseur
+PIN in ``ISOLOIR_ASSESSEUR_PIN`` enables the supervised réassort; ``--mail-dir`` enables the
+réassort by token (a file mailbox until the server wires SMTP/SMS). Papers go to ``--print-dir``
+as PDFs until QPrinter printing lands (issue 4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.clock import SystemClock
+from kiosk.config import ConfigError, load_config
+from kiosk.store import KioskStore, StoreError, StoreKey
+from kiosk.voting.reassort import FileMailbox
+from kiosk.voting.session import KioskElection, VotingSession
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ui", description="Open the kiosk window on a kiosk store."
+    )
+    parser.add_argument("--config", type=Path, help="kiosk configuration (TOML)")
+    parser.add_argument("--store", type=Path, help="kiosk store (else the configuration's)")
+    parser.add_argument("--key-file", type=Path, help="store key file (else the configuration's)")
+    parser.add_argument("--mail-dir", type=Path, help="file mailbox for réassort tokens")
+    parser.add_argument(
+        "--print-dir", type=Path, default=Path("isoloir-prints"), help="where papers are written"
+    )
+    parser.add_argument("--windowed", action="store_true", help="a window, not full screen")
+    return parser
+
+
+class _PinCheck:
+    """A PIN from the environment, compared in constant time."""
+
+    def __init__(self, expected: str) -> None:
+        self._expected = expected.encode()
+
+    def __repr__(self) -> str:
+        return "_PinCheck()"  # never the PIN
+
+    def __call__(self, credential: str) -> bool:
+        return hmac.compare_digest(credential.encode(), self._expected)
+
+
+def _pin_check(variable: str) -> _PinCheck | None:
+    expected = os.environ.get(variable, "")
+    return _PinCheck(expected) if expected else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    admin_check = _pin_check("ISOLOIR_ADMIN_PIN")
+    if admin_check is None:
+        print("ISOLOIR_ADMIN_PIN is not set: the kiosk could never be closed", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config)
+        key_file = args.key_file or config.key_file
+        if key_file is None:
+            print("give --key-file (or key_file in the configuration)", file=sys.stderr)
+            return 2
+        clock = SystemClock()
+        store = KioskStore.open(args.store or config.store, StoreKey.from_key_file(key_file), clock)
+    except (ConfigError, StoreError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+    from PySide6.QtWidgets import QApplication
+
+    from ui.ballot_names import BallotNames
+    from ui.kiosk_window import KioskWindow
+    from ui.printing import PdfFolderPrinter
+
+    with store:
+        election = KioskElection.from_store(store)
+        session = VotingSession(
+            store,
+            clock,
+            election,
+            config=config,
+            notifier=FileMailbox(args.mail_dir) if args.mail_dir else None,
+            assesseur_check=_pin_check("ISOLOIR_ASSESSEUR_PIN"),
+        )
+        app = QApplication(sys.argv[:1])
+        names = BallotNames(election.manifest)
+        window = KioskWindow(
+            session,
+            clock,
+            names,
+            admin_check=admin_check,
+            printer=PdfFolderPrinter(args.print_dir, names.election_title),
+        )
+        if args.windowed:
+            window.show()
+        else:
+            window.show_kiosk()
+        return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

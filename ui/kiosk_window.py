@@ -1,0 +1,448 @@
+"""The kiosk window: shows the core's state, one page per state class, and sends the voter's
+intents back as events (docs/voter-flow.md).
+
+Qt decides nothing here: a page's signal becomes a ``flow`` event, the worker hands it to the
+session off the GUI thread, and the ``SessionStep`` that comes back is rendered. The timer only
+sends ``Tick``. Full screen; it closes only through the administrator's PIN.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Final, Protocol, assert_never
+
+from PySide6.QtCore import QCoreApplication, QLocale, QTimer, QTranslator, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QGridLayout, QMainWindow, QStackedWidget, QWidget
+
+from kiosk.clock import Clock
+from kiosk.config import Language
+from kiosk.election.model import ListId, ScrutinId
+from kiosk.voting import flow
+from kiosk.voting.flow import Output, State
+from kiosk.voting.model import Channel, Display, DocumentKind, ReassortMode
+from kiosk.voting.session import SessionStep
+from ui.admin_pin import AdminCheck, AdminPinDialog
+from ui.ballot_names import BallotNames
+from ui.display import style_sheet
+from ui.pages.base import Page
+from ui.pages.confirm import ChallengePage, ConfirmPage
+from ui.pages.credentials import CredentialsPage
+from ui.pages.gallery import GalleryPage
+from ui.pages.inactivity import InactivityOverlay
+from ui.pages.messages import FinishedPage, LockedPage, RefusedPage
+from ui.pages.reassort import (
+    AssesseurAuthPage,
+    NewCodePage,
+    ReassortChoicePage,
+    ReassortQuestionPage,
+    ReassortTokenPage,
+    RegenerateWarningPage,
+)
+from ui.pages.receipt import ReceiptPage
+from ui.pages.scrutin_list import ScrutinListPage
+from ui.pages.vote_code import VoteCodePage
+from ui.pages.welcome import WelcomePage
+from ui.printing import Printer
+from ui.worker import CoreWorker
+
+_LOGGER: Final = logging.getLogger("ui.kiosk")
+TRANSLATIONS: Final = Path(__file__).parent / "i18n"
+TICK_MS: Final = 1000
+
+
+class KioskSession(Protocol):
+    """What the window needs of ``kiosk.voting.session.VotingSession``."""
+
+    @property
+    def state(self) -> State: ...
+
+    @property
+    def rules(self) -> flow.FlowRules: ...
+
+    def handle(self, event: flow.UserEvent | flow.Tick) -> SessionStep: ...
+
+    def tick(self) -> SessionStep: ...
+
+
+class KioskWindow(QMainWindow):
+    """See the module docstring. ``render_state(state)`` is the one place a state becomes a page."""
+
+    coreFailed = Signal(object)  # a core call raised: a broken invariant or a store failure
+
+    def __init__(
+        self,
+        session: KioskSession,
+        clock: Clock,
+        names: BallotNames,
+        *,
+        admin_check: AdminCheck,
+        printer: Printer | None = None,
+        worker: CoreWorker | None = None,
+        tick_ms: int = TICK_MS,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._clock = clock
+        self._admin_check = admin_check
+        self._printer = printer
+        self._worker = worker if worker is not None else CoreWorker(self)
+        self._may_close = False
+        self._pin_dialog: AdminPinDialog | None = None
+        self._tick_pending = False
+        self._state: State = session.state
+        self._shown_page: Page | None = None
+        self._display: Display | None = None
+        self._translator: QTranslator | None = None
+        self.setWindowTitle(self.tr("Isoloir — vote électronique"))
+
+        self.welcome = WelcomePage()
+        self.credentials = CredentialsPage()
+        self.vote_code = VoteCodePage(captcha=session.rules.captcha)
+        self.reassort_choice = ReassortChoicePage()
+        self.assesseur = AssesseurAuthPage()
+        self.reassort_question = ReassortQuestionPage()
+        self.reassort_token = ReassortTokenPage()
+        self.regenerate = RegenerateWarningPage()
+        self.new_code = NewCodePage()
+        self.scrutins = ScrutinListPage()
+        self.gallery = GalleryPage(names)
+        self.confirm = ConfirmPage(names)
+        self.challenge = ChallengePage()
+        self.receipt = ReceiptPage(names)
+        self.refused = RefusedPage()
+        self.locked = LockedPage()
+        self.finished = FinishedPage()
+        self.inactivity = InactivityOverlay()
+
+        self.stack = QStackedWidget()
+        self.pages: tuple[Page, ...] = (
+            self.welcome,
+            self.credentials,
+            self.vote_code,
+            self.reassort_choice,
+            self.assesseur,
+            self.reassort_question,
+            self.reassort_token,
+            self.regenerate,
+            self.new_code,
+            self.scrutins,
+            self.gallery,
+            self.confirm,
+            self.challenge,
+            self.receipt,
+            self.refused,
+            self.locked,
+            self.finished,
+        )
+        for page in self.pages:
+            self.stack.addWidget(page)
+        central = QWidget(self)
+        layers = QGridLayout(central)  # the overlay shares the stack's cell, above it
+        layers.setContentsMargins(0, 0, 0, 0)
+        layers.addWidget(self.stack, 0, 0)
+        layers.addWidget(self.inactivity, 0, 0)
+        self.inactivity.hide()
+        self.setCentralWidget(central)
+        self._connect_intents()
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(tick_ms)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+        self.render_state(self._state)
+
+    # ---- what the rest of the program sees --------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """The state on screen."""
+        return self._state
+
+    @property
+    def worker(self) -> CoreWorker:
+        return self._worker
+
+    @property
+    def current_page(self) -> QWidget | None:
+        return self.stack.currentWidget()
+
+    def show_kiosk(self) -> None:
+        """Full screen on the primary screen (geometry first: without a window manager, full
+        screen alone leaves the window at its default size)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            self.setGeometry(screen.geometry())
+        self.showFullScreen()
+
+    def render_state(self, state: State) -> None:
+        """Show ``state``: the one exhaustive map from a state to its page."""
+        self._state = state
+        now = self._clock.now()
+        self._apply_display(state.display)
+        match state:
+            case flow.InactivityWarning():
+                self._render_page(state.interrupted, now)
+                self.inactivity.show_state(state, now)
+                self.inactivity.show()
+                self.inactivity.raise_()
+                self.inactivity.setFocus()
+            case _:
+                self.inactivity.hide()
+                self._render_page(state, now)
+
+    def _render_page(
+        self, state: flow.Welcome | flow.NewCodeShown | flow.Finished | flow.Active, now: datetime
+    ) -> None:
+        match state:
+            case flow.Welcome():
+                self._enter(self.welcome)
+                self.welcome.show_state(state)
+            case flow.Credentials():
+                self._enter(self.credentials)
+                self.credentials.show_state(state, now)
+            case flow.VoteCode():
+                self._enter(self.vote_code)
+                self.vote_code.show_state(state, now)
+            case flow.ReassortChoice():
+                self._enter(self.reassort_choice)
+                self.reassort_choice.show_state(state)
+            case flow.AssesseurAuth():
+                self._enter(self.assesseur)
+                self.assesseur.show_state(state, now)
+            case flow.ReassortQuestion():
+                self._enter(self.reassort_question)
+                self.reassort_question.show_state(state, now)
+            case flow.ReassortTokenSent():
+                self._enter(self.reassort_token)
+                self.reassort_token.show_state(state, now)
+            case flow.RegenerateWarning():
+                self._enter(self.regenerate)
+                self.regenerate.show_state(state)
+            case flow.NewCodeShown():
+                self._enter(self.new_code)
+                self.new_code.show_state(state, now)
+            case flow.ScrutinList():
+                self._enter(self.scrutins)
+                self.scrutins.show_state(state, now)
+            case flow.Gallery():
+                self._enter(self.gallery)
+                self.gallery.show_state(state)
+            case flow.Confirm():
+                self._enter(self.confirm)
+                self.confirm.show_state(state)
+            case flow.ChallengeShown():
+                self._enter(self.challenge)
+                self.challenge.show_state(state)
+            case flow.Receipt():
+                self._enter(self.receipt)
+                self.receipt.show_state(state)
+            case flow.Refused():
+                self._enter(self.refused)
+                self.refused.show_state(state)
+            case flow.Locked():
+                self._enter(self.locked)
+                self.locked.show_state(state)
+            case flow.Finished():
+                self._enter(self.finished)
+                self.finished.show_state(state)
+            case _:
+                assert_never(state)
+
+    def _enter(self, page: Page) -> None:
+        """A page entered starts empty; the page left forgets what was typed or shown on it."""
+        if page is self._shown_page:
+            return
+        if self._shown_page is not None:
+            self._shown_page.clear()
+        page.clear()
+        self._shown_page = page
+        self.stack.setCurrentWidget(page)
+
+    # ---- intents -> events ------------------------------------------------------------------
+
+    def send(self, event: flow.UserEvent) -> None:
+        """Hand a voter's event to the session off the GUI thread; render what comes back."""
+        self._worker.run(
+            lambda: self._session.handle(event), on_success=self._apply, on_failure=self._failed
+        )
+
+    def _connect_intents(self) -> None:
+        send = self.send
+        self.welcome.startRequested.connect(lambda: send(flow.Start()))
+        self.welcome.displayRequested.connect(lambda d: send(flow.SetDisplay(d)))
+        self.credentials.submitted.connect(
+            lambda identifier, password: send(flow.SubmitCredentials(identifier, password))
+        )
+        self.credentials.backRequested.connect(lambda: send(flow.Back()))
+        self.vote_code.submitted.connect(
+            lambda code, answer: send(flow.SubmitVoteCode(code, answer))
+        )
+        self.vote_code.refreshRequested.connect(lambda: send(flow.RefreshCaptcha()))
+        self.vote_code.reassortRequested.connect(lambda: send(flow.RequestReassort()))
+        self.vote_code.backRequested.connect(lambda: send(flow.Back()))
+        self.reassort_choice.chosen.connect(lambda mode: send(flow.ChooseReassort(_mode(mode))))
+        self.reassort_choice.backRequested.connect(lambda: send(flow.Back()))
+        self.assesseur.submitted.connect(lambda credential: send(flow.SubmitAssesseur(credential)))
+        self.assesseur.backRequested.connect(lambda: send(flow.Back()))
+        self.reassort_question.submitted.connect(
+            lambda answer, numen, channel: send(
+                flow.SubmitReassortAnswers(answer, numen, _channel(channel))
+            )
+        )
+        self.reassort_question.backRequested.connect(lambda: send(flow.Back()))
+        self.reassort_token.submitted.connect(lambda text: send(flow.SubmitToken(text)))
+        self.reassort_token.backRequested.connect(lambda: send(flow.Back()))
+        self.regenerate.regenerateRequested.connect(lambda: send(flow.Regenerate()))
+        self.regenerate.backRequested.connect(lambda: send(flow.Back()))
+        self.new_code.continueRequested.connect(lambda: send(flow.Continue()))
+        self.scrutins.chosen.connect(lambda sid: send(flow.ChooseScrutin(ScrutinId(sid))))
+        self.scrutins.quitRequested.connect(lambda: send(flow.Quit()))
+        self.gallery.armRequested.connect(lambda: send(flow.ArmSelection()))
+        self.gallery.optionChosen.connect(lambda option: send(flow.Select(ListId(option))))
+        self.gallery.documentRequested.connect(
+            lambda option, kind: send(flow.OpenDocument(ListId(option), _kind(kind)))
+        )
+        self.gallery.documentClosed.connect(lambda: send(flow.CloseDocument()))
+        self.gallery.backRequested.connect(lambda: send(flow.Back()))
+        self.confirm.castRequested.connect(lambda: send(flow.CastVote()))
+        self.confirm.backRequested.connect(lambda: send(flow.Back()))
+        self.confirm.challengeRequested.connect(lambda: send(flow.ChallengeVote()))
+        self.challenge.continueRequested.connect(lambda: send(flow.Continue()))
+        self.receipt.printRequested.connect(lambda: send(flow.PrintAgain()))
+        self.receipt.continueRequested.connect(lambda: send(flow.Continue()))
+        self.receipt.quitRequested.connect(lambda: send(flow.Quit()))
+        for page in (self.refused, self.locked, self.finished):
+            page.continueRequested.connect(lambda: send(flow.Continue()))
+        self.inactivity.stillHere.connect(lambda: send(flow.StillHere()))
+
+    def _tick(self) -> None:
+        if self._tick_pending:  # a slow core call: never pile ticks up behind it
+            return
+        self._tick_pending = True
+        self._worker.run(self._session.tick, on_success=self._ticked, on_failure=self._tick_failed)
+
+    def _ticked(self, step: SessionStep) -> None:
+        self._tick_pending = False
+        self._apply(step)
+
+    # ---- what comes back --------------------------------------------------------------------
+
+    def _apply(self, step: SessionStep) -> None:
+        for output in step.outputs:
+            self._output(output)
+        self.render_state(step.state)
+
+    def _output(self, output: Output) -> None:
+        match output:
+            case flow.ResetSession():
+                for page in self.pages:
+                    page.clear()
+                self._shown_page = None
+            case flow.PrintReceipt():
+                self._print(lambda printer, language: printer.print_receipt(output, language))
+            case flow.PrintChallengeSlip():
+                self._print(
+                    lambda printer, language: printer.print_challenge_slip(output, language)
+                )
+            case _:
+                assert_never(output)
+
+    def _print(self, job: Callable[[Printer, Language], None]) -> None:
+        printer = self._printer
+        if printer is None:
+            _LOGGER.warning("no printer configured: nothing printed")
+            return
+        language = self._state.display.language
+        self._worker.run(lambda: job(printer, language), on_failure=self._print_failed)
+
+    def _print_failed(self, error: BaseException) -> None:
+        # Privacy: the kind of failure only; a message could name a file or a voter.
+        _LOGGER.error("printing failed: %s", type(error).__name__)
+        self.coreFailed.emit(error)
+
+    def _tick_failed(self, error: BaseException) -> None:
+        self._tick_pending = False
+        self._failed(error)
+
+    def _failed(self, error: BaseException) -> None:
+        _LOGGER.error("core call failed: %s", type(error).__name__)
+        self.coreFailed.emit(error)
+
+    def _apply_display(self, display: Display) -> None:
+        if display == self._display:
+            return
+        if self._display is None or display.language != self._display.language:
+            self._load_language(display.language)
+        self._display = display
+        self.setStyleSheet(style_sheet(display))
+
+    def _load_language(self, language: Language) -> None:
+        app = QCoreApplication.instance()
+        if app is None:
+            return
+        if self._translator is not None:
+            QCoreApplication.removeTranslator(self._translator)
+            self._translator = None
+        translator = QTranslator(self)
+        # French is the source language; English ships as ui/i18n/isoloir_en.qm (issue 4).
+        if language != "fr" and translator.load(
+            QLocale(language), "isoloir", "_", str(TRANSLATIONS)
+        ):
+            QCoreApplication.installTranslator(translator)
+            self._translator = translator
+        else:
+            translator.deleteLater()
+
+    # ---- closing ----------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_close:
+            event.ignore()
+            self.ask_admin_pin()
+            return
+        self._timer.stop()
+        self._worker.shutdown()
+        super().closeEvent(event)
+
+    def ask_admin_pin(self) -> AdminPinDialog:
+        """Open the PIN dialog (or bring back the open one); a right PIN closes the window."""
+        if self._pin_dialog is None:
+            dialog = AdminPinDialog(self._admin_check, self)
+            dialog.accepted.connect(self._admin_closes)
+            dialog.finished.connect(lambda _result: self._forget_pin_dialog())
+            self._pin_dialog = dialog
+            dialog.open()
+        return self._pin_dialog
+
+    @property
+    def pin_dialog(self) -> AdminPinDialog | None:
+        return self._pin_dialog
+
+    def _forget_pin_dialog(self) -> None:
+        if self._pin_dialog is not None:
+            self._pin_dialog.deleteLater()
+            self._pin_dialog = None
+
+    def _admin_closes(self) -> None:
+        self._may_close = True
+        self.close()
+
+
+def _mode(value: object) -> ReassortMode:
+    assert isinstance(value, ReassortMode)
+    return value
+
+
+def _channel(value: object) -> Channel | None:
+    assert value is None or isinstance(value, Channel)
+    return value
+
+
+def _kind(value: object) -> DocumentKind:
+    assert isinstance(value, DocumentKind)
+    return value

@@ -1,0 +1,84 @@
+"""What every page shares: widgets built once, texts set in ``retranslate``, inputs cleared.
+
+A page never decides what comes next: it shows the state it is handed and emits signals for
+what the voter asked (``submitted``, ``backRequested``...); the window turns them into events.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+TOUCH_HEIGHT = 64  # a finger, not a mouse pointer
+
+
+def describe(widget: QWidget, name: str, description: str) -> None:
+    """The accessible name and description of an interactive control (screen readers, tests)."""
+    widget.setAccessibleName(name)
+    widget.setAccessibleDescription(description)
+
+
+class Page(QWidget):
+    """A screen: its widgets are made once; ``clear`` forgets whatever the last voter typed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(48, 32, 48, 32)
+        self.column.setSpacing(16)
+
+    def clear(self) -> None:
+        """Empty every input field: called when the page is entered and when it is left."""
+        for field in self.findChildren(QLineEdit):
+            field.clear()
+
+    def retranslate(self) -> None:
+        """Set every static text (called at start and on each language change)."""
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # ---- widget makers ------------------------------------------------------------------------
+
+    def title(self) -> QLabel:
+        label = QLabel(self)
+        label.setObjectName("title")
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.column.addWidget(label)
+        return label
+
+    def text(self, object_name: str = "") -> QLabel:
+        label = QLabel(self)
+        label.setWordWrap(True)
+        if object_name:
+            label.setObjectName(object_name)
+        self.column.addWidget(label)
+        return label
+
+    def notice(self) -> QLabel:
+        """The message about the last attempt (styled as a warning)."""
+        return self.text("notice")
+
+    def button(self, *, add: bool = True) -> QPushButton:
+        button = QPushButton(self)
+        button.setMinimumHeight(TOUCH_HEIGHT)
+        button.setAutoDefault(False)
+        if add:
+            self.column.addWidget(button)
+        return button
+
+    def field(self, *, secret: bool = False) -> QLineEdit:
+        field = QLineEdit(self)
+        field.setMinimumHeight(TOUCH_HEIGHT)
+        if secret:
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+            field.setInputMethodHints(
+                Qt.InputMethodHint.ImhHiddenText
+                | Qt.InputMethodHint.ImhSensitiveData
+                | Qt.InputMethodHint.ImhNoPredictiveText
+            )
+        self.column.addWidget(field)
+        return field

@@ -1,0 +1,117 @@
+"""The one helper that runs core work off the GUI thread (STYLE.md principle 8).
+
+    worker = CoreWorker()
+    worker.run(lambda: session.handle(event), on_success=window.apply, on_failure=window.failed)
+
+Calls run one at a time, in the order they were submitted, on a private one-thread pool: the
+voter's events, the timer's ticks and the printing reach the core in the order they happened.
+Each callback runs on the GUI thread (a queued signal back to this object, which lives there).
+Nothing in a job touches a widget: a job is a plain callable of the core.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Callbacks(Generic[T]):
+    on_success: Callable[[T], None] | None
+    on_failure: Callable[[BaseException], None] | None
+
+
+class _Job(QRunnable):
+    """Runs ``call`` on the pool's thread and reports through ``relay`` (no widget here)."""
+
+    def __init__(self, job_id: int, call: Callable[[], object], relay: CoreWorker) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._job_id = job_id
+        self._call = call
+        self._relay = relay
+
+    def run(self) -> None:
+        try:
+            value = self._call()
+        except Exception as exc:  # handed to the GUI thread's failure callback
+            self._relay._failed.emit(self._job_id, exc)
+        else:
+            self._relay._succeeded.emit(self._job_id, value)
+
+
+class CoreWorker(QObject):
+    """Runs core calls in order on one background thread; callbacks come back on the GUI thread.
+
+    A failure with no ``on_failure`` goes to ``failed`` (a signal), so none is ever lost.
+    """
+
+    failed = Signal(object)  # the exception of a job that had no failure callback
+    idle = Signal()  # the last pending job has reported
+
+    _succeeded = Signal(int, object)
+    _failed = Signal(int, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)  # one at a time, in submission order
+        self._ids = itertools.count(1)
+        self._pending: dict[int, _Callbacks[Any]] = {}
+        self._succeeded.connect(self._on_succeeded)
+        self._failed.connect(self._on_failed)
+
+    @property
+    def busy(self) -> bool:
+        """True while a submitted call has not reported back to the GUI thread."""
+        return bool(self._pending)
+
+    def run(
+        self,
+        call: Callable[[], T],
+        *,
+        on_success: Callable[[T], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Queue ``call``; its result (or exception) goes to the callback on the GUI thread."""
+        job_id = next(self._ids)
+        self._pending[job_id] = _Callbacks(on_success, on_failure)
+        self._pool.start(_Job(job_id, call, self))
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Drop the calls not started yet and wait for the running one; True when it finished.
+        Callbacks still queued for the GUI thread are forgotten."""
+        self._pool.clear()
+        done = self._pool.waitForDone(timeout_ms)
+        self._pending.clear()
+        return done
+
+    @Slot(int, object)
+    def _on_succeeded(self, job_id: int, value: object) -> None:
+        callbacks = self._pending.pop(job_id, None)
+        try:
+            if callbacks is not None and callbacks.on_success is not None:
+                callbacks.on_success(value)
+        finally:
+            self._maybe_idle()
+
+    @Slot(int, object)
+    def _on_failed(self, job_id: int, error: BaseException) -> None:
+        callbacks = self._pending.pop(job_id, None)
+        try:
+            if callbacks is not None and callbacks.on_failure is not None:
+                callbacks.on_failure(error)
+            elif callbacks is not None:
+                self.failed.emit(error)
+        finally:
+            self._maybe_idle()
+
+    def _maybe_idle(self) -> None:
+        if not self._pending:
+            self.idle.emit()
