@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from kiosk.crypto import group
 from kiosk.crypto.group import Element, GroupError
 from kiosk.crypto.hashing import digest, u32
-from kiosk.election.model import ElectionPackage
+from kiosk.election.model import ElectionKey, ElectionPackage
 
 
 class NotSealedError(ValueError):
@@ -59,12 +59,18 @@ def election_context(package: ElectionPackage) -> ElectionContext:
         raise ElectionKeyError(
             "the election key is not the sum of the trustees' commitments: refuse this package"
         )
+    return ElectionContext(base_hash=base_hash(package.manifest_bytes, key), joint_key=joint)
+
+
+def base_hash(manifest_bytes: bytes, key: ElectionKey) -> bytes:
+    """The §4 formula alone, over the manifest's signed bytes and its election key (unchecked:
+    ``election_context`` checks the key first)."""
     fields: list[bytes | str] = [
-        hashlib.sha256(package.manifest_bytes).digest(),
-        joint,
+        hashlib.sha256(manifest_bytes).digest(),
+        key.joint_public_key,
         u32(key.threshold),
     ]
     for trustee in key.trustees:
         fields.append(trustee.trustee_id)
         fields.extend(trustee.commitments)
-    return ElectionContext(base_hash=digest("election-base", *fields), joint_key=joint)
+    return digest("election-base", *fields)

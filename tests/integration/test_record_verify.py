@@ -2,17 +2,20 @@
 passes every check, and each one-byte mutation of a proof, a ciphertext, a partial decryption, a
 board link, a result or the aggregate is caught by the check it should trip (§15.4).
 
-One demo record of 30 ballots is built per module; each test changes its own copy.
+One demo record of 30 ballots is built per module; each test changes its own copy. Each kind of
+one-byte mutation is tried at a hand-picked position, then at ``MUTATION_CASES`` random positions
+(seeded ``random.Random``, so every run tries the same ones; ``ISOLOIR_SOAK=1`` tries 100 per kind).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import shutil
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,7 @@ pytestmark = pytest.mark.filterwarnings("error")
 BALLOTS = 30
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 ALL_CHECKS = {name for name, _ in CHECKS}
+MUTATION_CASES = 100 if os.environ.get("ISOLOIR_SOAK") == "1" else 5
 
 
 @pytest.fixture(scope="module")
@@ -366,6 +370,287 @@ def test_an_eligible_count_that_is_not_the_rolls_is_caught_by_the_results(record
     found = failed(record)
     assert found == {"results"}
     assert "eligible" in verify_record(record).check("results").detail
+
+
+# ---- one-byte mutations at random positions ---------------------------------------------------
+#
+# Each mutation below edits a copy of the record at a position drawn from its ``rng`` and returns
+# what the verifier must find: exactly which checks fail, and the words of the failing check's
+# line that name the place. A tamperer of the board recomputes all it can (the tracking code,
+# every link, the head and the aggregate's binding to it), so that what catches the change is
+# the check that cannot be recomputed without a secret.
+
+
+@dataclass(frozen=True)
+class Caught:
+    failed: frozenset[str]  # exactly these checks fail
+    check: str  # ... and this one's line names the place:
+    names: str  # its detail contains this text (or is this text, when ``whole``)
+    where: str  # the position mutated, for the assertion message
+    whole: bool = False
+
+
+def neighbour_point(point: bytes, rng: random.Random) -> tuple[bytes, int]:
+    """(a valid group element differing from ``point`` in one byte, that byte's offset); the
+    offset and the change are drawn at random."""
+    offsets = list(range(32))
+    rng.shuffle(offsets)
+    for offset in offsets:
+        masks = list(range(1, 256))
+        rng.shuffle(masks)
+        for mask in masks:
+            try:
+                return group.element(flip(point, offset, mask)), offset
+            except group.GroupError:
+                continue
+    raise AssertionError("no valid neighbour")
+
+
+def flip_scalar(data: bytes, start: int, rng: random.Random) -> tuple[bytes, int]:
+    """(``data`` with one random byte of the scalar at ``start`` changed, that byte's offset),
+    the scalar still canonical (< L), so that the proof check, not the decoder, must catch it."""
+    while True:
+        offset = start + rng.randrange(32)
+        changed = flip(data, offset, rng.randrange(1, 256))
+        if int.from_bytes(changed[start : start + 32], "little") < group.L:
+            return changed, offset
+
+
+def tamper_board(record: Path, lines: list[dict[str, Any]], changed: int) -> None:
+    """Write the board back as its operator could: line ``changed``'s tracking code recomputed,
+    every link and the head rechained, and aggregate.json bound to the new head."""
+    line = lines[changed]
+    line["tracking_code"] = tracking_code_of_bytes(base64.b64decode(line["ballot"]))
+    write_lines(record, lines, rechain=True)
+    head = json.loads((record / "board-head.json").read_bytes())["head"]
+    edit_json(record / "aggregate.json", lambda d: d["board"].update(head=head))
+
+
+def random_option(document: Any, rng: random.Random) -> tuple[int, int, dict[str, Any]]:
+    """(scrutin position, option position, option) of an aggregate or partial file."""
+    scrutin = rng.choice([i for i, s in enumerate(document["scrutins"]) if s["options"]])
+    option = rng.randrange(len(document["scrutins"][scrutin]["options"]))
+    return scrutin, option, document["scrutins"][scrutin]["options"][option]
+
+
+def other_count(value: int, rng: random.Random) -> int:
+    """Another count near ``value``, never 0 (a scrutin without ballots has another shape)."""
+    return rng.choice([v for v in range(max(1, value - 3), value + 4) if v != value])
+
+
+def mutate_ballot_proof(record: Path, rng: random.Random) -> Caught:
+    """One byte of a scalar of a 0/1 proof (c0, c1, z0, z1) or of the sum proof (c, z)."""
+    lines = read_lines(record)
+    seq = rng.randrange(len(lines))
+    ballot = base64.b64decode(lines[seq]["ballot"])
+    options = int.from_bytes(ballot[5 + ballot[4] : 7 + ballot[4]], "big")
+    first, _ = ballot_offsets(ballot)
+    scalar = rng.randrange(4 * options + 2)
+    if scalar < 4 * options:  # option scalar // 4: α ‖ β ‖ c0 ‖ c1 ‖ z0 ‖ z1
+        start = first + 192 * (scalar // 4) + 64 + 32 * (scalar % 4)
+    else:  # the sum proof closes the ballot: c ‖ z
+        start = len(ballot) - 64 + 32 * (scalar - 4 * options)
+    changed, offset = flip_scalar(ballot, start, rng)
+    lines[seq]["ballot"] = b64encode(changed)
+    tamper_board(record, lines, seq)
+    return Caught(
+        frozenset({"kiosk-signatures", "ballot-proofs", "partial-decryptions", "combination"}),
+        "ballot-proofs",
+        f"1 ballot(s) with an invalid proof: seq {seq + 1}",
+        f"seq {seq + 1}, ballot byte {offset}",
+        whole=True,
+    )
+
+
+def mutate_ciphertext(record: Path, rng: random.Random) -> Caught:
+    """One byte of an option's α or β, still a valid group element."""
+    lines = read_lines(record)
+    seq = rng.randrange(len(lines))
+    ballot = base64.b64decode(lines[seq]["ballot"])
+    options = int.from_bytes(ballot[5 + ballot[4] : 7 + ballot[4]], "big")
+    option = rng.randrange(options)
+    start = ballot_offsets(ballot)[0] + 192 * option + rng.choice((0, 32))  # α or β
+    point, offset = neighbour_point(ballot[start : start + 32], rng)
+    lines[seq]["ballot"] = b64encode(ballot[:start] + point + ballot[start + 32 :])
+    tamper_board(record, lines, seq)
+    scrutin = lines[seq]["scrutin_id"]
+    return Caught(
+        frozenset(
+            {"kiosk-signatures", "ballot-proofs", "aggregate", "partial-decryptions", "combination"}
+        ),
+        "aggregate",
+        f"scrutin {scrutin}, option {option}: not the product",
+        f"seq {seq + 1}, ballot byte {start + offset}",
+    )
+
+
+def _partial(record: Path, rng: random.Random, field: str) -> Caught:
+    path = rng.choice(sorted((record / "partials").iterdir()))
+    document = json.loads(path.read_bytes())
+    s, o, option = random_option(document, rng)
+    data = base64.b64decode(option[field])
+    if field == "share":
+        changed, offset = neighbour_point(data, rng)
+    else:  # the proof: c ‖ r
+        changed, offset = flip_scalar(data, rng.choice((0, 32)), rng)
+    option[field] = b64encode(changed)
+    path.write_bytes(canonical_json(document))
+    scrutin = document["scrutins"][s]["id"]
+    return Caught(
+        frozenset({"partial-decryptions", "combination"}),
+        "partial-decryptions",
+        f"partials/{path.name} ({path.stem}): invalid proof (scrutin {scrutin}, option {o})",
+        f"{path.name}, scrutin {scrutin}, option {o}, {field} byte {offset}",
+    )
+
+
+def mutate_partial_share(record: Path, rng: random.Random) -> Caught:
+    """One byte of a trustee's D_l, still a valid group element."""
+    return _partial(record, rng, "share")
+
+
+def mutate_partial_proof(record: Path, rng: random.Random) -> Caught:
+    """One byte of a partial decryption's Chaum-Pedersen proof, its scalars still canonical."""
+    return _partial(record, rng, "proof")
+
+
+def mutate_board_link(record: Path, rng: random.Random) -> Caught:
+    """One byte of an entry's prev_hash or hash, or of the head; nothing recomputed."""
+    lines = read_lines(record)
+    seq = rng.randrange(len(lines) + 1)
+    if seq == len(lines):
+        field, head = "head", json.loads((record / "board-head.json").read_bytes())
+        offset = rng.randrange(64)
+        head["head"] = flip(bytes.fromhex(head["head"]), offset, rng.randrange(1, 256)).hex()
+        (record / "board-head.json").write_bytes(canonical_json(head))
+        names = "the last entry's hash differs from the head"
+    else:
+        field, offset = rng.choice(("prev_hash", "hash")), rng.randrange(64)
+        value = flip(bytes.fromhex(lines[seq][field]), offset, rng.randrange(1, 256))
+        lines[seq][field] = value.hex()
+        write_lines(record, lines)
+        names = f"seq {seq + 1}: {'prev_hash does not link' if field == 'prev_hash' else 'hash is'}"
+    return Caught(
+        frozenset({"board-chain", "aggregate"}),
+        "board-chain",
+        names,
+        f"line {seq + 1}, {field} byte {offset}",
+    )
+
+
+def mutate_aggregate_point(record: Path, rng: random.Random) -> Caught:
+    """One byte of an option's A or B in aggregate.json, still a valid group element."""
+    document = json.loads((record / "aggregate.json").read_bytes())
+    s, o, option = random_option(document, rng)
+    field = rng.choice(("a", "b"))
+    point, offset = neighbour_point(base64.b64decode(option[field]), rng)
+    option[field] = b64encode(point)
+    (record / "aggregate.json").write_bytes(canonical_json(document))
+    scrutin = document["scrutins"][s]["id"]
+    return Caught(
+        frozenset({"aggregate", "partial-decryptions", "combination"}),
+        "aggregate",
+        f"scrutin {scrutin}, option {o}: not the product",
+        f"scrutin {scrutin}, option {o}, {field} byte {offset}",
+    )
+
+
+def mutate_aggregate_count(record: Path, rng: random.Random) -> Caught:
+    """A scrutin's ballot count in aggregate.json: alone, with the board's count following it, or
+    with another scrutin's count making up for it (the total stays)."""
+    document = json.loads((record / "aggregate.json").read_bytes())
+    s = rng.randrange(len(document["scrutins"]))
+    scrutin = document["scrutins"][s]
+    value = other_count(scrutin["ballots"], rng)
+    delta = value - scrutin["ballots"]
+    how = rng.choice(("alone", "board follows", "another scrutin makes up"))
+    scrutin["ballots"] = value
+    if how == "alone":
+        names = f"the aggregate sums {BALLOTS + delta} ballots but names a board of {BALLOTS}"
+    elif how == "board follows":
+        document["board"]["count"] += delta
+        names = f"aggregate.json names a board of {BALLOTS + delta} entries"
+    else:
+        other = rng.choice(
+            [i for i, o in enumerate(document["scrutins"]) if i != s and o["ballots"] - delta > 0]
+        )
+        document["scrutins"][other]["ballots"] -= delta
+        first = document["scrutins"][min(s, other)]
+        held = first["ballots"] + (-delta if first is scrutin else delta)
+        names = f"scrutin {first['id']}: {first['ballots']} ballots summed, the board holds {held}"
+    (record / "aggregate.json").write_bytes(canonical_json(document))
+    return Caught(
+        frozenset({"aggregate", "partial-decryptions", "combination"}),
+        "aggregate",
+        names,
+        f"scrutin {scrutin['id']}: ballots {value}, {how}",
+    )
+
+
+def mutate_result_count(record: Path, rng: random.Random) -> Caught:
+    """The votes of one list, or the blank votes, of one scrutin of results.json."""
+    document = json.loads((record / "results.json").read_bytes())
+    s = rng.randrange(len(document["scrutins"]))
+    scrutin = document["scrutins"][s]
+    row = rng.choice([*scrutin["lists"], scrutin["blank"]])
+    row["votes"] = other_count(row["votes"], rng)
+    (record / "results.json").write_bytes(canonical_json(document))
+    return Caught(
+        frozenset({"results", "combination"}),
+        "results",
+        f"results.scrutins[{s}]",
+        f"scrutin {scrutin['id']}, {row.get('id', 'blank')} votes = {row['votes']}",
+    )
+
+
+def mutate_result_seat(record: Path, rng: random.Random) -> Caught:
+    """The seats of one list of one scrutin of results.json, or a seat moved to another list."""
+    document = json.loads((record / "results.json").read_bytes())
+    s = rng.randrange(len(document["scrutins"]))
+    rows = document["scrutins"][s]["lists"]
+    field = rng.choice(("seats", "seats_by_quotient"))
+    row = rng.randrange(len(rows))
+    if rng.random() < 0.5 and rows[row][field] > 0:  # moved: the total stays
+        rows[row][field] -= 1
+        rows[rng.choice([i for i in range(len(rows)) if i != row])][field] += 1
+    else:
+        rows[row][field] = other_count(rows[row][field], rng)
+    (record / "results.json").write_bytes(canonical_json(document))
+    return Caught(
+        frozenset({"results", "combination"}),  # combination: results.json no longer parses
+        "results",
+        f"results.scrutins[{s}].lists[",
+        f"scrutin {s}, list {row}, {field}",
+    )
+
+
+MUTATIONS: dict[str, Callable[[Path, random.Random], Caught]] = {
+    "ballot-proof": mutate_ballot_proof,
+    "ciphertext": mutate_ciphertext,
+    "partial-share": mutate_partial_share,
+    "partial-proof": mutate_partial_proof,
+    "board-link": mutate_board_link,
+    "aggregate-point": mutate_aggregate_point,
+    "aggregate-count": mutate_aggregate_count,
+    "result-count": mutate_result_count,
+    "result-seat": mutate_result_seat,
+}
+
+
+@pytest.mark.parametrize("case", range(MUTATION_CASES))
+@pytest.mark.parametrize("kind", MUTATIONS)
+def test_a_one_byte_mutation_at_a_random_position_is_caught(
+    record: Path, kind: str, case: int
+) -> None:
+    caught = MUTATIONS[kind](record, random.Random(f"{kind}/{case}"))
+    report = verify_record(record)
+    assert not report.passed, caught.where
+    assert set(report.failed) == caught.failed, (caught.where, report.lines())
+    detail = report.check(caught.check).detail
+    assert (detail == caught.names) if caught.whole else (caught.names in detail), (
+        caught.where,
+        report.lines(),
+    )
 
 
 # ---- whole entries ---------------------------------------------------------------------------
