@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := demo-output
+# Translations: French is the source language; English is the .ts below, compiled to the .qm the
+# window loads (generated, not committed; docs/translations.md).
+TS_EN := resources/i18n/isoloir_en.ts
+QM_EN := ui/i18n/isoloir_en.qm
 
 # Debian packages Isoloir needs at run and test time (libsodium: ristretto255; zbar: QR codes;
 # the Qt platform plugins' libraries; Xvfb for real windows; poppler for looking at PDFs).
@@ -11,9 +15,9 @@ APT_PACKAGES := python3-venv libsodium23 libzbar0 libpulse0 libxrandr2 libxcb-ic
 	libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 \
 	libdbus-1-3 xvfb xauth poppler-utils
 
-.PHONY: demo test bootstrap lint typecheck unit soak lock clean
+.PHONY: demo test bootstrap lint typecheck unit soak lock clean translations update-translations
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed translations
 	rm -rf $(DEMO_DIR)
 	$(BIN)/isoloir election demo $(DEMO_DIR)/package --secrets $(DEMO_DIR)/secrets
 	$(BIN)/isoloir election verify $(DEMO_DIR)/package
@@ -27,7 +31,7 @@ demo: $(VENV)/.installed
 	@echo "Demo voters and their credentials: $(DEMO_DIR)/secrets/demo-credentials.csv"
 	@echo "A complete verified election record (board, tally, results PDF): $(DEMO_DIR)/record"
 
-test: $(VENV)/.installed lint typecheck unit
+test: $(VENV)/.installed translations lint typecheck unit
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check kiosk ui tests bench
@@ -36,12 +40,24 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed translations
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
 
 # Longer fuzz and soak runs, outside the default suite.
-soak: $(VENV)/.installed
+soak: $(VENV)/.installed translations
 	ISOLOIR_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
+
+translations: $(QM_EN)
+
+$(QM_EN): $(TS_EN) | $(VENV)/.installed
+	mkdir -p $(@D)
+	$(BIN)/pyside6-lrelease $(TS_EN) -qm $@
+
+# After changing a UI text: collect every tr() string of ui/ into the .ts (new ones come out
+# "unfinished"), translate them there, then make translations (tests/ui/test_translations.py).
+update-translations: $(VENV)/.installed
+	$(BIN)/pyside6-lupdate $$(find ui -name '*.py' | sort) -source-language fr_FR \
+		-target-language en -locations none -no-obsolete -ts $(TS_EN)
 
 bootstrap:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -75,4 +91,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(DEMO_DIR) $(QM_EN) .mypy_cache .ruff_cache .pytest_cache .hypothesis

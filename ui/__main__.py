@@ -4,6 +4,10 @@ The administrator's PIN (to close the window) comes from ``ISOLOIR_ADMIN_PIN``; 
 PIN in ``ISOLOIR_ASSESSEUR_PIN`` enables the supervised réassort; ``--mail-dir`` enables the
 réassort by token (a file mailbox until the server wires SMTP/SMS). Papers go to ``--print-dir``
 as PDFs until QPrinter printing lands (issue 4).
+
+``--exit-when-ready`` (hidden, for bench/kiosk.py) prints ``ready SECONDS`` once the welcome page
+has been painted, SECONDS counted from the end of this module's core imports (bench/kiosk.py
+times the whole process), and quits.
 """
 
 from __future__ import annotations
@@ -12,14 +16,21 @@ import argparse
 import hmac
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.clock import SystemClock
 from kiosk.config import ConfigError, load_config
 from kiosk.store import KioskStore, StoreError, StoreKey
 from kiosk.voting.reassort import FileMailbox
 from kiosk.voting.session import KioskElection, VotingSession
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication, QObject
+
+_STARTED = time.perf_counter()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         "--print-dir", type=Path, default=Path("isoloir-prints"), help="where papers are written"
     )
     parser.add_argument("--windowed", action="store_true", help="a window, not full screen")
+    parser.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -96,13 +108,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             clock,
             names,
             admin_check=admin_check,
-            printer=PdfFolderPrinter(args.print_dir, names.election_title),
+            printer=PdfFolderPrinter(args.print_dir),
         )
+        if args.exit_when_ready:
+            _exit_when_painted(app, window.welcome)
         if args.windowed:
             window.show()
         else:
             window.show_kiosk()
-        return app.exec()
+        status = app.exec()
+        window.worker.shutdown()
+        return status
+
+
+def _exit_when_painted(app: QCoreApplication, page: QObject) -> None:
+    """Once ``page`` has painted: print the seconds since ``_STARTED``, and quit."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class _FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and watched is page:
+                page.removeEventFilter(self)
+                print(f"ready {time.perf_counter() - _STARTED:.3f}", flush=True)
+                # exit, not quit: Qt 6's quit() first asks the window to close, which it refuses.
+                QTimer.singleShot(0, lambda: app.exit(0))
+            return False
+
+    page.installEventFilter(_FirstPaint(page))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final, Protocol, assert_never
 
-from PySide6.QtCore import QCoreApplication, QLocale, QTimer, QTranslator, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QTimer, QTranslator, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QGridLayout, QMainWindow, QStackedWidget, QWidget
 
@@ -98,7 +98,7 @@ class KioskWindow(QMainWindow):
         self._shown_page: Page | None = None
         self._display: Display | None = None
         self._translator: QTranslator | None = None
-        self.setWindowTitle(self.tr("Isoloir — vote électronique"))
+        self._retitle()
 
         self.welcome = WelcomePage()
         self.credentials = CredentialsPage()
@@ -385,18 +385,34 @@ class KioskWindow(QMainWindow):
         app = QCoreApplication.instance()
         if app is None:
             return
-        if self._translator is not None:
-            QCoreApplication.removeTranslator(self._translator)
-            self._translator = None
+        self._remove_translator()
         translator = QTranslator(self)
-        # French is the source language; English ships as ui/i18n/isoloir_en.qm (issue 4).
+        # French is the source language. `make translations` builds ui/i18n/isoloir_en.qm from
+        # resources/i18n/isoloir_en.ts (docs/translations.md).
         if language != "fr" and translator.load(
             QLocale(language), "isoloir", "_", str(TRANSLATIONS)
         ):
             QCoreApplication.installTranslator(translator)
             self._translator = translator
         else:
+            if language != "fr":
+                _LOGGER.warning(
+                    "no %s translation in %s: run make translations", language, TRANSLATIONS
+                )
             translator.deleteLater()
+
+    def _remove_translator(self) -> None:
+        if self._translator is not None:
+            QCoreApplication.removeTranslator(self._translator)
+            self._translator = None
+
+    def _retitle(self) -> None:
+        self.setWindowTitle(self.tr("Isoloir — vote électronique"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retitle()
+        super().changeEvent(event)
 
     # ---- closing ----------------------------------------------------------------------------
 
@@ -407,6 +423,7 @@ class KioskWindow(QMainWindow):
             return
         self._timer.stop()
         self._worker.shutdown()
+        self._remove_translator()  # the translator is application-wide: leave French behind
         super().closeEvent(event)
 
     def ask_admin_pin(self) -> AdminPinDialog:

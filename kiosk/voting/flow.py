@@ -27,6 +27,14 @@ from kiosk.crypto.receipt import Receipt as SignedReceipt
 from kiosk.crypto.tracking import TrackingCode
 from kiosk.election.model import ListId, ScrutinId, VoterId
 from kiosk.log import LogEvent
+from kiosk.receipts.documents import (
+    ChallengedBallotSlip,
+    DepositProof,
+    EmargementCertificate,
+    SyncState,
+)
+from kiosk.receipts.emargement import Emargement
+from kiosk.verifier.ballots import PrintedSlip
 from kiosk.voting.model import (
     Booth,
     CaptchaImage,
@@ -245,12 +253,19 @@ class Receipt:
     last_input: datetime
     booth: Booth
     scrutin: ScrutinEntry
-    receipt: SignedReceipt = field(repr=False)
-    cast_at: datetime
+    papers: PrintReceipt = field(repr=False)  # what "Imprimer" prints again
+
+    @property
+    def receipt(self) -> SignedReceipt:
+        return self.papers.receipt
+
+    @property
+    def cast_at(self) -> datetime:
+        return self.papers.cast_at
 
     @property
     def tracking_code(self) -> TrackingCode:
-        return self.receipt.tracking_code
+        return self.papers.receipt.tracking_code
 
 
 @dataclass(frozen=True)
@@ -584,8 +599,9 @@ class BallotSealed:
 
 @dataclass(frozen=True)
 class BallotCast:
-    receipt: SignedReceipt = field(repr=False)
-    cast_at: datetime
+    """Recorded; ``papers`` holds the signed receipt and the signed émargement to print."""
+
+    papers: PrintReceipt = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -595,7 +611,9 @@ class CastRefused:
 
 @dataclass(frozen=True)
 class BallotChallenged:
-    slip: ChallengeSlip
+    """Spent and opened; ``papers`` holds the signed slip with the challenged ballot's bytes."""
+
+    papers: PrintChallengeSlip = field(repr=False)
 
 
 ResultEvent: TypeAlias = (
@@ -743,18 +761,52 @@ class ResetSession:
 
 @dataclass(frozen=True)
 class PrintReceipt:
-    """Print the émargement and the proof of deposit (receipts module)."""
+    """Print the proof of deposit and the émargement certificate (``kiosk.receipts``).
 
-    receipt: SignedReceipt
+    Everything is signed in the core (the kiosk key never leaves it): ``receipt`` for the proof
+    of deposit's QR code, ``emargement`` for the certificate's. The shell only renders and prints.
+    ``sync`` is ``PENDING`` until the kiosk talks to a server.
+    """
+
+    election_title: str
     scrutin_title: str
     cast_at: datetime
-    voter_name: str = field(repr=False)
+    receipt: SignedReceipt = field(repr=False)
+    emargement: Emargement = field(repr=False)  # names the voter
+    sync: SyncState = SyncState.PENDING
+
+    def deposit_proof(self) -> DepositProof:
+        return DepositProof(
+            self.election_title, self.scrutin_title, self.cast_at, self.receipt, self.sync
+        )
+
+    def emargement_certificate(self) -> EmargementCertificate:
+        return EmargementCertificate(self.election_title, self.scrutin_title, self.emargement)
 
 
 @dataclass(frozen=True)
 class PrintChallengeSlip:
-    slip: ChallengeSlip
+    """Print the challenge slip: the kiosk-signed slip with the challenged ballot's bytes
+    (``printed``), and the name of the choice that ballot encrypts."""
+
+    election_title: str
     scrutin_title: str
+    challenged_at: datetime
+    choice_name: str = field(repr=False)
+    printed: PrintedSlip = field(repr=False)
+
+    @property
+    def slip(self) -> ChallengeSlip:
+        return self.printed.slip
+
+    def challenge_slip(self) -> ChallengedBallotSlip:
+        return ChallengedBallotSlip(
+            self.election_title,
+            self.scrutin_title,
+            self.choice_name,
+            self.challenged_at,
+            self.printed,
+        )
 
 
 Command: TypeAlias = (
@@ -1168,28 +1220,22 @@ def _confirm(state: Confirm, event: Event, now: datetime) -> Step:
             return state, (CastBallot(state.booth.voter.voter_id, scrutin.scrutin_id),)
         case ChallengeVote():
             return state, (ChallengeBallot(scrutin.scrutin_id),)
-        case BallotCast(receipt=receipt, cast_at=cast_at):
+        case BallotCast(papers=papers):
             booth = state.booth.with_voted(scrutin.scrutin_id)
             voted = replace(scrutin, voted=True)
-            shown = Receipt(state.display, now, booth, voted, receipt, cast_at)
-            return shown, (_print_receipt(shown),)
+            return Receipt(state.display, now, booth, voted, papers), (papers,)
         case CastRefused(refusal=refusal):
             booth = state.booth
             if refusal.notice is Notice.ALREADY_VOTED:  # on this kiosk, by another session
                 booth = booth.with_voted(scrutin.scrutin_id)
             return Refused(state.display, now, booth, refusal.notice), (DiscardBallot(),)
-        case BallotChallenged(slip=slip):
+        case BallotChallenged(papers=papers):
             challenged = ChallengeShown(
-                state.display, now, state.booth, scrutin, slip.tracking_code
+                state.display, now, state.booth, scrutin, papers.slip.tracking_code
             )
-            return challenged, (PrintChallengeSlip(slip, scrutin.title),)
+            return challenged, (papers,)
         case _:
             return state, ()
-
-
-def _print_receipt(state: Receipt) -> PrintReceipt:
-    name = state.booth.voter.display_name
-    return PrintReceipt(state.receipt, state.scrutin.title, state.cast_at, name)
 
 
 def _challenge_shown(state: ChallengeShown, event: Event) -> Step:
@@ -1203,7 +1249,7 @@ def _receipt(state: Receipt, event: Event) -> Step:
         case Continue() | Back():
             return ScrutinList(state.display, state.last_input, state.booth), ()
         case PrintAgain():
-            return state, (_print_receipt(state),)
+            return state, (state.papers,)
         case _:
             return state, ()
 

@@ -30,7 +30,6 @@ from kiosk.audit import AuditEvent, AuditValue
 from kiosk.clock import Clock
 from kiosk.config import KioskConfig
 from kiosk.crypto.ballot import PendingBallot, challenge, seal
-from kiosk.crypto.challenge_slip import sign_challenge_slip
 from kiosk.crypto.context import ElectionContext, election_context
 from kiosk.crypto.envelope import encode_envelope, sign_envelope
 from kiosk.crypto.receipt import sign_receipt
@@ -40,8 +39,11 @@ from kiosk.election.kdf import SecretHash, SecretKind, hash_secret, verify_secre
 from kiosk.election.model import ElectionPackage, Manifest, ScrutinId, Voter, VoterId
 from kiosk.encoding import strict_json_loads
 from kiosk.log import LogEvent, log_event
+from kiosk.receipts.documents import choice_name
+from kiosk.receipts.emargement import sign_emargement
 from kiosk.store.errors import AlreadyVotedError, StoreStateError
 from kiosk.store.records import KioskIdentity, LockoutRecord, PollsState
+from kiosk.verifier.ballots import slip_of
 from kiosk.voting import flow
 from kiosk.voting.captcha import CaptchaService
 from kiosk.voting.flow import Event, FlowRules, Output, State, Tick, UserEvent
@@ -319,7 +321,7 @@ class VotingSession:
             case flow.CastBallot():
                 return self._cast(command, now)
             case flow.ChallengeBallot():
-                return self._challenge(command)
+                return self._challenge(command, now)
             case flow.DiscardBallot():
                 self._scope.pending = None
                 return None
@@ -435,6 +437,7 @@ class VotingSession:
         ballot = pending.ballot
         kiosk = election.kiosk
         signing_key = kiosk.signing_key()
+        voter_name = self._voter(command.voter_id).display_name  # for the émargement certificate
         envelope = sign_envelope(
             signing_key,
             election_id=election.manifest.election_id,
@@ -467,27 +470,51 @@ class VotingSession:
             tracking_code=tracking_code(ballot),
             kiosk_id=kiosk.kiosk_id,
         )
+        emargement = sign_emargement(
+            signing_key,
+            election_fingerprint=election.fingerprint,
+            scrutin_id=command.scrutin_id,
+            kiosk_id=kiosk.kiosk_id,
+            voted_at=cast_at,
+            voter_name=voter_name,
+        )
         self._log(LogEvent.BALLOT_CAST, "recorded", scrutin_id=command.scrutin_id)
-        return flow.BallotCast(receipt, cast_at)
+        papers = flow.PrintReceipt(
+            election.manifest.title,
+            election.manifest.scrutin(command.scrutin_id).title,
+            cast_at,
+            receipt,
+            emargement,
+        )
+        return flow.BallotCast(papers)
 
     def _cast_refused(self, notice: Notice, scrutin_id: ScrutinId) -> flow.ResultEvent:
         self._scope.pending = None
         self._log(LogEvent.BALLOT_CAST, f"refused_{notice.value}", scrutin_id=scrutin_id)
         return flow.CastRefused(Refusal(notice))
 
-    def _challenge(self, command: flow.ChallengeBallot) -> flow.ResultEvent:
+    def _challenge(self, command: flow.ChallengeBallot, now: datetime) -> flow.ResultEvent:
         pending = self._pending(command.scrutin_id)
         self._scope.pending = None
         challenged = challenge(pending)
-        slip = sign_challenge_slip(
-            self._election.kiosk.signing_key(),
+        election = self._election
+        printed = slip_of(
             challenged,
-            election_fingerprint=self._election.fingerprint,
-            kiosk_id=self._election.kiosk.kiosk_id,
+            election.fingerprint,
+            kiosk_id=election.kiosk.kiosk_id,
+            kiosk_key=election.kiosk.signing_key(),
         )
         self._store.append_audit(AuditEvent.BALLOT_CHALLENGED, scrutin_id=command.scrutin_id)
         self._log(LogEvent.BALLOT_CHALLENGE, "complete", scrutin_id=command.scrutin_id)
-        return flow.BallotChallenged(slip)
+        scrutin = election.manifest.scrutin(command.scrutin_id)
+        papers = flow.PrintChallengeSlip(
+            election.manifest.title,
+            scrutin.title,
+            now,
+            choice_name(scrutin, challenged.choice),
+            printed,
+        )
+        return flow.BallotChallenged(papers)
 
     # ---- helpers ----------------------------------------------------------------------------
 

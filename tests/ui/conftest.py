@@ -47,7 +47,7 @@ def open_window(qtbot: QtBot, kiosk: Kiosk, print_dir: Path, *, tick_ms: int) ->
         kiosk.clock,
         names,
         admin_check=lambda pin: pin == ADMIN_PIN,
-        printer=PdfFolderPrinter(print_dir, names.election_title),
+        printer=PdfFolderPrinter(print_dir),
         tick_ms=tick_ms,
     )
     window.show_kiosk()

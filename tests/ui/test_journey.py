@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
+from kiosk.cli import main as isoloir
 from kiosk.crypto.receipt import decode_receipt, verify_receipt
-from kiosk.receipts import read_qr_payloads
+from kiosk.election import package as package_io
+from kiosk.receipts import (
+    decode_emargement,
+    join_slip_payloads,
+    read_qr_payloads,
+    verify_emargement,
+)
+from kiosk.verifier.ballots import check_slip, parse_slip
 from kiosk.voting import flow
 from tests.ui.conftest import control, wait_for
 from tests.unit.test_voting_world import Kiosk, VoterSecrets, sealed_election
@@ -78,6 +87,13 @@ def test_a_voter_goes_from_welcome_to_a_printed_receipt(
     assert receipt == state.receipt
     kiosk_key = sealed_election()[0].manifest.kiosks[0].public_key
     assert verify_receipt(receipt, kiosk_key)
+    [certificate] = sorted(print_dir.glob("emargement-capn-*.pdf"))  # signed in the core
+    [payload] = read_qr_payloads(certificate)
+    emargement = decode_emargement(payload)
+    assert verify_emargement(emargement, kiosk_key)
+    assert emargement.voter_name == "Agent 1"
+    assert emargement.scrutin_id == "capn"
+    assert emargement.voted_at == state.cast_at
 
     click(qtbot, window, "Scrutin suivant")
     wait_for(qtbot, window, flow.ScrutinList)
@@ -88,6 +104,70 @@ def test_a_voter_goes_from_welcome_to_a_printed_receipt(
     wait_for(qtbot, window, flow.Welcome)
     assert kiosk.session.holds_nothing
     assert all(field.text() == "" for field in window.findChildren(QLineEdit))
+    assert kiosk.store.voted_scrutins(voter.voter_id) == frozenset({"capn"})
+
+
+def test_a_challenged_ballot_prints_a_slip_and_the_voter_casts_another_choice(
+    qtbot: QtBot,
+    window: KioskWindow,
+    kiosk: Kiosk,
+    print_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    voter = VoterSecrets(3)
+    click(qtbot, window, "Commencer")
+    wait_for(qtbot, window, flow.Credentials)
+    type_into(qtbot, window, "Identifiant", voter.identifier)
+    type_into(qtbot, window, "Mot de passe électeur", voter.password)
+    click(qtbot, window, "Valider")
+    wait_for(qtbot, window, flow.VoteCode)
+    type_into(qtbot, window, "Code de vote", voter.code)
+    type_into(qtbot, window, "Chiffres de l'image", kiosk.captcha_answer())
+    click(qtbot, window, "Valider")
+    wait_for(qtbot, window, flow.ScrutinList)
+    click(qtbot, window, "Scrutin CAPN")
+    wait_for(qtbot, window, flow.Gallery)
+    click(qtbot, window, "Je veux voter")
+    qtbot.waitUntil(lambda: isinstance(window.state, flow.Gallery) and window.state.armed)
+    click(qtbot, window, "Liste 1")
+    wait_for(qtbot, window, flow.Confirm)
+    confirm = window.state
+    assert isinstance(confirm, flow.Confirm)
+
+    click(qtbot, window, "Vérifier le chiffrement")  # Benaloh: open this ballot, never cast it
+    wait_for(qtbot, window, flow.ChallengeShown)
+    qtbot.waitUntil(lambda: not window.worker.busy)  # the printing job too
+    [slip_pdf] = sorted(print_dir.glob("controle-capn-*.pdf"))
+    assert not list(print_dir.glob("depot-*.pdf"))
+    printed = parse_slip(join_slip_payloads(read_qr_payloads(slip_pdf)))
+    assert printed.slip.tracking_code == confirm.tracking_code
+    assert printed.slip.choice == "l1"
+    sealed = sealed_election()[0]
+    report = check_slip(sealed, printed, None, slip_pdf)
+    assert report.passed, report.failed
+    package_dir = tmp_path / "package"
+    package_io.write(sealed, package_dir)
+    code = isoloir(["verify", "challenge", str(slip_pdf), "--package", str(package_dir)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "PASS  opening" in out
+
+    click(qtbot, window, "Choisir à nouveau")
+    wait_for(qtbot, window, flow.Gallery)
+    click(qtbot, window, "Je veux voter")
+    qtbot.waitUntil(lambda: isinstance(window.state, flow.Gallery) and window.state.armed)
+    click(qtbot, window, "Liste 2")
+    wait_for(qtbot, window, flow.Confirm)
+    second = window.state
+    assert isinstance(second, flow.Confirm)
+    assert second.tracking_code != confirm.tracking_code  # a new ballot, a new nonce
+    click(qtbot, window, "Je vote")
+    wait_for(qtbot, window, flow.Receipt)
+    qtbot.waitUntil(lambda: not window.worker.busy)
+    [proof] = sorted(print_dir.glob("depot-capn-*.pdf"))
+    receipt = decode_receipt(read_qr_payloads(proof)[0])
+    assert receipt.tracking_code == second.tracking_code
     assert kiosk.store.voted_scrutins(voter.voter_id) == frozenset({"capn"})
 
 

@@ -22,6 +22,7 @@ from pytestqt.qtbot import QtBot
 from kiosk.crypto.receipt import Receipt as SignedReceipt
 from kiosk.crypto.tracking import TrackingCode
 from kiosk.election.model import KioskId, VoterId
+from kiosk.receipts import Emargement
 from kiosk.voting import flow
 from kiosk.voting.captcha import render_png
 from kiosk.voting.model import (
@@ -71,6 +72,10 @@ def _samples() -> dict[type, flow.State]:
     receipt = SignedReceipt(
         "FING-ERPR-INTA-BCDE", scrutin.scrutin_id, code, KioskId("kiosk-01"), b"s"
     )
+    emargement = Emargement(
+        "FING-ERPR-INTA-BCDE", scrutin.scrutin_id, KioskId("kiosk-01"), NOW, "Camille", b"s"
+    )
+    papers = flow.PrintReceipt(manifest.title, scrutin.title, NOW, receipt, emargement)
     image = CaptchaImage("c1", render_png("23456", random.Random(0)), NOW + timedelta(minutes=5))
     grant = RegenerationGrant("g1", voter.voter_id, "token-email", NOW + timedelta(minutes=10))
     sent = TokenDelivery(Channel.EMAIL, "ca•••@courriel.example", NOW + timedelta(minutes=15))
@@ -93,7 +98,7 @@ def _samples() -> dict[type, flow.State]:
         ),
         flow.Confirm: flow.Confirm(SHOWN, NOW, booth, scrutin, first, code),
         flow.ChallengeShown: flow.ChallengeShown(SHOWN, NOW, booth, scrutin, code),
-        flow.Receipt: flow.Receipt(SHOWN, NOW, booth, scrutin, receipt, NOW),
+        flow.Receipt: flow.Receipt(SHOWN, NOW, booth, scrutin, papers),
         flow.Refused: flow.Refused(SHOWN, NOW, booth, Notice.NOT_ELIGIBLE),
         flow.Locked: flow.Locked(SHOWN, NOW, LockedCredential.REASSORT),
         flow.Finished: flow.Finished(SHOWN, NOW),

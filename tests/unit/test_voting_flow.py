@@ -17,6 +17,8 @@ from kiosk.crypto.receipt import Receipt as SignedReceipt
 from kiosk.crypto.tracking import TrackingCode
 from kiosk.election.model import KioskId, ListId, ScrutinId, VoterId
 from kiosk.log import LogEvent
+from kiosk.receipts import Emargement
+from kiosk.verifier.ballots import PrintedSlip
 from kiosk.voting import flow
 from kiosk.voting.flow import (
     DEFAULT_RULES,
@@ -147,6 +149,10 @@ CAPTCHA = CaptchaImage("c0ffee", b"\x89PNG...", T0 + timedelta(minutes=5))
 GRANT = RegenerationGrant("grant-1", VOTER.voter_id, "token-email", T0 + timedelta(minutes=10))
 RECEIPT = SignedReceipt("ABCD-EFGH-IJKL-MNOP", CAPN, TRACKING, KioskId("kiosk-01"), b"s" * 64)
 SLIP = ChallengeSlip("ABCD-EFGH-IJKL-MNOP", CAPN, TRACKING, KioskId("kiosk-01"), b"n" * 32, L1, b"")
+T1 = T0 + timedelta(seconds=1)
+EMARGEMENT = Emargement("ABCD-EFGH-IJKL-MNOP", CAPN, KioskId("kiosk-01"), T1, "Agent Sept", b"")
+PAPERS = PrintReceipt("Élection", "CAPN", T1, RECEIPT, EMARGEMENT)
+SLIP_PAPERS = PrintChallengeSlip("Élection", "CAPN", T1, "Liste 1", PrintedSlip(SLIP, b"b"))
 
 
 def at(seconds: float) -> datetime:
@@ -471,13 +477,16 @@ def test_retour_discards_the_sealed_ballot_and_disarms_the_selection() -> None:
 
 def test_je_vote_casts_and_the_receipt_prints() -> None:
     assert step(confirm(), CastVote())[1] == (CastBallot(VOTER.voter_id, CAPN),)
-    state, effects = step(confirm(), BallotCast(RECEIPT, at(1)), 2)
+    state, effects = step(confirm(), BallotCast(PAPERS), 2)
     voted_booth = BOOTH.with_voted(CAPN)
     assert state == Receipt(
-        FR, at(2), voted_booth, dataclasses.replace(SCRUTINS[0], voted=True), RECEIPT, at(1)
+        FR, at(2), voted_booth, dataclasses.replace(SCRUTINS[0], voted=True), PAPERS
     )
     assert state.tracking_code == TRACKING  # type: ignore[union-attr]
-    assert effects == (PrintReceipt(RECEIPT, "CAPN", at(1), "Agent Sept"),)
+    assert state.receipt == RECEIPT  # type: ignore[union-attr]
+    assert state.cast_at == at(1)  # type: ignore[union-attr]
+    assert effects == (PAPERS,)
+    assert "Agent Sept" not in repr(state) + repr(effects)
     assert step(state, PrintAgain(), 3)[1] == effects
     listing, _ = step(state, Continue(), 3)
     assert listing == ScrutinList(FR, at(3), voted_booth)
@@ -497,9 +506,10 @@ def test_a_refused_cast_is_a_page_and_the_ballot_is_dropped() -> None:
 
 def test_a_challenge_prints_the_slip_and_lets_the_voter_choose_again() -> None:
     assert step(confirm(), ChallengeVote())[1] == (ChallengeBallot(CAPN),)
-    state, effects = step(confirm(), BallotChallenged(SLIP))
+    state, effects = step(confirm(), BallotChallenged(SLIP_PAPERS))
     assert state == ChallengeShown(FR, at(1), BOOTH, SCRUTINS[0], TRACKING)
-    assert effects == (PrintChallengeSlip(SLIP, "CAPN"),)
+    assert effects == (SLIP_PAPERS,)
+    assert "Liste 1" not in repr(effects)
     assert step(state, Continue(), 2)[0] == Gallery(FR, at(2), BOOTH, SCRUTINS[0])
 
 
@@ -551,7 +561,7 @@ def test_any_input_on_the_warning_resumes_without_acting() -> None:
         state, effects = step(warned, event, 70)
         assert state == dataclasses.replace(confirm(), last_input=at(70))
         assert effects == ()
-    assert step(warned, BallotCast(RECEIPT, T0), 70) == (warned, ())
+    assert step(warned, BallotCast(PAPERS), 70) == (warned, ())
 
 
 def test_a_late_tick_resets_at_once() -> None:
@@ -602,7 +612,7 @@ ALL_STATES: list[flow.State] = [
     gallery(),
     confirm(),
     ChallengeShown(FR, T0, BOOTH, SCRUTINS[0], TRACKING),
-    Receipt(FR, T0, BOOTH, SCRUTINS[0], RECEIPT, T0),
+    Receipt(FR, T0, BOOTH, SCRUTINS[0], PAPERS),
     Refused(FR, T0, BOOTH, Notice.ALREADY_VOTED),
     Locked(FR, T0, LockedCredential.LOGIN),
     Finished(FR, T0),
@@ -621,9 +631,9 @@ RESULTS: list[flow.Event] = [
     ReassortRefused(Refusal(Notice.WRONG_TOKEN)),
     CodeRegenerated("CODE"),
     BallotSealed(CAPN, TRACKING),
-    BallotCast(RECEIPT, T0),
+    BallotCast(PAPERS),
     CastRefused(Refusal(Notice.NOT_ELIGIBLE)),
-    BallotChallenged(SLIP),
+    BallotChallenged(SLIP_PAPERS),
 ]
 
 

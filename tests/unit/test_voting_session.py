@@ -19,7 +19,9 @@ from kiosk.crypto.tracking import tracking_code
 from kiosk.election.kdf import SecretKind, verify_secret
 from kiosk.election.model import ListId, ScrutinId
 from kiosk.log import RedactingFilter
+from kiosk.receipts import SyncState, decode_emargement, encode_emargement, verify_emargement
 from kiosk.store import KioskStore, PollsState, StoreKey, StoreStateError, create_key_file
+from kiosk.verifier.ballots import check_slip, parse_slip
 from kiosk.voting import flow, session
 from kiosk.voting.lockout import login_subject
 from kiosk.voting.model import Channel, LockedCredential, Notice, ReassortMode
@@ -76,8 +78,17 @@ def test_a_voter_votes_in_both_scrutins_and_takes_receipts(kiosk: Kiosk) -> None
     [printed] = kiosk.steps[-1].outputs
     assert isinstance(printed, flow.PrintReceipt)
     assert printed.scrutin_title == "Scrutin CAPN"
-    assert printed.voter_name == "Agent 0"
+    assert printed.election_title == sealed_election()[0].manifest.title
+    assert printed.sync is SyncState.PENDING
     assert printed.cast_at == receipt.cast_at == kiosk.clock.now().replace(microsecond=0)
+    # The émargement certificate is signed in the core, by the kiosk, at the cast's time.
+    emargement = decode_emargement(encode_emargement(printed.emargement))
+    assert emargement.voter_name == "Agent 0"
+    assert emargement.scrutin_id == CAPN
+    assert emargement.voted_at == printed.cast_at
+    assert emargement.election_fingerprint == sealed_election()[0].fingerprint
+    assert verify_emargement(emargement, public_key(kiosk))
+    assert "Agent 0" not in repr(printed) + repr(receipt)
     assert receipt.tracking_code == confirm.tracking_code
     decoded = decode_receipt(encode_receipt(printed.receipt))
     assert verify_receipt(decoded, public_key(kiosk))
@@ -133,8 +144,16 @@ def test_a_challenged_ballot_is_printed_discarded_and_the_voter_chooses_again(
     [printed] = kiosk.steps[-1].outputs
     assert isinstance(printed, flow.PrintChallengeSlip)
     assert printed.slip.choice == L1
+    assert printed.choice_name == "Liste 1"
+    assert printed.scrutin_title == "Scrutin CAPN"
+    assert printed.challenged_at == kiosk.clock.now()
     assert printed.slip.tracking_code == challenged.tracking_code
     assert verify_challenge_slip(printed.slip, public_key(kiosk))
+    # The slip carries the challenged ballot's bytes: it checks against the package as printed.
+    package = sealed_election()[0]
+    report = check_slip(package, parse_slip(printed.printed.to_json()), None, Path("slip"))
+    assert report.passed, report.failed
+    assert "Liste 1" not in repr(printed)
     assert kiosk.session.holds_nothing  # that ballot is gone
     journal = [(e.event, dict(e.fields)) for e in kiosk.store.audit_entries()]
     assert (AuditEvent.BALLOT_CHALLENGED, {"scrutin_id": "capn"}) in journal

@@ -1,0 +1,777 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en" sourcelanguage="fr_FR">
+<context>
+    <name>AdminPinDialog</name>
+    <message>
+        <source>Fermeture du poste</source>
+        <translation>Close the voting station</translation>
+    </message>
+    <message>
+        <source>Code administrateur</source>
+        <translation>Administrator PIN</translation>
+    </message>
+    <message>
+        <source>Le code qui autorise la fermeture du poste</source>
+        <translation>The PIN that allows closing the voting station</translation>
+    </message>
+    <message>
+        <source>Valider</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <source>Fermer le poste avec ce code</source>
+        <translation>Close the voting station with this PIN</translation>
+    </message>
+    <message>
+        <source>Annuler</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>Laisser le poste ouvert</source>
+        <translation>Keep the voting station open</translation>
+    </message>
+    <message>
+        <source>Code incorrect.</source>
+        <translation>Incorrect PIN.</translation>
+    </message>
+</context>
+<context>
+    <name>AssesseurAuthPage</name>
+    <message>
+        <source>Identification de l&apos;assesseur</source>
+        <translation>Polling officer sign-in</translation>
+    </message>
+    <message>
+        <source>Code de l&apos;assesseur</source>
+        <translation>Polling officer&apos;s code</translation>
+    </message>
+    <message>
+        <source>L&apos;assesseur saisit son code</source>
+        <translation>The polling officer enters their code</translation>
+    </message>
+    <message>
+        <source>Valider</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <source>Vérifier le code de l&apos;assesseur</source>
+        <translation>Check the polling officer&apos;s code</translation>
+    </message>
+    <message>
+        <source>Retour</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Revenir au choix du réassort</source>
+        <translation>Back to the vote code replacement options</translation>
+    </message>
+</context>
+<context>
+    <name>ChallengePage</name>
+    <message>
+        <source>Chiffrement vérifiable</source>
+        <translation>Verifiable encryption</translation>
+    </message>
+    <message>
+        <source>La preuve du chiffrement a été imprimée. Ce bulletin est annulé : choisissez à nouveau pour voter.</source>
+        <translation>The encryption proof has been printed. This ballot is cancelled: choose again to vote.</translation>
+    </message>
+    <message>
+        <source>Choisir à nouveau</source>
+        <translation>Choose again</translation>
+    </message>
+    <message>
+        <source>Revenir aux listes</source>
+        <translation>Back to the lists</translation>
+    </message>
+    <message>
+        <source>Code de suivi du bulletin annulé : %1</source>
+        <translation>Tracking code of the cancelled ballot: %1</translation>
+    </message>
+</context>
+<context>
+    <name>ConfirmPage</name>
+    <message>
+        <source>Confirmez votre vote</source>
+        <translation>Confirm your vote</translation>
+    </message>
+    <message>
+        <source>JE VOTE</source>
+        <translation>CAST MY VOTE</translation>
+    </message>
+    <message>
+        <source>Je vote</source>
+        <translation>Cast my vote</translation>
+    </message>
+    <message>
+        <source>Déposer ce bulletin : ce choix est définitif</source>
+        <translation>Cast this ballot: this choice is final</translation>
+    </message>
+    <message>
+        <source>RETOUR</source>
+        <translation>BACK</translation>
+    </message>
+    <message>
+        <source>Retour</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Revenir aux listes sans voter</source>
+        <translation>Back to the lists without voting</translation>
+    </message>
+    <message>
+        <source>Vérifier le chiffrement</source>
+        <translation>Check the encryption</translation>
+    </message>
+    <message>
+        <source>Imprimer la preuve du chiffrement ; ce bulletin sera annulé et vous choisirez à nouveau</source>
+        <translation>Print the encryption proof; this ballot will be cancelled and you will choose again</translation>
+    </message>
+    <message>
+        <source>Code de suivi : %1</source>
+        <translation>Tracking code: %1</translation>
+    </message>
+</context>
+<context>
+    <name>CredentialsPage</name>
+    <message>
+        <source>Identification</source>
+        <translation>Sign in</translation>
+    </message>
+    <message>
+        <source>Identifiant (adresse électronique professionnelle)</source>
+        <translation>Identifier (work e-mail address)</translation>
+    </message>
+    <message>
+        <source>Identifiant</source>
+        <translation>Identifier</translation>
+    </message>
+    <message>
+        <source>Votre adresse électronique professionnelle</source>
+        <translation>Your work e-mail address</translation>
+    </message>
+    <message>
+        <source>Mot de passe électeur</source>
+        <translation>Voter password</translation>
+    </message>
+    <message>
+        <source>Le mot de passe de l&apos;élection que vous avez reçu</source>
+        <translation>The election password you received</translation>
+    </message>
+    <message>
+        <source>Valider</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <source>Vérifier l&apos;identifiant et le mot de passe</source>
+        <translation>Check the identifier and password</translation>
+    </message>
+    <message>
+        <source>Retour</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Revenir à l&apos;accueil</source>
+        <translation>Back to the welcome screen</translation>
+    </message>
+</context>
+<context>
+    <name>FinishedPage</name>
+    <message>
+        <source>Merci</source>
+        <translation>Thank you</translation>
+    </message>
+    <message>
+        <source>Votre séance de vote est terminée.</source>
+        <translation>Your voting session is over.</translation>
+    </message>
+    <message>
+        <source>Retour à l&apos;accueil</source>
+        <translation>Back to the welcome screen</translation>
+    </message>
+    <message>
+        <source>Laisser la place</source>
+        <translation>Make way for the next voter</translation>
+    </message>
+</context>
+<context>
+    <name>GalleryPage</name>
+    <message>
+        <source>JE VEUX VOTER, J&apos;ACTIVE LA SÉLECTION DE MON CHOIX DE VOTE</source>
+        <translation>I WANT TO VOTE: TURN ON THE SELECTION OF MY CHOICE</translation>
+    </message>
+    <message>
+        <source>Je veux voter</source>
+        <translation>I want to vote</translation>
+    </message>
+    <message>
+        <source>Activer la sélection de votre choix de vote</source>
+        <translation>Turn on the selection of your choice</translation>
+    </message>
+    <message>
+        <source>Fermer le document</source>
+        <translation>Close the document</translation>
+    </message>
+    <message>
+        <source>Revenir aux listes</source>
+        <translation>Back to the lists</translation>
+    </message>
+    <message>
+        <source>Retour</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Revenir à la liste des scrutins</source>
+        <translation>Back to the list of elections</translation>
+    </message>
+    <message>
+        <source>Choisir ce vote (après « Je veux voter »)</source>
+        <translation>Choose this vote (after “I want to vote”)</translation>
+    </message>
+    <message>
+        <source>Ouvrir ce document</source>
+        <translation>Open this document</translation>
+    </message>
+    <message>
+        <source>Bulletin</source>
+        <translation>Ballot paper</translation>
+    </message>
+    <message>
+        <source>Profession de foi</source>
+        <translation>Manifesto</translation>
+    </message>
+</context>
+<context>
+    <name>InactivityOverlay</name>
+    <message>
+        <source>Êtes-vous toujours là ?</source>
+        <translation>Are you still there?</translation>
+    </message>
+    <message>
+        <source>Je suis toujours là</source>
+        <translation>I&apos;m still here</translation>
+    </message>
+    <message>
+        <source>Reprendre là où vous en étiez</source>
+        <translation>Pick up where you left off</translation>
+    </message>
+    <message numerus="yes">
+        <source>Votre séance sera fermée dans %n seconde(s).</source>
+        <translation>
+            <numerusform>Your session will close in %n second.</numerusform>
+            <numerusform>Your session will close in %n seconds.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>KioskWindow</name>
+    <message>
+        <source>Isoloir — vote électronique</source>
+        <translation>Isoloir — electronic voting</translation>
+    </message>
+</context>
+<context>
+    <name>LockedPage</name>
+    <message>
+        <source>Trop de tentatives</source>
+        <translation>Too many attempts</translation>
+    </message>
+    <message>
+        <source>Continuer</source>
+        <translation>Continue</translation>
+    </message>
+    <message>
+        <source>Revenir à l&apos;accueil</source>
+        <translation>Back to the welcome screen</translation>
+    </message>
+    <message>
+        <source>Trop de tentatives : adressez-vous à un assesseur.</source>
+        <translation>Too many attempts: please ask a polling officer.</translation>
+    </message>
+    <message>
+        <source>Trop de tentatives de réassort : adressez-vous à un assesseur.</source>
+        <translation>Too many vote code replacement attempts: please ask a polling officer.</translation>
+    </message>
+</context>
+<context>
+    <name>NewCodePage</name>
+    <message>
+        <source>Votre nouveau code de vote</source>
+        <translation>Your new vote code</translation>
+    </message>
+    <message>
+        <source>J&apos;ai noté mon code</source>
+        <translation>I have written down my code</translation>
+    </message>
+    <message>
+        <source>Masquer le code et revenir à la saisie du code de vote</source>
+        <translation>Hide the code and go back to entering the vote code</translation>
+    </message>
+    <message numerus="yes">
+        <source>Ce code disparaîtra dans %n seconde(s).</source>
+        <translation>
+            <numerusform>This code will disappear in %n second.</numerusform>
+            <numerusform>This code will disappear in %n seconds.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Notice</name>
+    <message>
+        <source>Veuillez remplir tous les champs.</source>
+        <translation>Please fill in every field.</translation>
+    </message>
+    <message>
+        <source>Identifiant ou mot de passe incorrect.</source>
+        <translation>Incorrect identifier or password.</translation>
+    </message>
+    <message>
+        <source>Trop de tentatives : veuillez patienter avant de réessayer.</source>
+        <translation>Too many attempts: please wait before trying again.</translation>
+    </message>
+    <message>
+        <source>Trop de tentatives : adressez-vous à un assesseur.</source>
+        <translation>Too many attempts: please ask a polling officer.</translation>
+    </message>
+    <message>
+        <source>Le bureau de vote n&apos;est pas ouvert.</source>
+        <translation>The polling station is not open.</translation>
+    </message>
+    <message>
+        <source>Le vote est clos.</source>
+        <translation>Voting is closed.</translation>
+    </message>
+    <message>
+        <source>Les caractères de l&apos;image ne correspondent pas : une nouvelle image est affichée.</source>
+        <translation>The characters do not match the image: a new image is shown.</translation>
+    </message>
+    <message>
+        <source>Code de vote incorrect.</source>
+        <translation>Incorrect vote code.</translation>
+    </message>
+    <message>
+        <source>Ce code de vote n&apos;est plus valable : obtenez un réassort de votre code de vote.</source>
+        <translation>This vote code is no longer valid: get a replacement vote code.</translation>
+    </message>
+    <message>
+        <source>Le nouveau code n&apos;est plus affiché.</source>
+        <translation>The new code is no longer displayed.</translation>
+    </message>
+    <message>
+        <source>Identifiant d&apos;assesseur incorrect.</source>
+        <translation>Incorrect polling officer code.</translation>
+    </message>
+    <message>
+        <source>Réponse ou NUMEN incorrect.</source>
+        <translation>Incorrect answer or NUMEN.</translation>
+    </message>
+    <message>
+        <source>Choisissez comment recevoir le jeton.</source>
+        <translation>Choose how to receive the token.</translation>
+    </message>
+    <message>
+        <source>Le message n&apos;a pas pu être envoyé : adressez-vous à un assesseur.</source>
+        <translation>The message could not be sent: please ask a polling officer.</translation>
+    </message>
+    <message>
+        <source>Un message vient de vous être envoyé : consultez votre messagerie.</source>
+        <translation>A message has just been sent to you: check your inbox.</translation>
+    </message>
+    <message>
+        <source>Jeton incorrect.</source>
+        <translation>Incorrect token.</translation>
+    </message>
+    <message>
+        <source>Autorisation expirée : recommencez le réassort.</source>
+        <translation>Authorisation expired: start the vote code replacement again.</translation>
+    </message>
+    <message>
+        <source>Ce service n&apos;est pas disponible sur ce poste.</source>
+        <translation>This service is not available at this voting station.</translation>
+    </message>
+    <message>
+        <source>Vous avez déjà voté pour ce scrutin.</source>
+        <translation>You have already voted in this election.</translation>
+    </message>
+    <message>
+        <source>Vous ne pouvez pas voter pour ce scrutin.</source>
+        <translation>You cannot vote in this election.</translation>
+    </message>
+    <message>
+        <source>Réessayez dans %1 s.</source>
+        <translation>Try again in %1 s.</translation>
+    </message>
+</context>
+<context>
+    <name>ReassortChoicePage</name>
+    <message>
+        <source>Réassort de votre code de vote</source>
+        <translation>Replace your vote code</translation>
+    </message>
+    <message>
+        <source>Répondre à ma question secrète</source>
+        <translation>Answer my secret question</translation>
+    </message>
+    <message>
+        <source>Question secrète</source>
+        <translation>Secret question</translation>
+    </message>
+    <message>
+        <source>Recevoir un jeton par courriel ou SMS après la question secrète</source>
+        <translation>Receive a token by e-mail or SMS after the secret question</translation>
+    </message>
+    <message>
+        <source>J&apos;ai reçu un jeton</source>
+        <translation>I have received a token</translation>
+    </message>
+    <message>
+        <source>Saisir le jeton reçu par courriel ou SMS</source>
+        <translation>Enter the token received by e-mail or SMS</translation>
+    </message>
+    <message>
+        <source>Avec un assesseur</source>
+        <translation>With a polling officer</translation>
+    </message>
+    <message>
+        <source>Un assesseur vous accompagne pour obtenir un nouveau code</source>
+        <translation>A polling officer helps you get a new code</translation>
+    </message>
+    <message>
+        <source>Retour</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Revenir au code de vote</source>
+        <translation>Back to the vote code</translation>
+    </message>
+</context>
+<context>
+    <name>ReassortQuestionPage</name>
+    <message>
+        <source>Question secrète</source>
+        <translation>Secret question</translation>
+    </message>
+    <message>
+        <source>Réponse</source>
+        <translation>Answer</translation>
+    </message>
+    <message>
+        <source>La réponse à votre question secrète</source>
+        <translation>The answer to your secret question</translation>
+    </message>
+    <message>
+        <source>NUMEN</source>
+        <translation>NUMEN</translation>
+    </message>
+    <message>
+        <source>Votre numéro d&apos;identification (NUMEN)</source>
+        <translation>Your identification number (NUMEN)</translation>
+    </message>
+    <message>
+        <source>Recevoir le jeton par :</source>
+        <translation>Receive the token by:</translation>
+    </message>
+    <message>
+        <source>Valider</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <source>Vérifier les réponses</source>
+        <translation>Check the answers</translation>
+    </message>
+    <message>
+        <source>Retour</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Revenir au choix du réassort</source>
+        <translation>Back to the vote code replacement options</translation>
+    </message>
+    <message>
+        <source>Courriel</source>
+        <translation>E-mail</translation>
+    </message>
+    <message>
+        <source>SMS</source>
+        <translation>SMS</translation>
+    </message>
+    <message>
+        <source>Recevoir le jeton par ce moyen</source>
+        <translation>Receive the token this way</translation>
+    </message>
+</context>
+<context>
+    <name>ReassortTokenPage</name>
+    <message>
+        <source>Jeton de réassort</source>
+        <translation>Replacement token</translation>
+    </message>
+    <message>
+        <source>Jeton</source>
+        <translation>Token</translation>
+    </message>
+    <message>
+        <source>Le jeton reçu, par exemple ABCD-EFGH</source>
+        <translation>The token you received, for example ABCD-EFGH</translation>
+    </message>
+    <message>
+        <source>Valider</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <source>Vérifier le jeton</source>
+        <translation>Check the token</translation>
+    </message>
+    <message>
+        <source>Retour</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Revenir au code de vote</source>
+        <translation>Back to the vote code</translation>
+    </message>
+    <message>
+        <source>Saisissez le jeton que vous avez reçu.</source>
+        <translation>Enter the token you received.</translation>
+    </message>
+    <message>
+        <source>Un message vient de vous être envoyé à %1.</source>
+        <translation>A message has just been sent to %1.</translation>
+    </message>
+</context>
+<context>
+    <name>ReceiptPage</name>
+    <message>
+        <source>Votre vote est enregistré</source>
+        <translation>Your vote has been recorded</translation>
+    </message>
+    <message>
+        <source>Code de suivi</source>
+        <translation>Tracking code</translation>
+    </message>
+    <message>
+        <source>Imprimer</source>
+        <translation>Print</translation>
+    </message>
+    <message>
+        <source>Imprimer à nouveau le récépissé</source>
+        <translation>Print the receipt again</translation>
+    </message>
+    <message>
+        <source>Scrutin suivant</source>
+        <translation>Next election</translation>
+    </message>
+    <message>
+        <source>Revenir à la liste des scrutins</source>
+        <translation>Back to the list of elections</translation>
+    </message>
+    <message>
+        <source>Terminer</source>
+        <translation>Finish</translation>
+    </message>
+    <message>
+        <source>Terminer la séance de vote</source>
+        <translation>End the voting session</translation>
+    </message>
+    <message>
+        <source>Le %1 à %2 (%3)</source>
+        <translation>On %1 at %2 (%3)</translation>
+    </message>
+</context>
+<context>
+    <name>RefusedPage</name>
+    <message>
+        <source>Aucun vote n&apos;a été enregistré</source>
+        <translation>No vote has been recorded</translation>
+    </message>
+    <message>
+        <source>Continuer</source>
+        <translation>Continue</translation>
+    </message>
+    <message>
+        <source>Quitter ce message</source>
+        <translation>Dismiss this message</translation>
+    </message>
+</context>
+<context>
+    <name>RegenerateWarningPage</name>
+    <message>
+        <source>Nouveau code de vote</source>
+        <translation>New vote code</translation>
+    </message>
+    <message>
+        <source>Munissez-vous d&apos;un stylo ou d&apos;un téléphone : le nouveau code restera affiché 120 secondes, puis disparaîtra définitivement. L&apos;ancien code ne sera plus valable.</source>
+        <translation>Have a pen or a phone ready: the new code will be shown for 120 seconds, then disappear for good. The old code will no longer be valid.</translation>
+    </message>
+    <message>
+        <source>RÉGÉNÉRER MON CODE DE VOTE</source>
+        <translation>GENERATE MY NEW VOTE CODE</translation>
+    </message>
+    <message>
+        <source>Régénérer mon code de vote</source>
+        <translation>Generate my new vote code</translation>
+    </message>
+    <message>
+        <source>Créer un nouveau code de vote ; l&apos;ancien devient invalide</source>
+        <translation>Create a new vote code; the old one stops working</translation>
+    </message>
+    <message>
+        <source>Retour</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Revenir au code de vote</source>
+        <translation>Back to the vote code</translation>
+    </message>
+</context>
+<context>
+    <name>ScrutinListPage</name>
+    <message>
+        <source>Vos scrutins</source>
+        <translation>Your elections</translation>
+    </message>
+    <message>
+        <source>Terminer</source>
+        <translation>Finish</translation>
+    </message>
+    <message>
+        <source>Terminer la séance de vote</source>
+        <translation>End the voting session</translation>
+    </message>
+    <message>
+        <source>Fermeture du vote dans %1 j %2 h %3 min</source>
+        <translation>Voting closes in %1 d %2 h %3 min</translation>
+    </message>
+    <message>
+        <source>a voté</source>
+        <translation>voted</translation>
+    </message>
+    <message>
+        <source>à voter</source>
+        <translation>not yet voted</translation>
+    </message>
+    <message>
+        <source>Vous avez déjà voté pour ce scrutin</source>
+        <translation>You have already voted in this election</translation>
+    </message>
+    <message>
+        <source>Voter pour ce scrutin</source>
+        <translation>Vote in this election</translation>
+    </message>
+</context>
+<context>
+    <name>VoteCodePage</name>
+    <message>
+        <source>Code de vote</source>
+        <translation>Vote code</translation>
+    </message>
+    <message>
+        <source>Saisissez votre code de vote</source>
+        <translation>Enter your vote code</translation>
+    </message>
+    <message>
+        <source>Le code de vote que vous avez reçu</source>
+        <translation>The vote code you received</translation>
+    </message>
+    <message>
+        <source>Recopiez les chiffres de l&apos;image</source>
+        <translation>Type the digits shown in the image</translation>
+    </message>
+    <message>
+        <source>Image de vérification</source>
+        <translation>Verification image</translation>
+    </message>
+    <message>
+        <source>Nouvelle image</source>
+        <translation>New image</translation>
+    </message>
+    <message>
+        <source>Afficher une autre image à recopier</source>
+        <translation>Show another image to copy</translation>
+    </message>
+    <message>
+        <source>Chiffres de l&apos;image</source>
+        <translation>Digits in the image</translation>
+    </message>
+    <message>
+        <source>Les chiffres lus dans l&apos;image de vérification</source>
+        <translation>The digits read from the verification image</translation>
+    </message>
+    <message>
+        <source>Cliquez ici pour obtenir un réassort de votre code de vote</source>
+        <translation>Click here to get a replacement vote code</translation>
+    </message>
+    <message>
+        <source>Réassort du code de vote</source>
+        <translation>Vote code replacement</translation>
+    </message>
+    <message>
+        <source>Obtenir un nouveau code de vote si vous l&apos;avez perdu</source>
+        <translation>Get a new vote code if you have lost yours</translation>
+    </message>
+    <message>
+        <source>Valider</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <source>Vérifier le code de vote</source>
+        <translation>Check the vote code</translation>
+    </message>
+    <message>
+        <source>Retour</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Revenir à l&apos;identification</source>
+        <translation>Back to sign-in</translation>
+    </message>
+    <message>
+        <source>Chargement…</source>
+        <translation>Loading…</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomePage</name>
+    <message>
+        <source>Bienvenue</source>
+        <translation>Welcome</translation>
+    </message>
+    <message>
+        <source>Élections professionnelles : votez sur ce poste.</source>
+        <translation>Professional elections: vote at this station.</translation>
+    </message>
+    <message>
+        <source>Afficher les pages en français</source>
+        <translation>Show the pages in French</translation>
+    </message>
+    <message>
+        <source>Afficher les pages en anglais</source>
+        <translation>Show the pages in English</translation>
+    </message>
+    <message>
+        <source>Texte agrandi</source>
+        <translation>Larger text</translation>
+    </message>
+    <message>
+        <source>Agrandir ou réduire le texte</source>
+        <translation>Make the text larger or smaller</translation>
+    </message>
+    <message>
+        <source>Contraste élevé</source>
+        <translation>High contrast</translation>
+    </message>
+    <message>
+        <source>Activer ou désactiver le contraste élevé</source>
+        <translation>Turn high contrast on or off</translation>
+    </message>
+    <message>
+        <source>Commencer</source>
+        <translation>Start</translation>
+    </message>
+    <message>
+        <source>Commencer à voter</source>
+        <translation>Start voting</translation>
+    </message>
+</context>
+</TS>
