@@ -78,7 +78,7 @@ def choice_name(scrutin: Scrutin, choice: ListId) -> str:
     for candidate_list in scrutin.lists:
         if candidate_list.id == choice:
             return candidate_list.name
-    raise KeyError(choice)
+    raise KeyError("the choice is not an option of this scrutin")  # never the choice itself
 
 
 def deposit_proof_pdf(

@@ -446,6 +446,14 @@ class VotingSession:
             ballot=ballot,
             kiosk_id=kiosk.kiosk_id,
         )
+        # Signed before the commit: once the vote is recorded, nothing may stop its receipt.
+        receipt = sign_receipt(
+            signing_key,
+            election_fingerprint=election.fingerprint,
+            scrutin_id=command.scrutin_id,
+            tracking_code=tracking_code(ballot),
+            kiosk_id=kiosk.kiosk_id,
+        )
         try:
             cast_at = self._store.record_cast(
                 command.voter_id,
@@ -463,13 +471,6 @@ class VotingSession:
         # Committed: only now is the ballot spent (a failed commit above leaves it castable).
         pending.cast()
         self._scope.pending = None
-        receipt = sign_receipt(
-            signing_key,
-            election_fingerprint=election.fingerprint,
-            scrutin_id=command.scrutin_id,
-            tracking_code=tracking_code(ballot),
-            kiosk_id=kiosk.kiosk_id,
-        )
         emargement = sign_emargement(
             signing_key,
             election_fingerprint=election.fingerprint,
