@@ -14,10 +14,8 @@ from typing import ClassVar, Final, NoReturn, Self
 
 from kiosk.crypto import group
 from kiosk.crypto.group import Element, GroupError
+from kiosk.election.model import ID_PATTERN
 from kiosk.encoding import EncodingError, JsonValue, b64decode, strict_json_loads
-
-ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-"""The syntax of every id: election, scrutin, list, kiosk, voter, trustee and ceremony ids."""
 
 MAX_TEXT: Final = 500
 _LOWER_HEX: Final = re.compile(r"[0-9a-f]*")

@@ -5,8 +5,10 @@ byte-reproducible rendering (reportlab ``invariant=1``: no timestamp, no random 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any, Final
 
+import reportlab
 from reportlab.lib.pagesizes import A4
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
@@ -14,6 +16,9 @@ PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN: Final = 50.0
 TEXT_WIDTH: Final = PAGE_WIDTH - 2 * MARGIN
 NBSP: Final = "\u00a0"
+FONTS: Final = Path(reportlab.__file__).parent / "fonts"
+"""Bitstream Vera and the Type 1 faces that ship with reportlab, a pinned dependency: the same
+glyphs, hence the same pixels, on every machine."""
 
 
 def french(text: str, *, no_break_before: str = ":;!?", no_break_after: str = "") -> str:

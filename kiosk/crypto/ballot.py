@@ -18,7 +18,6 @@ import enum
 import functools
 import hashlib
 import hmac
-import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from kiosk.crypto.dleq import DleqProof
 from kiosk.crypto.elgamal import Ciphertext, EncryptionKey
 from kiosk.crypto.group import GroupError, L
 from kiosk.crypto.hashing import digest, frame, hash_to_scalar, tagged, u32
-from kiosk.election.model import ListId, Scrutin, ScrutinId
+from kiosk.election.model import ID_PATTERN_BYTES, ListId, Scrutin, ScrutinId
 
 MASTER_NONCE_BYTES: Final = 32
 BALLOT_MAGIC: Final = b"ISB\x01"
@@ -44,7 +43,6 @@ SUM_PROOF_TAG: Final = "ballot-sum-proof"
 
 _OPTION_BYTES: Final = elgamal.CIPHERTEXT_BYTES + bitproof.PROOF_BYTES
 _SUM_PROOF_BYTES: Final = 64
-_ID = re.compile(rb"[a-z0-9][a-z0-9._-]{0,63}")  # the id syntax (kiosk/jsonfields.py)
 
 
 class BallotFormatError(ValueError):
@@ -338,7 +336,7 @@ def decode_ballot(data: bytes, scrutin: Scrutin | None = None) -> SealedBallot:
         raise BallotFormatError("not a sealed ballot (magic)")
     id_end = 5 + data[4]
     scrutin_bytes = data[5:id_end]
-    if not _ID.fullmatch(scrutin_bytes):
+    if not ID_PATTERN_BYTES.fullmatch(scrutin_bytes):
         raise BallotFormatError("sealed ballot: invalid scrutin id")
     count = int.from_bytes(data[id_end : id_end + 2], "big")
     if count < 2:

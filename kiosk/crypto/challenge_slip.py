@@ -24,11 +24,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from kiosk.crypto.ballot import MASTER_NONCE_BYTES, ChallengedBallot
 from kiosk.crypto.hashing import tagged
 from kiosk.crypto.tracking import TrackingCode, tracking_code
-from kiosk.election.model import KioskId, ListId, ScrutinId
+from kiosk.election.model import ID_PATTERN, KioskId, ListId, ScrutinId
 
 CHALLENGE_SLIP_TAG: Final = "challenge-slip"
 _FINGERPRINT = re.compile(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}")  # election/package.py fingerprint
-_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # the id syntax (kiosk/jsonfields.py)
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def sign_challenge_slip(
     """The kiosk's signed statement of how ``challenged`` was sealed (docs/protocol.md §10)."""
     if not _FINGERPRINT.fullmatch(election_fingerprint):
         raise ValueError("challenge slip: invalid election fingerprint")
-    if not _ID.fullmatch(kiosk_id):
+    if not ID_PATTERN.fullmatch(kiosk_id):
         raise ValueError("challenge slip: invalid kiosk id")
     unsigned = ChallengeSlip(
         election_fingerprint,

@@ -9,7 +9,6 @@ ballot reaches the public board. Kiosk and server hold no decryption key.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Final
@@ -19,13 +18,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from kiosk.crypto.ballot import BallotFormatError, SealedBallot, decode_ballot, encode_ballot
 from kiosk.crypto.hashing import PROTOCOL_PREFIX, frame, tagged
-from kiosk.election.model import ElectionId, KioskId, ScrutinId, VoterId
+from kiosk.election.model import ID_PATTERN_BYTES, ElectionId, KioskId, ScrutinId, VoterId
 
 ENVELOPE_TAG: Final = "envelope"
 ENVELOPE_ID_BYTES: Final = 16
 SIGNATURE_BYTES: Final = 64
 _FIELDS: Final = 8  # tag, six values, signature
-_ID = re.compile(rb"[a-z0-9][a-z0-9._-]{0,63}")  # the id syntax (kiosk/jsonfields.py)
 _TAG_BYTES: Final = (PROTOCOL_PREFIX + ENVELOPE_TAG).encode("ascii")
 
 
@@ -86,7 +84,7 @@ def sign_envelope(
         ("kiosk", kiosk_id),
     )
     for name, value in ids:
-        if not _ID.fullmatch(value.encode("utf-8")):
+        if not ID_PATTERN_BYTES.fullmatch(value.encode("utf-8")):
             raise ValueError(f"invalid {name} id for an envelope")
     if ballot.scrutin_id != scrutin_id:
         raise ValueError("the ballot belongs to another scrutin")
@@ -131,7 +129,7 @@ def decode_envelope(data: bytes) -> Envelope:
         raise EnvelopeFormatError("envelope: the id is not 16 bytes")
     ids = (("election", election), ("scrutin", scrutin), ("voter", voter), ("kiosk", kiosk))
     for name, value in ids:
-        if not _ID.fullmatch(value):
+        if not ID_PATTERN_BYTES.fullmatch(value):
             raise EnvelopeFormatError(f"envelope: invalid {name} id")
     if len(signature) != SIGNATURE_BYTES:
         raise EnvelopeFormatError("envelope: the signature is not 64 bytes")

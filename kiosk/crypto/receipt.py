@@ -21,12 +21,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from kiosk.crypto.hashing import tagged
 from kiosk.crypto.tracking import TrackingCode, is_canonical_tracking_code
-from kiosk.election.model import KioskId, ScrutinId
+from kiosk.election.model import ID_PATTERN, KioskId, ScrutinId
 
 RECEIPT_HEADER: Final = "isoloir-receipt/1"
 RECEIPT_TAG: Final = "receipt"
 _FINGERPRINT = re.compile(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}")  # election/package.py fingerprint
-_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # the id syntax (kiosk/jsonfields.py)
 _SIGNATURE_CHARS: Final = 86  # 64 bytes in unpadded base64url
 
 
@@ -120,7 +119,7 @@ def _check_fields(
 ) -> None:
     if not _FINGERPRINT.fullmatch(fingerprint):
         raise error("receipt: invalid election fingerprint")
-    if not _ID.fullmatch(scrutin) or not _ID.fullmatch(kiosk):
+    if not ID_PATTERN.fullmatch(scrutin) or not ID_PATTERN.fullmatch(kiosk):
         raise error("receipt: invalid scrutin or kiosk id")
     if not is_canonical_tracking_code(tracking):
         raise error("receipt: invalid tracking code")

@@ -11,11 +11,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
-import reportlab
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_JUSTIFY
@@ -39,8 +37,6 @@ from kiosk import pdf
 LOGO_PIXELS: Final = 256
 _SUPERSAMPLE: Final = 4  # drawn large then reduced: Pillow does not antialias polygons
 _GREY: Final = colors.HexColor("#555555")
-# Bitstream Vera ships with reportlab, a pinned dependency: same glyphs, same pixels everywhere.
-_FONTS: Final = Path(reportlab.__file__).parent / "fonts"
 _DEMO_NOTICE: Final = "Document de démonstration : organisation syndicale et candidats fictifs."
 
 
@@ -146,7 +142,7 @@ def logo_png(branding: Branding) -> bytes:
     text_width = size * (0.48 if branding.shape is Shape.DIAMOND else 0.64)
     font = _fitting_font(branding.acronym, text_width, start=round(size * 0.2))
     draw.text((size / 2, size * 0.49), branding.acronym, font=font, fill=ink, anchor="mm")
-    caption_font = ImageFont.truetype(_FONTS / "Vera.ttf", round(size * 0.055))
+    caption_font = ImageFont.truetype(pdf.FONTS / "Vera.ttf", round(size * 0.055))
     draw.text((size / 2, size * 0.645), branding.caption, font=caption_font, fill=ink, anchor="mm")
 
     logo = Image.new("RGBA", (size, size), (0, 0, 0, 0))
@@ -226,7 +222,7 @@ def _ink_for(hex_colour: str) -> str:
 def _fitting_font(text: str, width: float, *, start: int) -> ImageFont.FreeTypeFont:
     size = start
     while True:
-        font = ImageFont.truetype(_FONTS / "VeraBd.ttf", size)
+        font = ImageFont.truetype(pdf.FONTS / "VeraBd.ttf", size)
         left, _, right, _ = font.getbbox(text)
         if right - left <= width or size <= 12:
             return font

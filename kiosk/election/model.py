@@ -5,6 +5,7 @@ These are parsed once at the edge (``kiosk.election.codec``) and trusted everywh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,10 @@ from enum import StrEnum
 from typing import Final, NewType
 
 from kiosk.election.kdf import KdfParams, SecretHash
+
+ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+"""The syntax of every id: election, scrutin, list, kiosk, voter, trustee and ceremony ids."""
+ID_PATTERN_BYTES: Final = re.compile(ID_PATTERN.pattern.encode("ascii"))
 
 ElectionId = NewType("ElectionId", str)
 ScrutinId = NewType("ScrutinId", str)

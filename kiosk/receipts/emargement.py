@@ -26,13 +26,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from kiosk.crypto.hashing import tagged
-from kiosk.election.model import KioskId, ScrutinId
+from kiosk.election.model import ID_PATTERN, KioskId, ScrutinId
 
 EMARGEMENT_HEADER: Final = "isoloir-emargement/1"
 EMARGEMENT_TAG: Final = "emargement"
 MAX_NAME_CHARS: Final = 200
 _FINGERPRINT = re.compile(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}")  # election/package.py fingerprint
-_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # the id syntax (kiosk/jsonfields.py)
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
 _SIGNATURE_CHARS: Final = 86  # 64 bytes in unpadded base64url
@@ -153,7 +152,7 @@ def _check_fields(
 ) -> None:
     if not _FINGERPRINT.fullmatch(fingerprint):
         raise error("émargement: invalid election fingerprint")
-    if not _ID.fullmatch(scrutin) or not _ID.fullmatch(kiosk):
+    if not ID_PATTERN.fullmatch(scrutin) or not ID_PATTERN.fullmatch(kiosk):
         raise error("émargement: invalid scrutin or kiosk id")
     if not 1 <= len(name) <= MAX_NAME_CHARS or not name.isprintable():
         raise error("émargement: invalid name")

@@ -16,11 +16,9 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Any, Final, TypeAlias, assert_never
 from xml.sax.saxutils import escape
 
-import reportlab
 from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
@@ -48,7 +46,6 @@ SANS: Final = "IsoloirSans"
 SANS_BOLD: Final = "IsoloirSans-Bold"
 MONO_BOLD: Final = "IsoloirMono-Bold"
 ROLL_WIDTH: Final = 80 * mm
-_FONTS: Final = Path(reportlab.__file__).parent / "fonts"
 _INK: Final = colors.HexColor("#000000")
 _GREY: Final = colors.HexColor("#404040")  # dark enough for a thermal head
 _RULE: Final = colors.HexColor("#9a9a9a")
@@ -148,9 +145,11 @@ def render_sheet(sheet: Sheet, paper: Paper) -> bytes:
 
 @functools.cache
 def _register_fonts() -> None:
-    pdfmetrics.registerFont(TTFont(SANS, str(_FONTS / "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont(SANS_BOLD, str(_FONTS / "VeraBd.ttf")))
-    face = pdfmetrics.EmbeddedType1Face(str(_FONTS / "cob_____.afm"), str(_FONTS / "cob_____.pfb"))
+    pdfmetrics.registerFont(TTFont(SANS, str(pdf.FONTS / "Vera.ttf")))
+    pdfmetrics.registerFont(TTFont(SANS_BOLD, str(pdf.FONTS / "VeraBd.ttf")))
+    face = pdfmetrics.EmbeddedType1Face(
+        str(pdf.FONTS / "cob_____.afm"), str(pdf.FONTS / "cob_____.pfb")
+    )
     # Under its own name, Courier-Bold, reportlab would take it for the standard font and not
     # embed it, and each reader would substitute a monospace of its own.
     face.name = MONO_BOLD

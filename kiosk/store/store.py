@@ -37,6 +37,7 @@ from kiosk.durable import fsync_directory
 from kiosk.election.codec import parse_manifest
 from kiosk.election.kdf import SecretHash
 from kiosk.election.model import (
+    ID_PATTERN,
     ElectionId,
     ElectionPackage,
     KioskId,
@@ -46,7 +47,6 @@ from kiosk.election.model import (
     VoterId,
 )
 from kiosk.encoding import strict_json_loads
-from kiosk.jsonfields import ID_PATTERN
 from kiosk.store import schema
 from kiosk.store.errors import (
     AlreadyVotedError,

@@ -28,9 +28,14 @@ from kiosk.crypto import group, threshold
 from kiosk.crypto.group import Element, GroupError
 from kiosk.election import package, signing
 from kiosk.election.kdf import KdfParams
-from kiosk.election.model import ElectionKey, ElectionPackage, TrusteeCommitments, TrusteeId
+from kiosk.election.model import (
+    ID_PATTERN,
+    ElectionKey,
+    ElectionPackage,
+    TrusteeCommitments,
+    TrusteeId,
+)
 from kiosk.encoding import b64encode
-from kiosk.jsonfields import ID_PATTERN
 from kiosk.trustee import messages, state, transport
 from kiosk.trustee.messages import Announcement, Dealing, Finish, MessageError, ShareMessage
 from kiosk.trustee.state import Stage, TrusteeRecord, TrusteeSecrets, TrusteeState
