@@ -1,17 +1,31 @@
 """Where the printed papers go. The window hands each print order to a ``Printer`` through the
-worker (rendering a PDF is core work, off the GUI thread).
+worker, off the GUI thread (rendering and printing a PDF is slow, and a voter waits on no
+printer).
 
 A cast prints two papers, the proof of deposit and the émargement certificate; a challenge
 prints the challenge slip (docs/receipts.md). The orders come from the core with everything
 already signed (``PrintReceipt``, ``PrintChallengeSlip``): here the papers are only rendered
 (``receipt_papers``, ``challenge_papers``) and handed over.
 
-``PdfFolderPrinter`` is the file fallback: each paper is a PDF in a folder. The QPrinter path
-to the system printer (CUPS) comes with issue 4.
+``CupsQueuePrinter`` prints each paper as one job on a CUPS queue, named or the system default,
+through ``QPrinter``; ``make_printer`` builds the kiosk's. ``PdfFolderPrinter`` writes each paper
+as a PDF in a folder: the fallback for the papers no printer takes. Failing to print is an
+expected failure, so it is no exception: the paper goes to the folder and a log line says which
+paper (its kind, never its contents) and why. Only a paper the folder cannot hold either raises,
+to the window's ``_print_failed``.
+
+Threads: printing runs on the worker's thread. ``QPrinter`` is a paint device, not a widget, and
+Qt supports ``QPainter`` on a ``QImage`` or a ``QPrinter`` outside the GUI thread; QtPdf serializes
+its PDF engine (pdfium) under its own lock; libcups keeps its state per thread, and the job is
+submitted in ``QPainter.end()`` on the calling thread, where its status is read back.
+``make_printer`` runs on the GUI thread and makes the first printer look-up there, which loads
+Qt's CUPS plugin once, before any worker uses it.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import itertools
 import logging
 from dataclasses import dataclass
@@ -19,12 +33,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Protocol
 
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, Qt
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+
 from kiosk.config import Language
 from kiosk.durable import write_new_file
 from kiosk.receipts import Paper, challenge_slip_pdf, deposit_proof_pdf, emargement_pdf
 from kiosk.voting.flow import PrintChallengeSlip, PrintReceipt
 
 _LOGGER: Final = logging.getLogger("ui.printing")
+
+MAX_PRINT_DPI: Final = 300
+"""Pages are painted at the printer's resolution up to this: an A4 page at 300 dpi is 8.7 MB of
+grey, at the 1,200 dpi some drivers announce 139 MB; a QR code needs far less."""
+
+_IPP_LAST_SUCCESS: Final = 0x00FF  # IPP status codes 0x0000-0x00FF are the successful ones
 
 
 @dataclass(frozen=True)
@@ -82,12 +107,13 @@ class PdfFolderPrinter:
 
     def print_receipt(self, order: PrintReceipt, language: Language) -> None:
         for printed in receipt_papers(order, language, self._paper):
-            self._write(printed)
+            self.write(printed)
 
     def print_challenge_slip(self, order: PrintChallengeSlip, language: Language) -> None:
-        self._write(challenge_papers(order, language, self._paper))
+        self.write(challenge_papers(order, language, self._paper))
 
-    def _write(self, printed: PrintedPaper) -> Path:
+    def write(self, printed: PrintedPaper) -> Path:
+        """Write one rendered paper as a new file in the folder; its path."""
         stamp = printed.at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         self._folder.mkdir(parents=True, exist_ok=True)
         for copy in itertools.count(1):  # "Imprimer" again makes another copy
@@ -97,3 +123,161 @@ class PdfFolderPrinter:
                 _LOGGER.info("paper written: %s", printed.kind)
                 return path
         raise AssertionError("unreachable")
+
+
+class CupsQueuePrinter:
+    """Prints each paper as one job on the CUPS queue ``queue``, or on the system default queue
+    when ``queue`` is None, through ``QPrinter``; a paper that finds no queue, or whose job CUPS
+    does not take, goes to ``fallback``.
+
+    Each page is rendered from the paper's PDF by QtPdf, on white, at the printer's resolution
+    (at most ``MAX_PRINT_DPI``), and painted on a page of the PDF page's own size, without
+    margins: 80 mm wide for a roll ticket, A4 for A4. The queue is looked up for every paper, so
+    a printer plugged in or a CUPS restarted after the kiosk started is used from the next paper.
+    A job CUPS took counts as printed: a queue that is stopped (paper out) prints it when it is
+    started again.
+    """
+
+    def __init__(
+        self, queue: str | None, fallback: PdfFolderPrinter, paper: Paper = Paper.ROLL_80MM
+    ) -> None:
+        self._queue = queue
+        self._fallback = fallback
+        self._paper = paper
+
+    @property
+    def queue_label(self) -> str:
+        """The queue's name, or ``system default``."""
+        return self._queue if self._queue is not None else "system default"
+
+    def destination(self) -> QPrinterInfo | None:
+        """The queue as CUPS lists it now, or None when there is none."""
+        if self._queue is None:
+            info = QPrinterInfo.defaultPrinter()
+        else:
+            info = QPrinterInfo.printerInfo(self._queue)
+        return None if info.isNull() else info
+
+    def print_receipt(self, order: PrintReceipt, language: Language) -> None:
+        for printed in receipt_papers(order, language, self._paper):
+            self.print_paper(printed)
+
+    def print_challenge_slip(self, order: PrintChallengeSlip, language: Language) -> None:
+        self.print_paper(challenge_papers(order, language, self._paper))
+
+    def print_paper(self, printed: PrintedPaper) -> None:
+        """Print one rendered paper, or write it to the fallback folder and log why."""
+        destination = self.destination()
+        if destination is None:
+            # Privacy: the paper's kind only, never its contents (a name, a choice).
+            _LOGGER.warning(
+                "no printer (%s): %s goes to the fallback folder", self.queue_label, printed.kind
+            )
+            self._fallback.write(printed)
+            return
+        refusal = _print_pdf(printed, destination)
+        if refusal is not None:
+            _LOGGER.warning(
+                "print job not taken (%s): %s goes to the fallback folder", refusal, printed.kind
+            )
+            self._fallback.write(printed)
+            return
+        _LOGGER.info("paper sent to the printer: %s", printed.kind)
+
+
+def make_printer(
+    queue: str | None, fallback_dir: Path, paper: Paper = Paper.ROLL_80MM
+) -> CupsQueuePrinter:
+    """The kiosk's printer: CUPS queue ``queue`` (None: the system default), and ``fallback_dir``
+    for the papers no printer takes.
+
+    Call it on the GUI thread once the ``QApplication`` exists: its first look-up loads Qt's
+    CUPS plugin there, and it logs where the papers will go.
+    """
+    printer = CupsQueuePrinter(queue, PdfFolderPrinter(fallback_dir, paper), paper)
+    destination = printer.destination()
+    if destination is None:
+        _LOGGER.warning(
+            "no printer (%s) for now: papers go to the fallback folder %s",
+            printer.queue_label,
+            fallback_dir,
+        )
+    else:
+        _LOGGER.info("papers print on %s", destination.printerName())
+    return printer
+
+
+def _print_pdf(printed: PrintedPaper, destination: QPrinterInfo) -> str | None:
+    """Submit ``printed`` as one job to ``destination``: None once CUPS took it, else why not."""
+    data = QByteArray(printed.pdf)
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    document = QPdfDocument()
+    document.load(buffer)  # a QBuffer is random access: the document loads before this returns
+    if document.status() != QPdfDocument.Status.Ready or document.pageCount() < 1:
+        return "unreadable PDF"
+    page_size = QPageSize(
+        document.pagePointSize(0), QPageSize.Unit.Point, "", QPageSize.SizeMatchPolicy.ExactMatch
+    )  # the papers' pages share one size (kiosk/receipts)
+    printer = QPrinter(destination, QPrinter.PrinterMode.HighResolution)
+    printer.setDocName(f"isoloir-{printed.kind}")  # the job's name in the queue: the kind only
+    printer.setFullPage(True)
+    layout = QPageLayout(page_size, QPageLayout.Orientation.Portrait, QMarginsF())
+    if not printer.setPageLayout(layout):
+        return "page size refused"
+    dpi = min(printer.resolution(), MAX_PRINT_DPI)
+    printer.setResolution(dpi)
+    sheet = printer.pageLayout().fullRectPixels(dpi)
+    painter = QPainter()
+    if not painter.begin(printer):
+        return "printer not ready"
+    painter.setRenderHint(QPainter.RenderHint.LosslessImageRendering)  # no JPEG on a QR code
+    for index in range(document.pageCount()):
+        if index > 0:
+            printer.newPage()
+        painter.drawImage(sheet, _on_white(document.render(index, sheet.size())))
+    ended = painter.end()  # Qt's CUPS engine submits the job here, on this thread
+    failed = (QPrinter.PrinterState.Error, QPrinter.PrinterState.Aborted)
+    if not ended or printer.printerState() in failed:
+        return "print engine failed"
+    return _last_cups_failure()
+
+
+def _on_white(page: QImage) -> QImage:
+    """``page`` on an opaque grey sheet: QPdfDocument renders the paper transparent."""
+    sheet = QImage(page.size(), QImage.Format.Format_Grayscale8)
+    sheet.fill(Qt.GlobalColor.white)
+    painter = QPainter(sheet)
+    painter.drawImage(0, 0, page)
+    painter.end()
+    return sheet
+
+
+def _last_cups_failure() -> str | None:
+    """The IPP status of this thread's last CUPS request when it failed, else None.
+
+    Qt's CUPS engine drops the result of the ``cupsPrintFile`` it calls in ``QPainter.end()``;
+    libcups keeps it, per thread, for ``cupsLastError``. Without libcups there is no CUPS engine
+    to have failed.
+    """
+    cups = _libcups()
+    if cups is None:
+        return None
+    status = int(cups.cupsLastError())
+    if status <= _IPP_LAST_SUCCESS:
+        return None
+    name = cups.ippErrorString(status)
+    return name.decode("ascii", "replace") if isinstance(name, bytes) else f"0x{status:04x}"
+
+
+@functools.cache
+def _libcups() -> ctypes.CDLL | None:
+    try:
+        cups = ctypes.CDLL("libcups.so.2")  # the library Qt's CUPS plugin has loaded
+    except OSError:
+        return None
+    cups.cupsLastError.restype = ctypes.c_int
+    cups.cupsLastError.argtypes = []
+    cups.ippErrorString.restype = ctypes.c_char_p
+    cups.ippErrorString.argtypes = [ctypes.c_int]
+    return cups
