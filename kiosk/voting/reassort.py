@@ -59,6 +59,7 @@ TOKEN_LENGTH: Final = 8  # 31^8: about 40 bits, against at most ten tries
 TOKEN_TTL: Final = timedelta(minutes=15)
 TOKEN_RESEND_AFTER: Final = timedelta(minutes=2)
 TOKEN_QR_PREFIX: Final = "isoloir-reassort/1 "  # noqa: S105 - a payload header
+QR_ATTACHMENT_NAME: Final = "isoloir-jeton-qr.png"
 GRANT_TTL: Final = timedelta(minutes=10)
 VOTE_CODE_ALPHABET: Final = TOKEN_ALPHABET
 VOTE_CODE_LENGTH: Final = 12  # about 59 bits, shown as XXXX-XXXX-XXXX
@@ -188,6 +189,8 @@ class OutgoingMessage:
     subject: str
     body: str = field(repr=False)  # holds the token
     sent_at: datetime
+    # The token again, compact, for a QR code attachment (e-mail only; an SMS stays text).
+    qr_token: str | None = field(default=None, repr=False)
 
 
 class Notifier(Protocol):
@@ -203,12 +206,21 @@ class FileMailbox:
     """Writes each message as one ``.eml`` file into ``folder`` (the demo's mailbox).
 
     A file appears complete or not at all (written aside, then renamed), readable by its owner
-    only: it holds a token.
+    only: it holds a token. An e-mail carrying a ``qr_token`` also gets the token's QR code as a
+    PNG attachment (``token_qr.token_qr_png``) to show to the kiosk camera, unless
+    ``attach_qr`` is off; the message is then multipart, its text the first part.
     """
 
-    def __init__(self, folder: Path, sender: str = "no-reply@isoloir.invalid") -> None:
+    def __init__(
+        self,
+        folder: Path,
+        sender: str = "no-reply@isoloir.invalid",
+        *,
+        attach_qr: bool = True,
+    ) -> None:
         self._folder = Path(folder)
         self._sender = sender
+        self._attach_qr = attach_qr
 
     def __repr__(self) -> str:
         return f"FileMailbox({str(self._folder)!r})"
@@ -226,6 +238,16 @@ class FileMailbox:
         mail["Message-ID"] = email.utils.make_msgid(domain="isoloir.invalid")
         mail["X-Isoloir-Channel"] = message.channel.value
         mail.set_content(message.body)
+        if self._attach_qr and message.qr_token is not None and message.channel is Channel.EMAIL:
+            # Imported here: token_qr builds on this module's token format.
+            from kiosk.voting.token_qr import token_qr_png
+
+            mail.add_attachment(
+                token_qr_png(message.qr_token),
+                maintype="image",
+                subtype="png",
+                filename=QR_ATTACHMENT_NAME,
+            )
         stamp = message.sent_at.strftime("%Y%m%dT%H%M%S")
         name = f"{stamp}-{secrets.token_hex(4)}-{message.channel.value}.eml"
         try:
@@ -284,7 +306,8 @@ def _compose(
                 "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message et "
                 "prévenez le bureau de vote.\n"
             )
-    return OutgoingMessage(channel, to, subject, body, now)
+    qr_token = issued.token if channel is Channel.EMAIL else None
+    return OutgoingMessage(channel, to, subject, body, now, qr_token)
 
 
 # ---- channels --------------------------------------------------------------------------------

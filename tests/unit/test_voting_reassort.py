@@ -39,6 +39,7 @@ from kiosk.voting.reassort import (
 )
 from tests.factories import KDF, voter
 from tests.unit.test_voting_world import VoterSecrets, open_kiosk
+from tests.unit.test_voting_world import mail_text as _text
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 ALICE = VoterSecrets(1)
@@ -172,7 +173,7 @@ def test_the_file_mailbox_writes_one_eml_per_message(tmp_path: Path) -> None:
     parsed = [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
     assert {m["X-Isoloir-Channel"] for m in parsed} == {"email", "sms"}
     assert {m["To"] for m in parsed} == {"perso1@courriel.example", "+33600000000"}
-    assert all(m.get_content().strip() == "Corps ABCD" for m in parsed)  # type: ignore[attr-defined]
+    assert all(_text(m).strip() == "Corps ABCD" for m in parsed)
     assert "Corps" not in repr(message)
     assert "perso1" not in repr(message)
 
@@ -216,7 +217,7 @@ def test_a_reassort_by_email_end_to_end(tmp_path: Path, store: KioskStore) -> No
     mail = email.message_from_bytes(delivered.read_bytes(), policy=email.policy.default)
     assert mail["To"] == "perso1@courriel.example"
     assert mail["Subject"] == "Réassort de votre code de vote"
-    body = mail.get_content()  # type: ignore[attr-defined]
+    body = _text(mail)
     assert "09:15" in body  # valid until 08:15 UTC: 09:15 in Paris, in December
     payload = next(line for line in body.splitlines() if "isoloir-reassort/1" in line)
     grant = desk.redeem_token(ALICE.voter_id, payload.split(": ")[-1], T0 + timedelta(minutes=3))

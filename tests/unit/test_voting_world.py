@@ -97,6 +97,16 @@ def sealed_election() -> tuple[ElectionPackage, bytes]:
     return sealed, seed
 
 
+def mail_text(message: email.message.Message) -> str:
+    """The plain-text body of a delivered message, e-mail (multipart) or SMS (text only)."""
+    assert isinstance(message, email.message.EmailMessage)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert isinstance(text, str)
+    return text
+
+
 def open_kiosk(folder: Path, clock: ManualClock, *, polls: bool = True) -> KioskStore:
     folder.mkdir(parents=True, exist_ok=True)
     sealed, seed = sealed_election()
@@ -179,16 +189,20 @@ class Kiosk:
         assert isinstance(parsed, email.message.EmailMessage)
         return parsed
 
+    def latest_text(self) -> str:
+        """The text of the latest message (an e-mail also carries the token's QR as a PNG)."""
+        return mail_text(self.latest_mail())
+
     def latest_token_payload(self) -> str:
         """The QR payload of the latest e-mail."""
-        body = self.latest_mail().get_content()
+        body = self.latest_text()
         found = re.search(re.escape(TOKEN_QR_PREFIX) + r"[A-Z0-9-]+", body)
         assert found is not None
         return found.group(0)
 
     def latest_token(self) -> str:
         """The printed token of the latest message, e-mail or SMS."""
-        found = re.search(r"\b[2-9A-Z]{4}-[2-9A-Z]{4}\b", self.latest_mail().get_content())
+        found = re.search(r"\b[2-9A-Z]{4}-[2-9A-Z]{4}\b", self.latest_text())
         assert found is not None
         return found.group(0)
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
+from typing import Final
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QButtonGroup, QRadioButton, QWidget
+from PySide6.QtGui import QHideEvent
+from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtWidgets import QButtonGroup, QVBoxLayout, QWidget
 
 from kiosk.voting.flow import (
     AssesseurAuth,
@@ -16,8 +20,11 @@ from kiosk.voting.flow import (
     RegenerateWarning,
 )
 from kiosk.voting.model import Channel, ChannelOption, ReassortMode
+from ui.camera import QrCameraReader
 from ui.notices import notice_line, seconds_left
-from ui.pages.base import Page, describe
+from ui.pages.base import Page, TouchRadioButton, describe
+
+VIEWFINDER_HEIGHT: Final = 240
 
 
 class ReassortChoicePage(Page):
@@ -120,9 +127,9 @@ class ReassortQuestionPage(Page):
         self._numen = self.field(secret=True)
         self._channel_label = self.text()
         self._channels = QButtonGroup(self)
-        self._channel_buttons: dict[Channel, QRadioButton] = {}
+        self._channel_buttons: dict[Channel, TouchRadioButton] = {}
         for channel in Channel:
-            radio = QRadioButton(self)
+            radio = TouchRadioButton(self)
             self._channels.addButton(radio)
             self._channel_buttons[channel] = radio
             self.column.addWidget(radio)
@@ -179,33 +186,87 @@ class ReassortQuestionPage(Page):
         self.submitted.emit(answer, numen, channel)
 
 
+class _Camera(Enum):
+    OFF = "off"
+    READING = "reading"
+    UNAVAILABLE = "unavailable"
+
+
 class ReassortTokenPage(Page):
-    """The token field (the camera for its QR code comes with issue 4)."""
+    """The token field, and the camera reading the message's QR code (docs/voter-flow.md).
+
+    The camera starts only when the voter asks ("Scanner le QR code"), stops when the page is
+    left or hidden; a token read fills the field and is submitted like a typed one. With no
+    camera the page says so and the field stays. ``camera`` is injectable; by default one is
+    made the first time the voter asks for it.
+    """
 
     submitted = Signal(str)
     backRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, camera: QrCameraReader | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._title = self.title()
         self._sent = self.text()
         self._token = self.field()
+        self._scan = self.button()
+        self._camera_line = self.text()
+        self._viewfinder_slot = QVBoxLayout()  # the viewfinder goes here when first needed
+        self.column.addLayout(self._viewfinder_slot)
+        self._viewfinder: QVideoWidget | None = None
         self._notice = self.notice()
         self.column.addStretch()
         self._submit = self.button()
         self._back = self.button()
+        self._camera: QrCameraReader | None = None
+        self._camera_state = _Camera.OFF
+        if camera is not None:
+            self._adopt(camera)
         self._submit.clicked.connect(self._send)
         self._token.returnPressed.connect(self._send)
+        self._scan.clicked.connect(self._toggle_camera)
         self._back.clicked.connect(self.backRequested)
         self.retranslate()
 
     def retranslate(self) -> None:
         self._title.setText(self.tr("Jeton de réassort"))
         describe(self._token, self.tr("Jeton"), self.tr("Le jeton reçu, par exemple ABCD-EFGH"))
+        if self._camera_state is _Camera.READING:
+            self._scan.setText(self.tr("Arrêter la caméra"))
+            describe(
+                self._scan, self.tr("Arrêter la caméra"), self.tr("Arrêter la lecture du QR code")
+            )
+            self._camera_line.setText(self.tr("Présentez le QR code du message à la caméra."))
+        else:
+            self._scan.setText(self.tr("Scanner le QR code"))
+            describe(
+                self._scan,
+                self.tr("Scanner le QR code"),
+                self.tr("Lire avec la caméra le QR code du message reçu"),
+            )
+            self._camera_line.setText(
+                self.tr("Pas de caméra : saisissez le jeton")
+                if self._camera_state is _Camera.UNAVAILABLE
+                else ""
+            )
+        if self._viewfinder is not None:
+            describe(
+                self._viewfinder,
+                self.tr("Caméra"),
+                self.tr("Ce que voit la caméra : placez le QR code au centre"),
+            )
         self._submit.setText(self.tr("Valider"))
         describe(self._submit, self.tr("Valider"), self.tr("Vérifier le jeton"))
         self._back.setText(self.tr("Retour"))
         describe(self._back, self.tr("Retour"), self.tr("Revenir au code de vote"))
+
+    def clear(self) -> None:
+        super().clear()
+        self._stop_camera()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._stop_camera()  # the window left this page, or is closing
+        super().hideEvent(event)
 
     def show_state(self, state: ReassortTokenSent, now: datetime) -> None:
         if state.sent is None:
@@ -218,10 +279,67 @@ class ReassortTokenPage(Page):
             )
         self._notice.setText(notice_line(state.notice, state.retry_at, now))
 
+    @property
+    def camera(self) -> QrCameraReader | None:
+        """The camera reader, once there is one."""
+        return self._camera
+
     def _send(self) -> None:
         text = self._token.text()
         self._token.clear()
         self.submitted.emit(text)
+
+    # ---- the camera -----------------------------------------------------------------------
+
+    def _adopt(self, camera: QrCameraReader) -> None:
+        self._camera = camera
+        camera.tokenRead.connect(self._token_read)
+        camera.unavailable.connect(self._camera_unavailable)
+
+    def _toggle_camera(self) -> None:
+        if self._camera_state is _Camera.READING:
+            self._stop_camera()
+            return
+        if self._camera is None:
+            self._adopt(QrCameraReader(self))
+        assert self._camera is not None
+        if not self._camera.start():
+            return  # ``unavailable`` has said so
+        viewfinder = self._ensure_viewfinder()
+        self._camera.set_preview(viewfinder.videoSink())
+        viewfinder.show()
+        self._set_camera_state(_Camera.READING)
+
+    def _stop_camera(self) -> None:
+        if self._camera is not None:
+            self._camera.stop()
+            self._camera.set_preview(None)
+        if self._viewfinder is not None:
+            self._viewfinder.hide()
+        self._set_camera_state(_Camera.OFF)
+
+    def _token_read(self, token: str) -> None:
+        self._token.setText(token)
+        self._send()
+
+    def _camera_unavailable(self) -> None:
+        if self._viewfinder is not None:
+            self._viewfinder.hide()
+        self._set_camera_state(_Camera.UNAVAILABLE)
+        self._token.setFocus()
+
+    def _set_camera_state(self, state: _Camera) -> None:
+        self._camera_state = state
+        self._scan.setEnabled(state is not _Camera.UNAVAILABLE)
+        self.retranslate()
+
+    def _ensure_viewfinder(self) -> QVideoWidget:
+        if self._viewfinder is None:
+            self._viewfinder = QVideoWidget(self)
+            self._viewfinder.setMinimumHeight(VIEWFINDER_HEIGHT)
+            self._viewfinder_slot.addWidget(self._viewfinder)
+            self.retranslate()
+        return self._viewfinder
 
 
 class RegenerateWarningPage(Page):
