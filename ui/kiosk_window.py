@@ -16,7 +16,7 @@ from typing import Final, Protocol, assert_never
 
 from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QTimer, QTranslator, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QGridLayout, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QGridLayout, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.clock import Clock
 from kiosk.config import Language
@@ -28,10 +28,11 @@ from kiosk.voting.session import SessionStep
 from ui.admin_pin import AdminCheck, AdminPinDialog
 from ui.ballot_names import BallotNames
 from ui.display import style_sheet
+from ui.display_bar import DisplayBar
 from ui.pages.base import Page
 from ui.pages.confirm import ChallengePage, ConfirmPage
 from ui.pages.credentials import CredentialsPage
-from ui.pages.gallery import GalleryPage
+from ui.pages.gallery import GalleryPage, ListAssets
 from ui.pages.inactivity import InactivityOverlay
 from ui.pages.messages import FinishedPage, LockedPage, RefusedPage
 from ui.pages.reassort import (
@@ -81,6 +82,7 @@ class KioskWindow(QMainWindow):
         *,
         admin_check: AdminCheck,
         printer: Printer | None = None,
+        assets: ListAssets | None = None,
         worker: CoreWorker | None = None,
         tick_ms: int = TICK_MS,
         parent: QWidget | None = None,
@@ -110,7 +112,7 @@ class KioskWindow(QMainWindow):
         self.regenerate = RegenerateWarningPage()
         self.new_code = NewCodePage()
         self.scrutins = ScrutinListPage()
-        self.gallery = GalleryPage(names)
+        self.gallery = GalleryPage(names, assets)
         self.confirm = ConfirmPage(names)
         self.challenge = ChallengePage()
         self.receipt = ReceiptPage(names)
@@ -118,6 +120,7 @@ class KioskWindow(QMainWindow):
         self.locked = LockedPage()
         self.finished = FinishedPage()
         self.inactivity = InactivityOverlay()
+        self.display_bar = DisplayBar()
 
         self.stack = QStackedWidget()
         self.pages: tuple[Page, ...] = (
@@ -142,9 +145,14 @@ class KioskWindow(QMainWindow):
         for page in self.pages:
             self.stack.addWidget(page)
         central = QWidget(self)
-        layers = QGridLayout(central)  # the overlay shares the stack's cell, above it
+        layers = QGridLayout(central)  # the overlay shares the bar's and stack's cell, above them
         layers.setContentsMargins(0, 0, 0, 0)
-        layers.addWidget(self.stack, 0, 0)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.display_bar)
+        column.addWidget(self.stack, 1)
+        layers.addLayout(column, 0, 0)
         layers.addWidget(self.inactivity, 0, 0)
         self.inactivity.hide()
         self.setCentralWidget(central)
@@ -184,6 +192,8 @@ class KioskWindow(QMainWindow):
         self._state = state
         now = self._clock.now()
         self._apply_display(state.display)
+        shown = state.interrupted if isinstance(state, flow.InactivityWarning) else state
+        self.display_bar.setVisible(not isinstance(shown, flow.Welcome))  # it has its own
         match state:
             case flow.InactivityWarning():
                 self._render_page(state.interrupted, now)
@@ -275,6 +285,7 @@ class KioskWindow(QMainWindow):
         send = self.send
         self.welcome.startRequested.connect(lambda: send(flow.Start()))
         self.welcome.displayRequested.connect(lambda d: send(flow.SetDisplay(d)))
+        self.display_bar.displayRequested.connect(lambda d: send(flow.SetDisplay(d)))
         self.credentials.submitted.connect(
             lambda identifier, password: send(flow.SubmitCredentials(identifier, password))
         )
@@ -379,6 +390,7 @@ class KioskWindow(QMainWindow):
         if self._display is None or display.language != self._display.language:
             self._load_language(display.language)
         self._display = display
+        self.display_bar.show_display(display)
         self.setStyleSheet(style_sheet(display))
 
     def _load_language(self, language: Language) -> None:

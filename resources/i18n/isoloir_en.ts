@@ -177,6 +177,128 @@
     </message>
 </context>
 <context>
+    <name>DisplayBar</name>
+    <message>
+        <source>A+</source>
+        <translation>A+</translation>
+    </message>
+    <message>
+        <source>Texte agrandi</source>
+        <translation>Larger text</translation>
+    </message>
+    <message>
+        <source>Agrandir ou réduire le texte</source>
+        <translation>Make the text larger or smaller</translation>
+    </message>
+    <message>
+        <source>Contraste</source>
+        <translation>Contrast</translation>
+    </message>
+    <message>
+        <source>Contraste élevé</source>
+        <translation>High contrast</translation>
+    </message>
+    <message>
+        <source>Activer ou désactiver le contraste élevé</source>
+        <translation>Turn high contrast on or off</translation>
+    </message>
+    <message>
+        <source>Afficher les pages en anglais</source>
+        <translation>Show the pages in English</translation>
+    </message>
+    <message>
+        <source>Afficher les pages en français</source>
+        <translation>Show the pages in French</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentViewer</name>
+    <message>
+        <source>Page %1 / %2</source>
+        <translation>Page %1 / %2</translation>
+    </message>
+    <message>
+        <source>Fermer le document</source>
+        <translation>Close the document</translation>
+    </message>
+    <message>
+        <source>Revenir aux listes</source>
+        <translation>Back to the lists</translation>
+    </message>
+    <message>
+        <source>Page précédente</source>
+        <translation>Previous page</translation>
+    </message>
+    <message>
+        <source>Afficher la page d&apos;avant</source>
+        <translation>Show the previous page</translation>
+    </message>
+    <message>
+        <source>Page suivante</source>
+        <translation>Next page</translation>
+    </message>
+    <message>
+        <source>Afficher la page d&apos;après</source>
+        <translation>Show the next page</translation>
+    </message>
+    <message>
+        <source>Zoom avant</source>
+        <translation>Zoom in</translation>
+    </message>
+    <message>
+        <source>Agrandir la page</source>
+        <translation>Enlarge the page</translation>
+    </message>
+    <message>
+        <source>Zoom arrière</source>
+        <translation>Zoom out</translation>
+    </message>
+    <message>
+        <source>Réduire la page</source>
+        <translation>Shrink the page</translation>
+    </message>
+    <message>
+        <source>Ajuster à la largeur</source>
+        <translation>Fit to width</translation>
+    </message>
+    <message>
+        <source>Agrandir la page à la largeur de l&apos;écran</source>
+        <translation>Enlarge the page to the width of the screen</translation>
+    </message>
+    <message>
+        <source>Document</source>
+        <translation>Document</translation>
+    </message>
+    <message>
+        <source>Les pages du document</source>
+        <translation>The document&apos;s pages</translation>
+    </message>
+    <message>
+        <source>Défilement vertical</source>
+        <translation>Vertical scrolling</translation>
+    </message>
+    <message>
+        <source>Faire défiler la page vers le haut ou vers le bas</source>
+        <translation>Scroll the page up or down</translation>
+    </message>
+    <message>
+        <source>Défilement horizontal</source>
+        <translation>Horizontal scrolling</translation>
+    </message>
+    <message>
+        <source>Faire défiler la page vers la gauche ou vers la droite</source>
+        <translation>Scroll the page left or right</translation>
+    </message>
+    <message>
+        <source>Ce document ne peut pas être affiché. Adressez-vous à un assesseur.</source>
+        <translation>This document cannot be displayed. Please ask a polling officer.</translation>
+    </message>
+    <message>
+        <source>Numéro de la page affichée</source>
+        <translation>Number of the page shown</translation>
+    </message>
+</context>
+<context>
     <name>FinishedPage</name>
     <message>
         <source>Merci</source>
@@ -210,20 +332,20 @@
         <translation>Turn on the selection of your choice</translation>
     </message>
     <message>
-        <source>Fermer le document</source>
-        <translation>Close the document</translation>
-    </message>
-    <message>
-        <source>Revenir aux listes</source>
-        <translation>Back to the lists</translation>
-    </message>
-    <message>
         <source>Retour</source>
         <translation>Back</translation>
     </message>
     <message>
         <source>Revenir à la liste des scrutins</source>
         <translation>Back to the list of elections</translation>
+    </message>
+    <message>
+        <source>%1 — logo</source>
+        <translation>%1 — logo</translation>
+    </message>
+    <message>
+        <source>Le logo de la liste</source>
+        <translation>The list&apos;s logo</translation>
     </message>
     <message>
         <source>Choisir ce vote (après « Je veux voter »)</source>
@@ -514,6 +636,38 @@
     <message>
         <source>Le jeton reçu, par exemple ABCD-EFGH</source>
         <translation>The token you received, for example ABCD-EFGH</translation>
+    </message>
+    <message>
+        <source>Arrêter la caméra</source>
+        <translation>Stop the camera</translation>
+    </message>
+    <message>
+        <source>Arrêter la lecture du QR code</source>
+        <translation>Stop reading the QR code</translation>
+    </message>
+    <message>
+        <source>Présentez le QR code du message à la caméra.</source>
+        <translation>Show the message&apos;s QR code to the camera.</translation>
+    </message>
+    <message>
+        <source>Scanner le QR code</source>
+        <translation>Scan the QR code</translation>
+    </message>
+    <message>
+        <source>Lire avec la caméra le QR code du message reçu</source>
+        <translation>Read the QR code of the message with the camera</translation>
+    </message>
+    <message>
+        <source>Pas de caméra : saisissez le jeton</source>
+        <translation>No camera: type the token</translation>
+    </message>
+    <message>
+        <source>Caméra</source>
+        <translation>Camera</translation>
+    </message>
+    <message>
+        <source>Ce que voit la caméra : placez le QR code au centre</source>
+        <translation>What the camera sees: put the QR code in the middle</translation>
     </message>
     <message>
         <source>Valider</source>

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk.voting import flow
+from kiosk.voting.assets import PackageAssets
 from tests.unit.test_voting_world import Kiosk, sealed_election
 from ui.ballot_names import BallotNames
 from ui.kiosk_window import KioskWindow
@@ -26,6 +27,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ADMIN_PIN = "9753"
 WAIT_MS = 10_000  # an upper bound for a core call (KDF, sealing); tests never sleep
+TICK_MS = 20  # the ticking window's timer: the clock stays still until a test advances it
 
 
 @pytest.fixture
@@ -48,6 +50,7 @@ def open_window(qtbot: QtBot, kiosk: Kiosk, print_dir: Path, *, tick_ms: int) ->
         names,
         admin_check=lambda pin: pin == ADMIN_PIN,
         printer=PdfFolderPrinter(print_dir),
+        assets=PackageAssets(kiosk.store, sealed_election()[0].manifest),
         tick_ms=tick_ms,
     )
     window.show_kiosk()
@@ -71,6 +74,15 @@ def close_window(qtbot: QtBot, window: KioskWindow) -> None:
 def window(qtbot: QtBot, kiosk: Kiosk, print_dir: Path) -> Iterator[KioskWindow]:
     # The timer ticks rarely here: a test that needs ticks opens its own window.
     shown = open_window(qtbot, kiosk, print_dir, tick_ms=3_600_000)
+    yield shown
+    close_window(qtbot, shown)
+    shown.deleteLater()
+
+
+@pytest.fixture
+def ticking_window(qtbot: QtBot, kiosk: Kiosk, print_dir: Path) -> Iterator[KioskWindow]:
+    """A window whose timer ticks often: what the injected clock says shows within a few ms."""
+    shown = open_window(qtbot, kiosk, print_dir, tick_ms=TICK_MS)
     yield shown
     close_window(qtbot, shown)
     shown.deleteLater()

@@ -234,3 +234,25 @@ def test_a_voter_can_change_the_display_on_the_welcome_page(
     qtbot.mouseClick(control(window, "English"), _LEFT)
     qtbot.waitUntil(lambda: not window.worker.busy and window.state.display.language == "en")
     assert "#ffff00" in window.styleSheet()
+
+
+def test_the_display_can_be_changed_on_every_page_after_the_welcome(
+    qtbot: QtBot, window: KioskWindow
+) -> None:
+    assert not window.display_bar.isVisible()  # the welcome page shows its own, larger ones
+    qtbot.mouseClick(control(window, "Commencer"), _LEFT)
+    wait_for(qtbot, window, flow.Credentials)
+    assert window.display_bar.isVisible()
+
+    qtbot.mouseClick(control(window, "Texte agrandi"), _LEFT)
+    qtbot.waitUntil(lambda: not window.worker.busy and window.state.display.large_text)
+    assert isinstance(window.state, flow.Credentials)  # the voter stays where they were
+    assert "font-size: 24pt" in window.styleSheet()
+
+    qtbot.mouseClick(control(window, "English"), _LEFT)
+    qtbot.waitUntil(lambda: not window.worker.busy and window.state.display.language == "en")
+    assert isinstance(window.state, flow.Credentials)
+    control(window, "Identifier")  # the page is in English now
+    qtbot.mouseClick(control(window, "Français"), _LEFT)  # the bar offers the way back
+    qtbot.waitUntil(lambda: not window.worker.busy and window.state.display.language == "fr")
+    control(window, "Identifiant")

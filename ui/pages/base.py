@@ -6,8 +6,9 @@ what the voter asked (``submitted``, ``backRequested``...); the window turns the
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget
 
 TOUCH_HEIGHT = 64  # a finger, not a mouse pointer
 
@@ -16,6 +17,28 @@ def describe(widget: QWidget, name: str, description: str) -> None:
     """The accessible name and description of an interactive control (screen readers, tests)."""
     widget.setAccessibleName(name)
     widget.setAccessibleDescription(description)
+
+
+class TouchButton(QPushButton):
+    """A button that Return or Enter also presses when it has the focus (Qt's buttons take only
+    Space outside a dialog): a keyboard user tabs to it and confirms as everywhere else."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.isEnabled():
+            self.animateClick()
+            return
+        super().keyPressEvent(event)
+
+
+class TouchRadioButton(QRadioButton):
+    """A choice that a finger anywhere on its row selects, not only on its circle and words."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(TOUCH_HEIGHT)
+
+    def hitButton(self, pos: QPoint) -> bool:
+        return self.rect().contains(pos)
 
 
 class Page(QWidget):
@@ -63,7 +86,7 @@ class Page(QWidget):
         return self.text("notice")
 
     def button(self, *, add: bool = True) -> QPushButton:
-        button = QPushButton(self)
+        button = TouchButton(self)
         button.setMinimumHeight(TOUCH_HEIGHT)
         button.setAutoDefault(False)
         if add:
