@@ -4,32 +4,48 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := demo-output
+SCREENSHOTS := screenshots
+# The virtual screen of `make screenshots` (Xvfb): a common kiosk screen, landscape.
+SCREEN := 1920x1080x24
 # Translations: French is the source language; English is the .ts below, compiled to the .qm the
 # window loads (generated, not committed; docs/translations.md).
 TS_EN := resources/i18n/isoloir_en.ts
 QM_EN := ui/i18n/isoloir_en.qm
+# French needs a .ts of its own only for plural forms ("1 seconde", "2 secondes").
+TS_FR := resources/i18n/isoloir_fr.ts
+QM_FR := ui/i18n/isoloir_fr.qm
 
 # Debian packages Isoloir needs at run and test time (libsodium: ristretto255; zbar: QR codes;
-# the Qt platform plugins' libraries; Xvfb for real windows; poppler for looking at PDFs).
+# the Qt platform plugins' libraries; Xvfb for real windows; poppler for looking at PDFs; CUPS
+# and its PDF printer for the printing tests).
 APT_PACKAGES := python3-venv libsodium23 libzbar0 libpulse0 libxrandr2 libxcb-icccm4 \
 	libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 \
-	libdbus-1-3 xvfb xauth poppler-utils
+	libdbus-1-3 xvfb xauth poppler-utils cups printer-driver-cups-pdf
 
-.PHONY: demo test bootstrap lint typecheck unit soak lock clean translations update-translations
+.PHONY: demo screenshots test bootstrap lint typecheck unit soak lock clean translations \
+	update-translations
 
+# A ready demo kiosk (election built, trustees' key ceremony, package sealed, store loaded, polls
+# open) and a whole synthetic election record, verified; then the kiosk window on the demo kiosk.
+# Without a display, `isoloir demo kiosk` runs the tour under Xvfb instead: one demo voter votes,
+# every page is saved as a PNG.
 demo: $(VENV)/.installed translations
 	rm -rf $(DEMO_DIR)
-	$(BIN)/isoloir election demo $(DEMO_DIR)/package --secrets $(DEMO_DIR)/secrets
-	$(BIN)/isoloir election verify $(DEMO_DIR)/package
-	$(BIN)/isoloir admin init --store $(DEMO_DIR)/kiosk.db --new-key-file $(DEMO_DIR)/kiosk-store.key \
-		--kiosk-id kiosk-01 --kiosk-key $(DEMO_DIR)/secrets/kiosks/kiosk-01.key
-	$(BIN)/isoloir admin load-package $(DEMO_DIR)/package --store $(DEMO_DIR)/kiosk.db \
-		--key-file $(DEMO_DIR)/kiosk-store.key
-	$(BIN)/isoloir admin status --store $(DEMO_DIR)/kiosk.db --key-file $(DEMO_DIR)/kiosk-store.key
+	$(BIN)/isoloir demo setup $(DEMO_DIR)/kiosk
 	$(BIN)/isoloir tally demo-record $(DEMO_DIR)/record --ballots 200
 	$(BIN)/isoloir verify record $(DEMO_DIR)/record
-	@echo "Demo voters and their credentials: $(DEMO_DIR)/secrets/demo-credentials.csv"
 	@echo "A complete verified election record (board, tally, results PDF): $(DEMO_DIR)/record"
+	$(BIN)/isoloir demo kiosk $(DEMO_DIR)/kiosk
+
+# Every page of the kiosk window, French and English, and once in high contrast: the tour on a
+# fresh demo kiosk in a temporary folder, in real X11 windows on a virtual screen (Xvfb).
+screenshots: $(VENV)/.installed translations
+	rm -rf $(SCREENSHOTS)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/isoloir demo setup "$$tmp/kiosk" > /dev/null && \
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 $(SCREEN)" \
+		$(BIN)/isoloir demo kiosk "$$tmp/kiosk" --tour --out "$(CURDIR)/$(SCREENSHOTS)" \
+		--languages fr,en --high-contrast-once
 
 test: $(VENV)/.installed translations lint typecheck unit
 
@@ -47,17 +63,19 @@ unit: $(VENV)/.installed translations
 soak: $(VENV)/.installed translations
 	ISOLOIR_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
 
-translations: $(QM_EN)
+translations: $(QM_EN) $(QM_FR)
 
-$(QM_EN): $(TS_EN) | $(VENV)/.installed
+ui/i18n/%.qm: resources/i18n/%.ts | $(VENV)/.installed
 	mkdir -p $(@D)
-	$(BIN)/pyside6-lrelease $(TS_EN) -qm $@
+	$(BIN)/pyside6-lrelease $< -qm $@
 
 # After changing a UI text: collect every tr() string of ui/ into the .ts (new ones come out
 # "unfinished"), translate them there, then make translations (tests/ui/test_translations.py).
 update-translations: $(VENV)/.installed
 	$(BIN)/pyside6-lupdate $$(find ui -name '*.py' | sort) -source-language fr_FR \
 		-target-language en -locations none -no-obsolete -ts $(TS_EN)
+	$(BIN)/pyside6-lupdate $$(find ui -name '*.py' | sort) -source-language fr_FR \
+		-target-language fr_FR -locations none -no-obsolete -pluralonly -ts $(TS_FR)
 
 bootstrap:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -91,4 +109,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) $(QM_EN) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(DEMO_DIR) $(SCREENSHOTS) $(QM_EN) $(QM_FR) .mypy_cache .ruff_cache .pytest_cache .hypothesis

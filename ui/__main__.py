@@ -2,8 +2,10 @@
 
 The administrator's PIN (to close the window) comes from ``ISOLOIR_ADMIN_PIN``; an assesseur
 PIN in ``ISOLOIR_ASSESSEUR_PIN`` enables the supervised réassort; ``--mail-dir`` enables the
-réassort by token (a file mailbox until the server wires SMTP/SMS). Papers go to ``--print-dir``
-as PDFs until QPrinter printing lands (issue 4).
+réassort by token (a file mailbox until the server wires SMTP/SMS). Papers are printed on the
+CUPS queue ``--printer`` (else the system's default printer); when no printer takes a paper, it
+is written as a PDF into ``--print-dir`` (docs/receipts.md, "Printing"); with ``--pdf-only``
+(the demo), every paper is.
 
 ``--exit-when-ready`` (hidden, for bench/kiosk.py) prints ``ready SECONDS`` once the welcome page
 has been painted, SECONDS counted from the end of this module's core imports (bench/kiosk.py
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING
 from kiosk.clock import SystemClock
 from kiosk.config import ConfigError, load_config
 from kiosk.store import KioskStore, StoreError, StoreKey
+from kiosk.voting.assets import PackageAssets
 from kiosk.voting.reassort import FileMailbox
 from kiosk.voting.session import KioskElection, VotingSession
 
@@ -42,8 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", type=Path, help="kiosk store (else the configuration's)")
     parser.add_argument("--key-file", type=Path, help="store key file (else the configuration's)")
     parser.add_argument("--mail-dir", type=Path, help="file mailbox for réassort tokens")
+    printers = parser.add_mutually_exclusive_group()
+    printers.add_argument("--printer", help="CUPS queue for the papers (else the default printer)")
+    printers.add_argument(
+        "--pdf-only", action="store_true", help="print nothing: every paper is a PDF in --print-dir"
+    )
     parser.add_argument(
-        "--print-dir", type=Path, default=Path("isoloir-prints"), help="where papers are written"
+        "--print-dir",
+        type=Path,
+        default=Path("isoloir-prints"),
+        help="where papers are written when no printer takes them",
     )
     parser.add_argument("--windowed", action="store_true", help="a window, not full screen")
     parser.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
@@ -91,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from ui.ballot_names import BallotNames
     from ui.kiosk_window import KioskWindow
-    from ui.printing import PdfFolderPrinter
+    from ui.printing import PdfFolderPrinter, Printer, make_printer
 
     with store:
         election = KioskElection.from_store(store)
@@ -105,12 +116,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         app = QApplication(sys.argv[:1])
         names = BallotNames(election.manifest)
+        printer: Printer = (
+            PdfFolderPrinter(args.print_dir)
+            if args.pdf_only
+            else make_printer(args.printer, args.print_dir)
+        )
         window = KioskWindow(
             session,
             clock,
             names,
             admin_check=admin_check,
-            printer=PdfFolderPrinter(args.print_dir),
+            printer=printer,
+            assets=PackageAssets(store, election.manifest),  # the lists' logos and PDFs
         )
         if args.exit_when_ready:
             _exit_when_painted(app, window.welcome)

@@ -399,18 +399,16 @@ class KioskWindow(QMainWindow):
             return
         self._remove_translator()
         translator = QTranslator(self)
-        # French is the source language. `make translations` builds ui/i18n/isoloir_en.qm from
-        # resources/i18n/isoloir_en.ts (docs/translations.md).
-        if language != "fr" and translator.load(
-            QLocale(language), "isoloir", "_", str(TRANSLATIONS)
-        ):
+        # French is the source language; its .qm holds only the plural forms ("%n seconde(s)").
+        # `make translations` builds ui/i18n/isoloir_LANG.qm from resources/i18n/ (see
+        # docs/translations.md).
+        if translator.load(QLocale(language), "isoloir", "_", str(TRANSLATIONS)):
             QCoreApplication.installTranslator(translator)
             self._translator = translator
         else:
-            if language != "fr":
-                _LOGGER.warning(
-                    "no %s translation in %s: run make translations", language, TRANSLATIONS
-                )
+            _LOGGER.warning(
+                "no %s translation in %s: run make translations", language, TRANSLATIONS
+            )
             translator.deleteLater()
 
     def _remove_translator(self) -> None:

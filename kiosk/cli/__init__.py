@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from kiosk import __version__
 from kiosk.cli.admin import register as register_admin
 from kiosk.cli.common import CliError
+from kiosk.cli.demo import register as register_demo
 from kiosk.cli.election import register as register_election
 from kiosk.cli.tally import register as register_tally
 from kiosk.cli.trustee import register as register_trustee
@@ -36,6 +37,7 @@ def parser() -> argparse.ArgumentParser:
     register_tally(groups)
     register_verify(groups)
     register_admin(groups)
+    register_demo(groups)
     return root
 
 

@@ -38,11 +38,11 @@ from kiosk.record.board import Board
 from kiosk.record.layout import RecordLayout
 from kiosk.record.tally import aggregate_board, combine_results, load_board, write_results
 from kiosk.tally.results import ElectionResults
-from kiosk.trustee import ceremony, decryption
+from kiosk.trustee import decryption
+from kiosk.trustee.demo import DEMO_PASSPHRASE, THRESHOLD, TRUSTEES, seal_with_demo_ceremony
 
-TRUSTEES: Final = ("agathe", "bastien", "chloe", "djamel", "elise")
-THRESHOLD: Final = 3
-DEMO_PASSPHRASE: Final = "phrase de passe de démonstration (publique)"  # noqa: S105 - demo only
+__all__ = ["THRESHOLD", "TRUSTEES", "DemoRecord", "build_demo_record"]
+
 _BLANK_SHARE: Final = 0.06
 
 
@@ -94,11 +94,8 @@ def build_demo_record(
                 seat_method=seat_method,
             )
             casts = _voters_and_scrutins(demo.package, ballots, rng)
-            states = _ceremony(Path(secrets), demo.package.manifest.election_id)
-            sealed = ceremony.seal(
-                demo.package,
-                ceremony.ceremony_result(Path(secrets) / "ceremony"),
-                demo.organizer_key,
+            sealed, trustees = seal_with_demo_ceremony(
+                demo.package, demo.organizer_key, Path(secrets)
             )
             layout = RecordLayout(out)
             package_io.write(sealed, layout.package)
@@ -120,7 +117,9 @@ def build_demo_record(
             layout.partials.mkdir()
             chosen = sorted(rng.sample(range(1, len(TRUSTEES) + 1), THRESHOLD))
             for index in chosen:
-                partials = decryption.decrypt(states[index], DEMO_PASSPHRASE, sealed, aggregate)
+                partials = decryption.decrypt(
+                    trustees.states[index], DEMO_PASSPHRASE, sealed, aggregate
+                )
                 durable.write_new_file(layout.partial(partials.trustee_id), partials.to_json())
             timings["decrypt"] = time.perf_counter() - start
 
@@ -137,29 +136,6 @@ def build_demo_record(
         shutil.rmtree(out, ignore_errors=True)
         raise
     return DemoRecord(layout, results, counts.used, timings, demo.kiosk_keys)
-
-
-def _ceremony(root: Path, election_id: str) -> dict[int, Path]:
-    """The five trustees' ceremony, run in process; their state files, by index."""
-    folder = root / "ceremony"
-    folder.mkdir()
-    states = {i: root / f"{name}.state" for i, name in enumerate(TRUSTEES, start=1)}
-    for index, name in enumerate(TRUSTEES, start=1):
-        ceremony.init(
-            folder,
-            states[index],
-            DEMO_PASSPHRASE,
-            ceremony_id=election_id,
-            trustee_id=name,
-            index=index,
-            trustees=len(TRUSTEES),
-            threshold_k=THRESHOLD,
-            kdf=KdfProfile.TEST.value,
-        )
-    for step in (ceremony.deal, ceremony.receive, ceremony.finish):
-        for index in states:
-            step(folder, states[index], DEMO_PASSPHRASE)
-    return states
 
 
 def _voters_and_scrutins(

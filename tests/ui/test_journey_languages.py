@@ -48,6 +48,7 @@ from ui.kiosk_window import KioskWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 TS = ROOT / "resources" / "i18n" / "isoloir_en.ts"
+TS_FR = ROOT / "resources" / "i18n" / "isoloir_fr.ts"
 LEFT = Qt.MouseButton.LeftButton
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
 _PLACEHOLDER = re.compile(r"%(?:n|L?\d+)")
@@ -58,7 +59,17 @@ _NEW_CODE = re.compile(r"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{
 @functools.cache
 def _english() -> dict[tuple[str, str], tuple[str, ...]]:
     """(context, French source) -> its English form(s), as the .ts says."""
-    root = ET.parse(TS).getroot()  # noqa: S314 (the repository's own file)
+    return _forms(TS)
+
+
+@functools.cache
+def _french_plurals() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(context, French source) -> its French plural forms ("seconde", "secondes")."""
+    return _forms(TS_FR)
+
+
+def _forms(ts: Path) -> dict[tuple[str, str], tuple[str, ...]]:
+    root = ET.parse(ts).getroot()  # noqa: S314 (the repository's own file)
     table: dict[tuple[str, str], tuple[str, ...]] = {}
     for context in root.iter("context"):
         name = context.findtext("name", "")
@@ -111,10 +122,14 @@ class Voter:
 
     def tr(self, context: str, french: str, count: int | None = None) -> str:
         """``french`` as this voter reads it on screen (``count`` picks the English plural)."""
-        forms = (french,) if self.language == "fr" else _english()[(context, french)]
+        if self.language == "fr":
+            forms = _french_plurals().get((context, french), (french,))
+        else:
+            forms = _english()[(context, french)]
         if count is None:
             return forms[0]
-        return forms[0 if count == 1 else -1].replace("%n", str(count))
+        singular = count == 1 or (self.language == "fr" and count == 0)
+        return forms[0 if singular else -1].replace("%n", str(count))
 
     def find(self, context: str, french: str) -> QWidget:
         return control(self.window, self.tr(context, french))

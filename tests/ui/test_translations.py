@@ -212,3 +212,24 @@ def test_french_is_the_default_and_english_rerenders_every_page(
     qtbot.waitUntil(lambda: "Commencer" in _shown_texts(window.welcome))
     assert "JE VOTE" in _shown_texts(window.confirm)
     assert QCoreApplication.translate("WelcomePage", "Commencer") == "Commencer"
+
+
+def test_french_plurals_come_from_their_own_small_translation(tmp_path: Path) -> None:
+    french_qm = tmp_path / "isoloir_fr.qm"  # as make translations builds it
+    lrelease = Path(sys.executable).with_name("pyside6-lrelease")
+    french_ts = ROOT / "resources" / "i18n" / "isoloir_fr.ts"
+    subprocess.run([str(lrelease), str(french_ts), "-qm", str(french_qm)], check=True)
+    translator = QTranslator()
+    assert translator.load(str(french_qm))
+    source = "Ce code disparaîtra dans %n seconde(s)."
+    assert (
+        translator.translate("NewCodePage", source, "", 1) == "Ce code disparaîtra dans %n seconde."
+    )
+    assert (
+        translator.translate("NewCodePage", source, "", 0) == "Ce code disparaîtra dans %n seconde."
+    )
+    assert (
+        translator.translate("NewCodePage", source, "", 2)
+        == "Ce code disparaîtra dans %n secondes."
+    )
+    assert translator.translate("WelcomePage", "Commencer") == ""  # the rest stays the source
