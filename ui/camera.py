@@ -20,9 +20,17 @@ import logging
 from collections.abc import Callable
 from typing import Final, Protocol
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QLoggingCategory, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage
-from PySide6.QtMultimedia import (
+
+from kiosk.voting.token_qr import token_from_frame
+from ui.worker import CoreWorker
+
+# Loading QtMultimedia tells stderr which optional libraries (pipewire, VA-API) it did not find;
+# the kiosk needs neither. QT_LOGGING_RULES still overrides this.
+QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false")
+
+from PySide6.QtMultimedia import (  # noqa: E402 (after the rule above)
     QCamera,
     QCameraDevice,
     QMediaCaptureSession,
@@ -30,9 +38,6 @@ from PySide6.QtMultimedia import (
     QVideoFrame,
     QVideoSink,
 )
-
-from kiosk.voting.token_qr import token_from_frame
-from ui.worker import CoreWorker
 
 _LOGGER: Final = logging.getLogger("ui.camera")
 MAX_SIDE: Final = 640  # pixels a side handed to zbar: a phone's QR code still has 5+ px a module

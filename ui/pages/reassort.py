@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QHideEvent
-from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import QButtonGroup, QVBoxLayout, QWidget
 
 from kiosk.voting.flow import (
@@ -23,6 +22,9 @@ from kiosk.voting.model import Channel, ChannelOption, ReassortMode
 from ui.camera import QrCameraReader
 from ui.notices import notice_line, seconds_left
 from ui.pages.base import Page, TouchRadioButton, describe
+
+if TYPE_CHECKING:  # imported when first needed, after ui.camera quietened QtMultimedia's loading
+    from PySide6.QtMultimediaWidgets import QVideoWidget
 
 VIEWFINDER_HEIGHT: Final = 240
 
@@ -335,6 +337,8 @@ class ReassortTokenPage(Page):
 
     def _ensure_viewfinder(self) -> QVideoWidget:
         if self._viewfinder is None:
+            from PySide6.QtMultimediaWidgets import QVideoWidget
+
             self._viewfinder = QVideoWidget(self)
             self._viewfinder.setMinimumHeight(VIEWFINDER_HEIGHT)
             self._viewfinder_slot.addWidget(self._viewfinder)
