@@ -19,12 +19,13 @@ from kiosk.voting.flow import (
     RegenerateWarning,
 )
 from kiosk.voting.model import Channel, ChannelOption, ReassortMode
-from ui.camera import QrCameraReader
 from ui.notices import notice_line, seconds_left
 from ui.pages.base import Page, TouchRadioButton, describe
 
-if TYPE_CHECKING:  # imported when first needed, after ui.camera quietened QtMultimedia's loading
+if TYPE_CHECKING:  # QtMultimedia loads when a voter first asks for the camera: a faster start
     from PySide6.QtMultimediaWidgets import QVideoWidget
+
+    from ui.camera import QrCameraReader
 
 VIEWFINDER_HEIGHT: Final = 240
 
@@ -303,6 +304,8 @@ class ReassortTokenPage(Page):
             self._stop_camera()
             return
         if self._camera is None:
+            from ui.camera import QrCameraReader
+
             self._adopt(QrCameraReader(self))
         assert self._camera is not None
         if not self._camera.start():
@@ -337,7 +340,7 @@ class ReassortTokenPage(Page):
 
     def _ensure_viewfinder(self) -> QVideoWidget:
         if self._viewfinder is None:
-            from PySide6.QtMultimediaWidgets import QVideoWidget
+            from PySide6.QtMultimediaWidgets import QVideoWidget  # after ui.camera: quiet
 
             self._viewfinder = QVideoWidget(self)
             self._viewfinder.setMinimumHeight(VIEWFINDER_HEIGHT)
