@@ -54,6 +54,19 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     store_options(status)
     status.set_defaults(run=_status)
 
+    unlock = commands.add_parser(
+        "unlock",
+        help="clear a locked voter's failure counters (or the assesseur's)",
+        description="After checking the voter's identity: clears the counters of their "
+        "identifier (password), vote code and réassort on this kiosk. --assesseur clears "
+        "the supervising assesseur's PIN counter instead. Journaled.",
+    )
+    store_options(unlock)
+    who = unlock.add_mutually_exclusive_group(required=True)
+    who.add_argument("identifier", nargs="?", help="the voter's identifier (e-mail address)")
+    who.add_argument("--assesseur", action="store_true", help="the assesseur PIN's counter")
+    unlock.set_defaults(run=_unlock)
+
 
 def _config(args: argparse.Namespace) -> KioskConfig:
     return load_config(args.config)
@@ -186,3 +199,34 @@ def _status(args: argparse.Namespace) -> int:
         f"Audit journal: {status.audit_length} entries, head {status.audit_head[:16]}…, {verdict}"
     )
     return 0 if chain.ok else 1
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    from kiosk.voting.lockout import (
+        ASSESSEUR_SUBJECT,
+        CredentialGuard,
+        login_subject,
+        reassort_subject,
+        vote_code_subject,
+    )
+
+    store, _ = _open(args)
+    with store:
+        guard = CredentialGuard(store)
+        if args.assesseur:
+            cleared = int(guard.unlock(ASSESSEUR_SUBJECT))
+        else:
+            identifier = args.identifier.strip()
+            if not identifier:
+                raise CliError("give the voter's identifier", exit_code=2)
+            voter = store.find_voter(identifier)
+            # An identifier on no roll has a password counter too (a lock must not tell).
+            subjects = [login_subject(identifier)]
+            if voter is not None:
+                subjects += [vote_code_subject(voter.id), reassort_subject(voter.id)]
+            cleared = sum(guard.unlock(subject) for subject in subjects)
+    if cleared:
+        print(f"Unlocked: {cleared} failure counter(s) cleared; the journal records it.")
+    else:
+        print("Nothing to unlock: no failure counted for it on this kiosk.")
+    return 0

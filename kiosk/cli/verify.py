@@ -52,14 +52,21 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     code.set_defaults(run=_tracking_code)
 
     receipt = commands.add_parser(
-        "receipt", help="check a proof of deposit: its QR code read, or its payload as text"
+        "receipt",
+        help="check a proof of deposit: its QR code read, or its payload as text",
+        usage="isoloir verify receipt (RECORD FILE | FILE --package PACKAGE)",
+        description="With the published RECORD: the kiosk's signature, and the ballot on the "
+        "board. Before the record is published, with the election PACKAGE: the signature only.",
     )
-    receipt.add_argument("record", type=existing_path, help="the record folder")
     receipt.add_argument(
-        "payload",
-        metavar="FILE",
-        help="the receipt as a PDF or a PNG or JPEG image, or a file holding the text of its QR "
-        "code; - for standard input",
+        "where",
+        nargs="+",
+        metavar="RECORD FILE",
+        help="the record folder, then the receipt as a PDF or a PNG or JPEG image, or a file "
+        "holding the text of its QR code (- for standard input)",
+    )
+    receipt.add_argument(
+        "--package", type=existing_path, help="the sealed election package, instead of RECORD"
     )
     receipt.set_defaults(run=_receipt)
 
@@ -140,6 +147,14 @@ def _scanned_codes(name: str, data: bytes) -> list[bytes] | None:
 
 
 def _receipt(args: argparse.Namespace) -> int:
+    if args.package is not None and len(args.where) == 1:
+        record, args.payload = None, args.where[0]
+    elif args.package is None and len(args.where) == 2:
+        record, args.payload = Path(args.where[0]), args.where[1]
+        if not record.is_dir():
+            raise CliError(f"{record}: no such record folder", exit_code=2)
+    else:
+        raise CliError("give RECORD FILE, or FILE --package PACKAGE", exit_code=2)
     data = _read_input(args.payload, _MAX_SCAN_BYTES)
     codes = _scanned_codes(args.payload, data)
     if codes is None:
@@ -152,7 +167,14 @@ def _receipt(args: argparse.Namespace) -> int:
         payloads = list(dict.fromkeys(found))
         if not payloads:
             raise CliError(f"{args.payload}: no receipt QR code found ({len(codes)} other)")
-    sealed, entries = _load(args.record)
+    entries: list[BoardEntry] | None = None
+    if record is not None:
+        sealed, entries = _load(record)
+    else:
+        try:
+            sealed = tally.load_sealed_package(args.package)
+        except RecordError as exc:
+            raise CliError(str(exc)) from None
     reports = [check_receipt(sealed, p, entries, Path(args.payload)) for p in payloads]
     return max(_print_report(report) for report in reports)
 

@@ -232,3 +232,56 @@ def test_each_secret_has_its_own_variable(
     assert main(["election", "keygen", str(tmp_path / "org.key"), "--encrypt"]) == 2
     assert "set ISOLOIR_ORGANIZER_PASSPHRASE" in capsys.readouterr().err
     assert not (tmp_path / "org.key").exists()
+
+
+def test_unlock_clears_a_locked_voter_and_the_assesseur_and_journals_it(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from kiosk.audit import AuditEvent
+    from kiosk.voting.lockout import (
+        ASSESSEUR_SUBJECT,
+        CredentialGuard,
+        GateState,
+        login_subject,
+        vote_code_subject,
+    )
+
+    store_path, key = tmp_path / "kiosk.db", tmp_path / "store.key"
+    kiosk_key = demo / "package-secrets" / "kiosks" / "kiosk-01.key"
+    assert main(_init(store_path, key, kiosk_key=kiosk_key)) == 0
+    opts = ["--store", str(store_path), "--key-file", str(key)]
+    assert main(["admin", "load-package", str(demo / "package"), *opts]) == 0
+    with open(demo / "package-secrets" / "demo-credentials.csv", encoding="utf-8") as source:
+        voter = next(csv.DictReader(source))
+    now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    subjects = (
+        login_subject(voter["identifier"]),
+        vote_code_subject(voter["voter_id"]),  # type: ignore[arg-type]
+        ASSESSEUR_SUBJECT,
+    )
+    with KioskStore.open(store_path, StoreKey.from_key_file(key), SystemClock()) as store:
+        guard = CredentialGuard(store)
+        for subject in subjects:
+            for _ in range(guard.policy.lock_after):
+                guard.record_failure(subject, now)
+            assert guard.gate(subject, now).state is GateState.LOCKED
+    capsys.readouterr()
+
+    # The identifier as a voter might spell it: the login lookup folds case and spaces.
+    assert main(["admin", "unlock", f"  {voter['identifier'].upper()} ", *opts]) == 0
+    assert "2 failure counter(s) cleared" in capsys.readouterr().out
+    assert main(["admin", "unlock", voter["identifier"], *opts]) == 0
+    assert "Nothing to unlock" in capsys.readouterr().out
+    assert main(["admin", "unlock", "--assesseur", *opts]) == 0
+    assert "1 failure counter(s) cleared" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:  # whom?
+        main(["admin", "unlock", *opts])
+    assert refused.value.code == 2
+
+    with KioskStore.open(store_path, StoreKey.from_key_file(key), SystemClock()) as store:
+        guard = CredentialGuard(store)
+        assert all(guard.gate(s, now).state is GateState.OPEN for s in subjects)
+        events = [entry.event for entry in store.audit_entries()]
+    assert events.count(AuditEvent.CREDENTIAL_UNLOCKED) == 3

@@ -163,6 +163,41 @@ def test_verify_receipt_fails_a_forged_or_unknown_receipt(
     assert "FAIL  on-the-board" in out
 
 
+def test_before_the_record_is_published_the_package_checks_the_signature_alone(
+    demo: DemoRecord,
+    package: ElectionPackage,
+    board: list[BoardEntry],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sealed = str(demo.layout.package)
+    genuine = receipt_of(demo, package, board[0])
+    pdf = tmp_path / "preuve.pdf"
+    pdf.write_bytes(deposit_pdf(package, genuine, Paper.ROLL_80MM))
+    code, out, _ = isoloir(capsys, "verify", "receipt", str(pdf), "--package", sealed)
+    assert code == 0, out
+    assert "PASS  kiosk-signature" in out
+    assert "on-the-board" not in out
+    assert "signature only" in out
+
+    forged = Receipt(
+        genuine.election_fingerprint,
+        genuine.scrutin_id,
+        TrackingCode("-".join(["AAAA"] * 8)),  # another code under the genuine signature
+        genuine.kiosk_id,
+        genuine.signature,
+    )
+    pdf.write_bytes(deposit_pdf(package, forged, Paper.ROLL_80MM))
+    code, out, _ = isoloir(capsys, "verify", "receipt", str(pdf), "--package", sealed)
+    assert code == 1
+    assert "FAIL  kiosk-signature" in out
+
+    both = ("verify", "receipt", str(demo.layout.root), str(pdf), "--package", sealed)
+    code, _, err = isoloir(capsys, *both)
+    assert code == 2
+    assert "RECORD FILE, or FILE --package PACKAGE" in err
+
+
 def test_verify_receipt_refuses_a_paper_without_a_receipt(
     demo: DemoRecord,
     package: ElectionPackage,
