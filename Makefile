@@ -17,10 +17,11 @@ QM_FR := ui/i18n/isoloir_fr.qm
 
 # Debian packages Isoloir needs at run and test time (libsodium: ristretto255; zbar: QR codes;
 # the Qt platform plugins' libraries; Xvfb for real windows; poppler for looking at PDFs; CUPS
-# and its PDF printer for the printing tests).
+# and its PDF printer for the printing tests; PostgreSQL for the server's production backend).
 APT_PACKAGES := python3-venv libsodium23 libzbar0 libpulse0 libxrandr2 libxcb-icccm4 \
 	libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 \
-	libdbus-1-3 xvfb xauth poppler-utils cups printer-driver-cups-pdf
+	libdbus-1-3 xvfb xauth poppler-utils cups printer-driver-cups-pdf \
+	postgresql-15
 
 .PHONY: demo screenshots test bootstrap lint typecheck unit soak lock clean translations \
 	update-translations
@@ -50,8 +51,8 @@ screenshots: $(VENV)/.installed translations
 test: $(VENV)/.installed translations lint typecheck unit
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check kiosk ui tests bench
-	$(BIN)/ruff format --check kiosk ui tests bench
+	$(BIN)/ruff check kiosk ui server tests bench
+	$(BIN)/ruff format --check kiosk ui server tests bench
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy

@@ -1,0 +1,62 @@
+"""What one server process needs to know, validated once at start (docs/server.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Final
+
+DEFAULT_MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
+DEFAULT_MAX_BODY_BYTES: Final = 16 << 20
+
+ENV_DATABASE: Final = "ISOLOIR_SERVER_DB"
+ENV_PACKAGE: Final = "ISOLOIR_SERVER_PACKAGE"
+ENV_MAX_CLOCK_SKEW: Final = "ISOLOIR_SERVER_MAX_CLOCK_SKEW"
+ENV_LOG_LEVEL: Final = "ISOLOIR_SERVER_LOG_LEVEL"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot run a server; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    database_url: str  # may hold a password: never log it (Database redacts it)
+    package: Path  # the signed election package, folder or .zip
+    max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    staging_dir: Path | None = None  # where a zipped package is unpacked while it is read
+
+    def __post_init__(self) -> None:
+        if not timedelta(seconds=1) <= self.max_clock_skew <= timedelta(hours=1):
+            raise SettingsError("the allowed clock skew must be between 1 s and 1 hour")
+        if self.max_body_bytes < 1024:
+            raise SettingsError("the body size limit must be at least 1024 bytes")
+
+    def __repr__(self) -> str:
+        return f"ServerSettings(package={str(self.package)!r})"
+
+    def to_environment(self) -> dict[str, str]:
+        """What worker processes read back with ``from_environment`` (uvicorn --workers)."""
+        return {
+            ENV_DATABASE: self.database_url,
+            ENV_PACKAGE: str(self.package),
+            ENV_MAX_CLOCK_SKEW: str(int(self.max_clock_skew.total_seconds())),
+        }
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> ServerSettings:
+        missing = [name for name in (ENV_DATABASE, ENV_PACKAGE) if not environ.get(name)]
+        if missing:
+            raise SettingsError(f"set {' and '.join(missing)}")
+        skew = environ.get(ENV_MAX_CLOCK_SKEW, str(int(DEFAULT_MAX_CLOCK_SKEW.total_seconds())))
+        if not skew.isdigit():
+            raise SettingsError(f"{ENV_MAX_CLOCK_SKEW}: expected whole seconds")
+        return cls(
+            database_url=environ[ENV_DATABASE],
+            package=Path(environ[ENV_PACKAGE]),
+            max_clock_skew=timedelta(seconds=int(skew)),
+        )
