@@ -17,11 +17,12 @@ QM_FR := ui/i18n/isoloir_fr.qm
 
 # Debian packages Isoloir needs at run and test time (libsodium: ristretto255; zbar: QR codes;
 # the Qt platform plugins' libraries; Xvfb for real windows; poppler for looking at PDFs; CUPS
-# and its PDF printer for the printing tests; PostgreSQL for the server's production backend).
+# and its PDF printer for the printing tests; PostgreSQL for the server's production backend;
+# Chromium and its driver for the public board page's browser tests).
 APT_PACKAGES := python3-venv libsodium23 libzbar0 libpulse0 libxrandr2 libxcb-icccm4 \
 	libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 \
 	libdbus-1-3 xvfb xauth poppler-utils cups printer-driver-cups-pdf \
-	postgresql-15
+	postgresql-15 chromium chromium-driver
 
 .PHONY: demo screenshots test bootstrap lint typecheck unit soak lock clean translations \
 	update-translations

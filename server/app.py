@@ -9,6 +9,8 @@ Then it serves:
     GET  /openapi.json      the OpenAPI schema of all of this
     POST /v1/kiosks/enroll  a kiosk registers its key with a one-time token (server.enrollment)
     GET  /v1/kiosks/me      who the server takes a signed request's kiosk to be (server.auth)
+    POST /v1/envelopes      a kiosk's batch of sealed envelopes (server.envelope_api)
+    GET  /v1/board...       the public board and its signed head, /v1/server-key (server.board_api)
 
 Every answer that is not a success is ``{"error": code, "detail": message}`` (server.errors),
 with a 4xx status for anything the client can fix, 503 when the database cannot be reached, and
@@ -39,9 +41,14 @@ from kiosk.election.model import ID_PATTERN, ElectionPackage, KioskId
 from kiosk.encoding import EncodingError, b64decode
 from kiosk.sync.signing import HEADER_KIOSK, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP
 from server.auth import AuthenticatedKiosk, Authenticator, SignedRequest
+from server.board import PublicBoard, load_server_key
+from server.board_api import board_router
 from server.enrollment import Enrollment
+from server.envelope_api import envelope_counter, envelope_router
+from server.envelopes import EnvelopeIntake
 from server.errors import ApiError, ErrorBody, ErrorCode, Refusal
 from server.log import ServerEvent, log_event
+from server.messaging.routes import add_message_routes
 from server.metrics import CONTENT_TYPE, RequestMetricsMiddleware, ServerMetrics
 from server.settings import ServerSettings
 from server.storage import migrations
@@ -184,6 +191,11 @@ def create_app(settings: ServerSettings, clock: Clock) -> FastAPI:
     _install_error_handlers(app, state)
     _add_public_routes(app, state)
     _add_kiosk_routes(app, state)
+    server_key = load_server_key(database, clock, settings.server_key)
+    app.include_router(board_router(PublicBoard(database, loaded, clock, server_key)))
+    from server.web import board_page_router  # the public board page (docs/server.md)
+
+    app.include_router(board_page_router(state.package, state.database, state.clock))
     app.add_middleware(BodyLimitMiddleware, state=state)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=state.metrics)
@@ -316,6 +328,12 @@ def _add_kiosk_routes(app: FastAPI, state: ServerState) -> None:
     def whoami(kiosk: Annotated[AuthenticatedKiosk, Depends(authenticated_kiosk)]) -> KioskInfo:
         return info(kiosk.kiosk_id, kiosk.enrolled_at)
 
+    intake = EnvelopeIntake(state.database, state.package, state.clock)
+    counter = envelope_counter(state.metrics.registry)
+    app.include_router(envelope_router(intake, authenticated_kiosk, counter))
+
+    add_message_routes(app, state, authenticated_kiosk)  # POST /v1/messages (server.messaging)
+
 
 def request_target(scope: Scope) -> str:
     """The path as it travelled (percent-encoded), then ``?query``: what the kiosk signed."""
@@ -342,6 +360,8 @@ def _refusal_response(request: Request, state: ServerState, refusal: Refusal) ->
         **({"kiosk_id": kiosk} if ID_PATTERN.fullmatch(kiosk) else {}),
     )
     headers = {"WWW-Authenticate": "Isoloir-Signature"} if refusal.status == 401 else {}
+    if refusal.retry_after is not None:
+        headers["Retry-After"] = str(refusal.retry_after)
     body = ErrorBody(error=refusal.code, detail=refusal.detail)
     return JSONResponse(body.model_dump(mode="json"), status_code=refusal.status, headers=headers)
 

@@ -36,6 +36,18 @@ class ErrorCode(StrEnum):
     TOKEN_WRONG_KIOSK = "token_wrong_kiosk"  # noqa: S105 - 403: issued for another kiosk
     TOKEN_USED = "token_used"  # noqa: S105 - 403
     TOKEN_EXPIRED = "token_expired"  # noqa: S105 - 403
+    # Réassort messages (docs/server.md, "Réassort delivery")
+    CHANNEL_NOT_CONFIGURED = "channel_not_configured"  # 503: no relay for that channel here
+    DESTINATION_NOT_IN_ROLL = "destination_not_in_roll"  # 403: no voter's réassort address
+    RATE_LIMITED = "rate_limited"  # 429: too many messages to the destination or from the kiosk
+    DELIVERY_UNAVAILABLE = "delivery_unavailable"  # 503: the relay cannot be reached now
+    DELIVERY_FAILED = "delivery_failed"  # 502: the relay refused the message
+    # The public board page's lookups (server/web, docs/server.md "Public board page")
+    INVALID_TRACKING_CODE = "invalid_tracking_code"  # 400: not 32 base32 characters
+    UNSUPPORTED_FILE = "unsupported_file"  # 415: not a PNG, JPEG or PDF sent as multipart
+    UNREADABLE_FILE = "unreadable_file"  # 422: a broken image or PDF, or too many pixels
+    NO_RECEIPT = "no_receipt"  # 422: no valid receipt QR code in the file
+    TOO_MANY_REQUESTS = "too_many_requests"  # 429: this address sent too many uploads
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class Refusal:
     status: int
     code: ErrorCode
     detail: str
+    retry_after: int | None = None  # seconds, sent as Retry-After (429, 503)
 
 
 class ApiError(Exception):

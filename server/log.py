@@ -41,6 +41,12 @@ SAFE_FIELDS: Final = frozenset(
         "tls",
         "workers",
         "version",
+        "where",
+        "accepted",
+        "rejected",
+        "duplicates",
+        "scrutin_id",
+        "channel",
     }
 )
 """Fields that may reach a log. Never add a token, nonce, signature, key or voter id."""
@@ -59,6 +65,12 @@ class ServerEvent(Enum):
     REQUEST_REFUSED = "request_refused"  # reason (an error code), route, kiosk_id when well formed
     REQUEST_FAILED = "request_failed"  # route, error (the exception type only)
     NONCES_PRUNED = "nonces_pruned"  # count
+    SERVER_KEY = "server_key"  # disposition: generated; where: database, file
+    ENVELOPE_UPLOAD = "envelope_upload"  # kiosk_id, count, accepted, rejected, duplicates
+    EMARGEMENT_CONFLICT = "emargement_conflict"  # kiosk_id, scrutin_id (never the voter)
+    # disposition: configured, sent, refused, rate_limited, unavailable, failed; channel,
+    # kiosk_id, backend, reason (never the destination, text or token: server.messaging)
+    MESSAGE_RELAY = "message_relay"
 
 
 _EVENT_NAMES: Final = frozenset(event.value for event in ServerEvent)

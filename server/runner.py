@@ -126,6 +126,9 @@ def _serve(app: FastAPI | str, options: RunOptions) -> None:
         ssl_certfile=options.tls_cert,
         ssl_keyfile=options.tls_key,
         log_level=options.log_level.lower(),
+        # No access log: a line per request would put a looked-up tracking code (in the path or
+        # the query) beside the client's address. The metrics count requests by route instead.
+        access_log=False,
         timeout_graceful_shutdown=10,
         server_header=False,
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Final
+
+from server.messaging.settings import DeliverySettings
 
 DEFAULT_MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
 DEFAULT_MAX_BODY_BYTES: Final = 16 << 20
@@ -16,6 +18,7 @@ ENV_DATABASE: Final = "ISOLOIR_SERVER_DB"
 ENV_PACKAGE: Final = "ISOLOIR_SERVER_PACKAGE"
 ENV_MAX_CLOCK_SKEW: Final = "ISOLOIR_SERVER_MAX_CLOCK_SKEW"
 ENV_LOG_LEVEL: Final = "ISOLOIR_SERVER_LOG_LEVEL"
+ENV_SERVER_KEY: Final = "ISOLOIR_SERVER_KEY_FILE"
 
 
 class SettingsError(ValueError):
@@ -29,6 +32,9 @@ class ServerSettings:
     max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     staging_dir: Path | None = None  # where a zipped package is unpacked while it is read
+    server_key: Path | None = None  # the board-head signing key's file; None: in the database
+    # Réassort relays (SMTP, SMS gateway, demo outbox) and rate limits: server.messaging
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     def __post_init__(self) -> None:
         if not timedelta(seconds=1) <= self.max_clock_skew <= timedelta(hours=1):
@@ -45,6 +51,8 @@ class ServerSettings:
             ENV_DATABASE: self.database_url,
             ENV_PACKAGE: str(self.package),
             ENV_MAX_CLOCK_SKEW: str(int(self.max_clock_skew.total_seconds())),
+            **({ENV_SERVER_KEY: str(self.server_key)} if self.server_key else {}),
+            **self.delivery.to_environment(),
         }
 
     @classmethod
@@ -59,4 +67,6 @@ class ServerSettings:
             database_url=environ[ENV_DATABASE],
             package=Path(environ[ENV_PACKAGE]),
             max_clock_skew=timedelta(seconds=int(skew)),
+            server_key=Path(environ[ENV_SERVER_KEY]) if environ.get(ENV_SERVER_KEY) else None,
+            delivery=DeliverySettings.from_environment(environ),
         )

@@ -54,6 +54,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="SECONDS",
         help="how far a signed request's timestamp may be from the server clock (300)",
     )
+    serve.add_argument("--server-key", type=Path, help=_SERVER_KEY_HELP)
     serve.set_defaults(run=_run)
 
     token = commands.add_parser("enroll-token", help="issue a one-time enrollment token")
@@ -72,6 +73,28 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     fingerprint.add_argument("--tls-cert", type=existing_path, required=True)
     fingerprint.set_defaults(run=_fingerprint)
 
+    export = commands.add_parser(
+        "export-record", help="write the board, its head and the package as an election record"
+    )
+    database_option(export)
+    export.add_argument("--package", type=existing_path, required=True, help="the sealed package")
+    export.add_argument("--out", type=Path, required=True, help="the record folder to create")
+    export.add_argument("--server-key", type=Path, help=_SERVER_KEY_HELP)
+    export.set_defaults(run=_export_record)
+
+    conflicts = commands.add_parser(
+        "conflicts", help="envelopes refused because their voter had voted already"
+    )
+    database_option(conflicts)
+    conflicts.add_argument("--json", action="store_true", help="one JSON object per line")
+    conflicts.set_defaults(run=_conflicts)
+
+
+_SERVER_KEY_HELP = (
+    "the board-head signing key (PEM), created there at the first start "
+    "(default: a key kept in the database)"
+)
+
 
 def _database_url(args: argparse.Namespace) -> str:
     url: str | None = args.db
@@ -83,6 +106,7 @@ def _database_url(args: argparse.Namespace) -> str:
 def _run(args: argparse.Namespace) -> int:
     from kiosk.election.package import PackageError
     from server.log import configure
+    from server.messaging.settings import DeliverySettings
     from server.runner import RunError, RunOptions, run
     from server.settings import ServerSettings, SettingsError
     from server.storage import DatabaseError
@@ -112,6 +136,8 @@ def _run(args: argparse.Namespace) -> int:
             database_url=_database_url(args),
             package=args.package,
             max_clock_skew=timedelta(seconds=args.max_clock_skew),
+            server_key=args.server_key,
+            delivery=DeliverySettings.from_environment(),  # ISOLOIR_SERVER_SMTP_* etc.
         )
         run(settings, options, announce=announce)
     except PackageError as exc:
@@ -174,4 +200,63 @@ def _fingerprint(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise CliError(f"{path}: {exc}") from None
     print(format_fingerprint(digest))
+    return 0
+
+
+def _export_record(args: argparse.Namespace) -> int:
+    from kiosk.election.package import PackageError
+    from kiosk.record.board import BoardError
+    from server.board import ExportError
+    from server.record_export import export_record
+    from server.storage import DatabaseError
+
+    try:
+        exported = export_record(
+            _database_url(args),
+            args.package,
+            args.out,
+            clock=SystemClock(),
+            key_file=args.server_key,
+        )
+    except PackageError as exc:
+        raise CliError(f"package refused: {exc}") from None
+    except (ExportError, BoardError, DatabaseError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"Record written to {args.out}: {exported.head.count} ballots on the board")
+    print(f"Board head: {exported.head.head.hex()}")
+    print(f"Signed by server key {exported.signed.server_key.hex()} at {exported.signed.signed_at}")
+    return 0
+
+
+def _conflicts(args: argparse.Namespace) -> int:
+    from kiosk.encoding import canonical_json
+    from server.record_export import conflict_report
+    from server.storage import DatabaseError
+
+    try:
+        report = conflict_report(_database_url(args))
+    except ValueError as exc:
+        raise CliError(str(exc), exit_code=2) from None
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        for c in report:
+            line = {
+                "envelope_id": c.envelope_id.hex(),
+                "voter_id": c.voter_id,
+                "scrutin_id": c.scrutin_id,
+                "refused_kiosk_id": c.refused_kiosk_id,
+                "counted_kiosk_id": c.counted_kiosk_id,
+                "detected_at": c.detected_at,
+            }
+            print(canonical_json(line).decode("utf-8"))
+        return 0
+    print(f"{len(report)} envelope(s) refused: their voter had voted in that scrutin already")
+    print("(never counted; the émargement that stands is the first one)")
+    for c in report:
+        counted = c.counted_kiosk_id or "-"
+        print(
+            f"{c.detected_at}  scrutin {c.scrutin_id}  voter {c.voter_id}  "
+            f"refused at {c.refused_kiosk_id}  counted at {counted}  envelope {c.envelope_id.hex()}"
+        )
     return 0

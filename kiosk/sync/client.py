@@ -13,6 +13,7 @@ misuse (a pin on an ``http://`` URL, say) raises.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Final
@@ -21,6 +22,9 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.clock import Clock
+from kiosk.crypto.envelope import decode_envelope
+from kiosk.crypto.receipt import sign_receipt
+from kiosk.crypto.tracking import tracking_code
 from kiosk.election.model import ElectionId, KioskId
 from kiosk.election.signing import public_bytes
 from kiosk.encoding import JsonValue, b64encode, canonical_json
@@ -31,6 +35,10 @@ from kiosk.sync.tls import PinMismatchError, pinned_context
 DEFAULT_TIMEOUT: Final = 5.0
 ENROLL_PATH: Final = "/v1/kiosks/enroll"
 WHOAMI_PATH: Final = "/v1/kiosks/me"
+ENVELOPES_PATH: Final = "/v1/envelopes"
+MESSAGES_PATH: Final = "/v1/messages"
+# The server answers within its relay's timeout (8 s a step): wait longer than that, no more.
+MESSAGE_TIMEOUT: Final = 15.0
 
 
 class FailureKind(StrEnum):
@@ -59,6 +67,31 @@ class KioskIdentity:
     enrolled_at: str
     election_id: ElectionId
     fingerprint: str
+
+
+@dataclass(frozen=True)
+class MessageAccepted:
+    """The server's relay took a réassort message (docs/server.md, "Réassort delivery")."""
+
+    channel: str
+    accepted_at: str
+
+
+class UploadStatus(StrEnum):
+    ACCEPTED = "accepted"  # in the ballot box now
+    DUPLICATE = "duplicate"  # answered before; ``accepted`` and ``reason`` are that answer's
+    REJECTED = "rejected"  # refused now, for ``reason`` (docs/server.md, "Envelope upload")
+
+
+@dataclass(frozen=True)
+class UploadAnswer:
+    """The server's answer for one envelope of an upload."""
+
+    envelope_id: bytes
+    status: UploadStatus
+    accepted: bool  # the envelope is in the ballot box (now or at an earlier upload)
+    reason: str | None  # why it was refused (e.g. ``already_voted``); None when accepted
+    detail: str
 
 
 class _ResponseError(ValueError):
@@ -130,11 +163,88 @@ class ServerClient:
         """A signed ``GET /v1/kiosks/me``: the server's view of this kiosk."""
         return self._identity(self._send("GET", WHOAMI_PATH, b""), expected_status=200)
 
+    def send_message(
+        self,
+        channel: str,
+        to: str,
+        subject: str,
+        body: str,
+        qr_token: str | None = None,
+        *,
+        timeout: float = MESSAGE_TIMEOUT,
+    ) -> MessageAccepted | ServerFailure:
+        """A signed ``POST /v1/messages``: the server relays one réassort message by e-mail or
+        SMS (``qr_token``, e-mail only: the token whose QR code the server attaches)."""
+        fields: dict[str, JsonValue] = {"channel": channel, "to": to, "subject": subject}
+        fields["body"] = body
+        if qr_token is not None:
+            fields["qr_token"] = qr_token
+        response = self._send("POST", MESSAGES_PATH, canonical_json(fields), timeout=timeout)
+        if isinstance(response, ServerFailure):
+            return response
+        if response.status_code != 202:
+            return _answer_failure(response)
+        try:
+            with _Response.reading(_json(response), "response") as answer:
+                accepted = MessageAccepted(
+                    answer.string("channel", 8), answer.string("accepted_at", 40)
+                )
+        except _ResponseError as exc:
+            return ServerFailure(FailureKind.BAD_RESPONSE, str(exc), status=response.status_code)
+        return accepted
+
+    def upload(
+        self, envelopes: Sequence[bytes], *, timeout: float | None = None
+    ) -> list[UploadAnswer] | ServerFailure:
+        """A signed ``POST /v1/envelopes``: this kiosk's sealed envelopes (the outbox's bytes),
+        each with its receipt signature, recomputed here (Ed25519 is deterministic: the printed
+        receipt's very bytes). One answer per envelope, in order; a retry gets the earlier
+        answer as ``duplicate``. Raises only for a misuse (no package fingerprint given, an
+        envelope that is not this kiosk's)."""
+        if self._package_fingerprint is None:
+            raise ValueError("uploading envelopes needs the package fingerprint")
+        if not envelopes:
+            return []
+        items: list[JsonValue] = []
+        ids: list[bytes] = []
+        for data in envelopes:
+            envelope = decode_envelope(data)
+            if envelope.kiosk_id != self._kiosk_id:
+                raise ValueError("an envelope of another kiosk cannot be uploaded by this one")
+            receipt = sign_receipt(
+                self._key,
+                election_fingerprint=self._package_fingerprint,
+                scrutin_id=envelope.scrutin_id,
+                tracking_code=tracking_code(envelope.ballot),
+                kiosk_id=self._kiosk_id,
+            )
+            signature = b64encode(receipt.signature)
+            items.append({"envelope": b64encode(data), "receipt_signature": signature})
+            ids.append(envelope.envelope_id)
+        body = canonical_json({"envelopes": items})
+        response = self._send("POST", ENVELOPES_PATH, body, timeout=timeout)
+        if isinstance(response, ServerFailure):
+            return response
+        if response.status_code != 200:
+            return _answer_failure(response)
+        try:
+            return _upload_answers(_json(response), ids)
+        except _ResponseError as exc:
+            return ServerFailure(FailureKind.BAD_RESPONSE, str(exc), status=response.status_code)
+
     # ---- plumbing ----
 
-    def _send(self, method: str, path: str, body: bytes) -> httpx.Response | ServerFailure:
+    def _send(
+        self, method: str, path: str, body: bytes, *, timeout: float | None = None
+    ) -> httpx.Response | ServerFailure:
         headers = {"Content-Type": "application/json"} if body else {}
-        request = self._http.build_request(method, path, content=body, headers=headers)
+        request = self._http.build_request(
+            method,
+            path,
+            content=body,
+            headers=headers,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout),
+        )
         signature = sign_request(
             self._key,
             election_id=self._election_id,
@@ -192,6 +302,37 @@ class ServerClient:
 def _json(response: httpx.Response) -> JsonValue:
     """The answer's JSON object, read strictly; ``_ResponseError`` otherwise."""
     return _Response.load(response.content, "response").value
+
+
+def _upload_answers(value: JsonValue, ids: list[bytes]) -> list[UploadAnswer]:
+    """One answer per envelope sent, each for that envelope; ``_ResponseError`` otherwise."""
+    answers: list[UploadAnswer] = []
+    with _Response.reading(value, "response") as top:
+        listed = top.array("answers", len(ids))
+        if len(listed) != len(ids):
+            raise _ResponseError(f"response.answers: {len(listed)} for {len(ids)} envelopes")
+        for (path, item), envelope_id in zip(listed, ids, strict=True):
+            with _Response.reading(item, path) as fields:
+                status = fields.string("status", 16)
+                with _Response.reading(fields.raw("answer"), f"{path}.answer") as answer:
+                    stated_id = answer.raw("envelope_id")
+                    outcome = answer.string("outcome", 16)
+                    reason = answer.raw("reason")
+                    detail = answer.string("detail", 2000)
+            if stated_id != envelope_id.hex():
+                raise _ResponseError(f"{path}: the answer is for another envelope")
+            if status not in {s.value for s in UploadStatus}:
+                raise _ResponseError(f"{path}.status: unknown status {status[:16]!r}")
+            if outcome not in ("accepted", "rejected"):
+                raise _ResponseError(f"{path}.answer.outcome: unknown outcome {outcome[:16]!r}")
+            if not (reason is None if outcome == "accepted" else isinstance(reason, str)):
+                raise _ResponseError(f"{path}.answer.reason: does not fit the outcome")
+            answers.append(
+                UploadAnswer(
+                    envelope_id, UploadStatus(status), outcome == "accepted", reason, detail
+                )
+            )
+    return answers
 
 
 def _answer_failure(response: httpx.Response) -> ServerFailure:

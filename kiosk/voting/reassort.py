@@ -196,7 +196,8 @@ class OutgoingMessage:
 class Notifier(Protocol):
     """Hands a message to a delivery system: True once accepted, False on an expected failure.
 
-    The kiosk's ``FileMailbox`` now; the server wires SMTP and an SMS gateway later.
+    The demo's ``FileMailbox``; an online kiosk's ``kiosk.sync.notifier.ServerNotifier``, through
+    the central server's SMTP or SMS gateway (docs/server.md, "Réassort delivery").
     """
 
     def send(self, message: OutgoingMessage) -> bool: ...

@@ -24,6 +24,7 @@ from kiosk.sync.tls import format_fingerprint, pinned_context
 from server.app import create_app, server_state
 from server.enrollment import issue_token
 from server.settings import ServerSettings
+from server.storage import SCHEMA_VERSION
 from tests.server.harness import (
     Certificate,
     Election,
@@ -273,7 +274,7 @@ def test_the_cli_refuses_what_cannot_run(election: Election, tmp_path: Path) -> 
     migrated = _cli("server", "migrate", "--db", database)
     assert migrated.returncode == 0, migrated.stderr
     assert "Applied 0001_initial.sql" in migrated.stdout
-    assert "Schema version 1" in _cli("server", "migrate", "--db", database).stdout
+    assert f"Schema version {SCHEMA_VERSION}" in _cli("server", "migrate", "--db", database).stdout
 
 
 def test_pinned_context_rejects_a_bad_pin_length() -> None:

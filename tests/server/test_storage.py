@@ -41,6 +41,8 @@ TABLES = {
     "emargement_conflict",
     "board_entry",
     "board_head",
+    "server_key",
+    "message_quota",
 }
 
 
@@ -109,7 +111,7 @@ def test_processes_starting_together_apply_each_migration_once(database_url: str
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert sorted(results) == [0] * 5 + [SCHEMA_VERSION]
+    assert sum(results) == SCHEMA_VERSION  # each migration applied once, by one of them
 
 
 def test_a_failed_transaction_leaves_nothing(fresh: Database) -> None:

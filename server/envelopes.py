@@ -1,0 +1,381 @@
+"""Envelope upload: the kiosks' sealed ballots into the ballot box (docs/server.md, "Envelope
+upload").
+
+A kiosk uploads a batch of envelopes (docs/protocol.md §11), each with the receipt signature it
+printed for the voter (§12), which the board publishes. Each envelope gets one answer:
+
+1. an envelope id the server has answered before: the same bytes get that earlier answer again,
+   byte for byte (``duplicate``); other bytes under that id are refused (``envelope_id_reused``);
+2. checks that need no lock, cheapest first: the envelope parses, names this election and the
+   kiosk that sent it, both kiosk signatures verify, the scrutin exists, the voter is on the roll
+   for it, the server clock is within the voting window, the ballot's proofs verify;
+3. then, for the batch, one write transaction: the board's append lock first, then per envelope
+   (in a shuffled order, so that the board does not keep the batch's order) the voter has not
+   voted in that scrutin (``already_voted``: the envelope goes to the conflict report), the
+   tracking code is not on the board, and the émargement, the board entry (no voter reference)
+   and the answer are written together.
+
+An envelope refused by step 2 or for its tracking code leaves nothing behind: the same checks give
+the same answer to a retry. Only accepted envelopes and conflicts are stored with their answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from enum import StrEnum
+from typing import Final
+
+from kiosk.clock import Clock, isoformat_utc
+from kiosk.crypto.ballot import BallotVerdict, check_ballot, encode_ballot
+from kiosk.crypto.context import ElectionContext, NotSealedError, election_context
+from kiosk.crypto.envelope import (
+    Envelope,
+    EnvelopeFormatError,
+    decode_envelope,
+    verify_envelope,
+)
+from kiosk.crypto.receipt import Receipt, verify_receipt
+from kiosk.crypto.tracking import TrackingCode, tracking_code_of_bytes
+from kiosk.election.model import ElectionPackage, KioskId, ScrutinId, VoterId
+from kiosk.encoding import canonical_json
+from kiosk.record.board import BoardEntry, entry_hash, genesis
+from server.log import ServerEvent, log_event
+from server.storage import board as rows
+from server.storage.board import Outcome, StoredAnswer
+from server.storage.database import ConstraintViolation, Database, Transaction
+
+MAX_BATCH: Final = 1000
+MAX_ENVELOPE_BYTES: Final = 1 << 20
+CLOSING_GRACE: Final = timedelta(minutes=5)
+"""How long after the polls close an envelope still enters: one cast at 17:59:59 and sent at
+once must not be refused on the way. The kiosk itself refuses to cast after closing."""
+_WRITE_ATTEMPTS: Final = 3
+
+logger = logging.getLogger(__name__)
+
+
+class Reason(StrEnum):
+    """Why an envelope was refused; stable codes (kiosks act on them)."""
+
+    MALFORMED = "malformed"
+    WRONG_ELECTION = "wrong_election"
+    WRONG_KIOSK = "wrong_kiosk"
+    BAD_SIGNATURE = "bad_signature"
+    UNKNOWN_SCRUTIN = "unknown_scrutin"
+    NOT_ELIGIBLE = "not_eligible"
+    OUTSIDE_WINDOW = "outside_window"
+    NOT_SEALED = "election_not_sealed"
+    BAD_PROOF = "bad_proof"
+    DUPLICATE_TRACKING_CODE = "duplicate_tracking_code"
+    ALREADY_VOTED = "already_voted"
+    ENVELOPE_ID_REUSED = "envelope_id_reused"
+
+
+DETAILS: Final = {
+    None: "in the ballot box (déposé dans l'urne)",
+    Reason.MALFORMED: "not a canonical envelope and receipt signature (docs/protocol.md §11)",
+    Reason.WRONG_ELECTION: "the envelope names another election",
+    Reason.WRONG_KIOSK: "the envelope was sealed by another kiosk than the one sending it",
+    Reason.BAD_SIGNATURE: "the kiosk's signature over the envelope or the receipt does not verify",
+    Reason.UNKNOWN_SCRUTIN: "the election has no such scrutin, or the ballot does not fit it",
+    Reason.NOT_ELIGIBLE: "the voter is not on the roll for this scrutin",
+    Reason.OUTSIDE_WINDOW: "the server's clock is outside the voting window",
+    Reason.NOT_SEALED: "the election package is not sealed: no ballot can be checked yet",
+    Reason.BAD_PROOF: "the ballot's proofs do not verify",
+    Reason.DUPLICATE_TRACKING_CODE: "a ballot with this tracking code is on the board already",
+    Reason.ALREADY_VOTED: (
+        "the voter has voted in this scrutin already (another envelope); not counted, "
+        "listed in the conflict report"
+    ),
+    Reason.ENVELOPE_ID_REUSED: "another envelope was received under this id",
+}
+
+
+class Status(StrEnum):
+    """What happened to an envelope in this upload."""
+
+    ACCEPTED = "accepted"  # now in the ballot box
+    DUPLICATE = "duplicate"  # answered before: ``answer`` is that earlier answer, byte for byte
+    REJECTED = "rejected"  # refused now: ``answer`` says why
+
+
+@dataclass(frozen=True)
+class UploadItem:
+    """One envelope as the kiosk sends it: its canonical bytes and its receipt signature."""
+
+    envelope: bytes
+    receipt_signature: bytes
+
+    def __repr__(self) -> str:  # the envelope carries a voter id: keep it out of tracebacks
+        return f"UploadItem({len(self.envelope)} bytes)"
+
+
+@dataclass(frozen=True)
+class EnvelopeAnswer:
+    """The answer for one envelope: ``answer`` is canonical JSON, stored as sent when kept."""
+
+    status: Status
+    answer: bytes
+    reason: Reason | None = None  # why it was refused now (REJECTED only), for the metrics
+
+    def to_json(self) -> bytes:
+        """``{"answer": ..., "status": ...}``, canonical, ``answer`` spliced in as stored."""
+        return b'{"answer":' + self.answer + b',"status":"' + self.status.value.encode() + b'"}'
+
+
+def response_bytes(answers: Sequence[EnvelopeAnswer]) -> bytes:
+    """The upload's answer body: ``{"answers": [...]}`` in the order of the request."""
+    return b'{"answers":[' + b",".join(answer.to_json() for answer in answers) + b"]}"
+
+
+def answer_bytes(envelope_id: bytes | None, reason: Reason | None) -> bytes:
+    """``{"envelope_id", "outcome", "reason", "detail"}`` as canonical JSON."""
+    return canonical_json(
+        {
+            "envelope_id": None if envelope_id is None else envelope_id.hex(),
+            "outcome": (Outcome.ACCEPTED if reason is None else Outcome.REJECTED).value,
+            "reason": None if reason is None else reason.value,
+            "detail": DETAILS[reason],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """An envelope that passed every check that needs no lock."""
+
+    position: int
+    envelope: Envelope
+    ballot: bytes
+    tracking_code: TrackingCode
+    receipt_signature: bytes
+    sha256: bytes
+
+
+class EnvelopeIntake:
+    """Checks envelopes and puts the good ones in the ballot box (see the module docstring)."""
+
+    def __init__(self, database: Database, package: ElectionPackage, clock: Clock) -> None:
+        self._database = database
+        self._package = package
+        self._clock = clock
+        self._election_id = package.manifest.election_id
+        self._kiosk_keys = {kiosk.id: kiosk.public_key for kiosk in package.manifest.kiosks}
+        self._scrutins = {scrutin.id: scrutin for scrutin in package.manifest.scrutins}
+        self._roll: dict[VoterId, frozenset[ScrutinId]] = {
+            voter.id: frozenset(voter.scrutins) for voter in package.roll
+        }
+        self._window = package.manifest.window
+        try:
+            self._context: ElectionContext | None = election_context(package)
+        except NotSealedError:
+            self._context = None
+        self._genesis = None if self._context is None else genesis(self._context.base_hash)
+
+    def upload(self, kiosk_id: KioskId, items: Sequence[UploadItem]) -> list[EnvelopeAnswer]:
+        """One answer per item, in order. ``DatabaseUnavailable`` when the database cannot
+        take the batch: nothing of it was stored, and the kiosk retries it whole."""
+        answers: list[EnvelopeAnswer | None] = [None] * len(items)
+        parsed: list[tuple[int, Envelope, UploadItem, bytes]] = []
+        for position, item in enumerate(items):
+            try:
+                envelope = decode_envelope(item.envelope)
+            except EnvelopeFormatError:
+                answers[position] = _refused(None, Reason.MALFORMED)
+                continue
+            if len(item.receipt_signature) != 64:
+                answers[position] = _refused(envelope.envelope_id, Reason.MALFORMED)
+                continue
+            parsed.append((position, envelope, item, hashlib.sha256(item.envelope).digest()))
+
+        with self._database.transaction() as tx:
+            known = rows.find_answers(tx, [envelope.envelope_id for _, envelope, _, _ in parsed])
+        checked: list[_Checked] = []
+        for position, envelope, item, sha in parsed:
+            earlier = known.get(envelope.envelope_id)
+            if earlier is not None:
+                answers[position] = _earlier(envelope.envelope_id, earlier, sha)
+                continue
+            result = self._check(kiosk_id, position, envelope, item, sha)
+            if isinstance(result, Reason):
+                answers[position] = _refused(envelope.envelope_id, result)
+            else:
+                checked.append(result)
+
+        if checked:
+            for position, answer in self._store(kiosk_id, checked).items():
+                answers[position] = answer
+        final = [answer for answer in answers if answer is not None]
+        if len(final) != len(items):
+            raise RuntimeError("an envelope was left without an answer")
+        log_event(
+            logger,
+            ServerEvent.ENVELOPE_UPLOAD,
+            kiosk_id=kiosk_id,
+            count=len(final),
+            accepted=sum(a.status is Status.ACCEPTED for a in final),
+            rejected=sum(a.status is Status.REJECTED for a in final),
+            duplicates=sum(a.status is Status.DUPLICATE for a in final),
+        )
+        return final
+
+    # ---- checks that need no lock -------------------------------------------------------------
+
+    def _check(
+        self, kiosk_id: KioskId, position: int, envelope: Envelope, item: UploadItem, sha: bytes
+    ) -> _Checked | Reason:
+        if envelope.election_id != self._election_id:
+            return Reason.WRONG_ELECTION
+        if envelope.kiosk_id != kiosk_id:
+            return Reason.WRONG_KIOSK
+        key = self._kiosk_keys.get(kiosk_id)
+        if key is None or not verify_envelope(envelope, key):
+            return Reason.BAD_SIGNATURE
+        ballot = encode_ballot(envelope.ballot)
+        code = tracking_code_of_bytes(ballot)
+        receipt = Receipt(
+            self._package.fingerprint,
+            envelope.scrutin_id,
+            code,
+            envelope.kiosk_id,
+            item.receipt_signature,
+        )
+        if not verify_receipt(receipt, key):
+            return Reason.BAD_SIGNATURE
+        scrutin = self._scrutins.get(envelope.scrutin_id)
+        if scrutin is None:
+            return Reason.UNKNOWN_SCRUTIN
+        if envelope.scrutin_id not in self._roll.get(envelope.voter_id, frozenset()):
+            return Reason.NOT_ELIGIBLE
+        now = self._clock.now()
+        if not self._window.opens_at <= now < self._window.closes_at + CLOSING_GRACE:
+            return Reason.OUTSIDE_WINDOW
+        if self._context is None:
+            return Reason.NOT_SEALED
+        verdict = check_ballot(self._context, scrutin, envelope.ballot)
+        if verdict is BallotVerdict.WRONG_OPTION_COUNT or verdict is BallotVerdict.WRONG_SCRUTIN:
+            return Reason.UNKNOWN_SCRUTIN
+        if verdict is not BallotVerdict.VALID:
+            return Reason.BAD_PROOF
+        return _Checked(position, envelope, ballot, code, item.receipt_signature, sha)
+
+    # ---- the transaction ----------------------------------------------------------------------
+
+    def _store(self, kiosk_id: KioskId, checked: list[_Checked]) -> dict[int, EnvelopeAnswer]:
+        """One write transaction for the batch, retried when a constraint settles a race the
+        checks inside it could not see (another writer outside the append lock)."""
+        assert self._genesis is not None  # every checked envelope passed the sealed check
+        order = list(checked)
+        secrets.SystemRandom().shuffle(order)  # the board must not keep the arrival order
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                with self._database.transaction(write=True) as tx:
+                    answers, conflicts = self._append_all(tx, kiosk_id, order, self._genesis)
+            except ConstraintViolation:
+                if attempt + 1 == _WRITE_ATTEMPTS:
+                    raise
+                continue
+            for scrutin_id in conflicts:
+                log_event(
+                    logger,
+                    ServerEvent.EMARGEMENT_CONFLICT,
+                    logging.WARNING,
+                    kiosk_id=kiosk_id,
+                    scrutin_id=scrutin_id,
+                )
+            return answers
+        raise AssertionError("unreachable")
+
+    def _append_all(
+        self, tx: Transaction, kiosk_id: KioskId, order: list[_Checked], genesis_hash: bytes
+    ) -> tuple[dict[int, EnvelopeAnswer], list[ScrutinId]]:
+        count, head = rows.lock_head(tx, genesis_hash)
+        now = isoformat_utc(self._clock.now())
+        answers: dict[int, EnvelopeAnswer] = {}
+        conflicts: list[ScrutinId] = []
+        for item in order:
+            envelope = item.envelope
+            envelope_id = envelope.envelope_id
+            # Another upload of this id may have committed since the first look.
+            earlier = rows.find_answers(tx, [envelope_id]).get(envelope_id)
+            if earlier is not None:
+                answers[item.position] = _earlier(envelope_id, earlier, item.sha256)
+                continue
+            voter, scrutin = envelope.voter_id, envelope.scrutin_id
+            if rows.has_voted(tx, voter, scrutin):
+                answers[item.position] = self._conflict(tx, item, kiosk_id, now)
+                conflicts.append(scrutin)
+                continue
+            if rows.tracking_code_taken(tx, item.tracking_code):
+                # Nothing of this envelope is kept: the same check refuses a retry the same way.
+                answers[item.position] = _refused(envelope_id, Reason.DUPLICATE_TRACKING_CODE)
+                continue
+            if not rows.record_emargement(tx, voter, scrutin, kiosk_id):
+                answers[item.position] = self._conflict(tx, item, kiosk_id, now)
+                conflicts.append(scrutin)
+                continue
+            count += 1
+            unhashed = BoardEntry(
+                seq=count,
+                scrutin_id=scrutin,
+                ballot=item.ballot,
+                tracking_code=item.tracking_code,
+                kiosk_id=kiosk_id,
+                kiosk_signature=item.receipt_signature,
+                prev_hash=head,
+                hash=b"",
+            )
+            entry = replace(unhashed, hash=entry_hash(head, unhashed.body()))
+            rows.append_entry(tx, entry)
+            head = entry.hash
+            answer = answer_bytes(envelope_id, None)
+            self._keep(tx, item, kiosk_id, None, answer)
+            answers[item.position] = EnvelopeAnswer(Status.ACCEPTED, answer)
+        rows.set_head(tx, count, head)
+        return answers, conflicts
+
+    def _conflict(
+        self, tx: Transaction, item: _Checked, kiosk_id: KioskId, now: str
+    ) -> EnvelopeAnswer:
+        """The voter voted in this scrutin already: keep the answer and a conflict row only."""
+        answer = answer_bytes(item.envelope.envelope_id, Reason.ALREADY_VOTED)
+        self._keep(tx, item, kiosk_id, Reason.ALREADY_VOTED, answer)
+        rows.insert_conflict(
+            tx,
+            envelope_id=item.envelope.envelope_id,
+            voter_id=item.envelope.voter_id,
+            scrutin_id=item.envelope.scrutin_id,
+            kiosk_id=kiosk_id,
+            detected_at=now,
+        )
+        return EnvelopeAnswer(Status.REJECTED, answer, Reason.ALREADY_VOTED)
+
+    @staticmethod
+    def _keep(
+        tx: Transaction, item: _Checked, kiosk_id: KioskId, reason: Reason | None, answer: bytes
+    ) -> None:
+        rows.insert_answer(
+            tx,
+            envelope_id=item.envelope.envelope_id,
+            kiosk_id=kiosk_id,
+            scrutin_id=item.envelope.scrutin_id,
+            envelope_sha256=item.sha256,
+            outcome=Outcome.ACCEPTED if reason is None else Outcome.REJECTED,
+            reason=None if reason is None else reason.value,
+            answer=answer.decode("utf-8"),
+        )
+
+
+def _refused(envelope_id: bytes | None, reason: Reason) -> EnvelopeAnswer:
+    return EnvelopeAnswer(Status.REJECTED, answer_bytes(envelope_id, reason), reason)
+
+
+def _earlier(envelope_id: bytes, earlier: StoredAnswer, sha256: bytes) -> EnvelopeAnswer:
+    if earlier.envelope_sha256 != sha256:
+        return _refused(envelope_id, Reason.ENVELOPE_ID_REUSED)
+    return EnvelopeAnswer(Status.DUPLICATE, earlier.answer.encode("utf-8"))
