@@ -52,13 +52,15 @@ class LogEvent(Enum):
     """Every event the core may log. Long actions log a start and an end with a disposition."""
 
     PACKAGE_LOAD = "package_load"
-    VOTER_SESSION = "voter_session"  # disposition: started, finished, quit, timed_out
+    # disposition: started, finished, quit, timed_out, locked, incident
+    VOTER_SESSION = "voter_session"
     VOTER_LOGIN = "voter_login"  # disposition: accepted, refused, wait, locked, polls_closed
     VOTE_CODE_CHECK = "vote_code_check"  # disposition: accepted, refused, wait, locked, captcha
     REASSORT = "reassort"  # disposition: token_sent, authorized, regenerated, refused; channel
     BALLOT_SEAL = "ballot_seal"  # start / complete, scrutin_id
     BALLOT_CAST = "ballot_cast"  # start / complete with disposition recorded or refused
     BALLOT_CHALLENGE = "ballot_challenge"  # complete, scrutin_id
+    BUNDLE_EXPORT = "bundle_export"  # start / complete with disposition written or refused; count
 
 
 _EVENT_NAMES: Final = frozenset(event.value for event in LogEvent)

@@ -5,7 +5,10 @@ PIN in ``ISOLOIR_ASSESSEUR_PIN`` enables the supervised réassort; ``--mail-dir`
 réassort by token (a file mailbox until the server wires SMTP/SMS). Papers are printed on the
 CUPS queue ``--printer`` (else the system's default printer); when no printer takes a paper, it
 is written as a PDF into ``--print-dir`` (docs/receipts.md, "Printing"); with ``--pdf-only``
-(the demo), every paper is.
+(the demo), every paper is. A paper that did not print shows on the voter's page as "adressez-vous
+à un assesseur". A core call that raises (a broken invariant, a store failure) ends the voter's
+session on a page that says the same: the window does it itself (``KioskWindow._failed``), so that
+no embedding of the window can leave a failure unseen; the log says only the kind of error.
 
 ``--exit-when-ready`` (hidden, for bench/kiosk.py) prints ``ready SECONDS`` once the welcome page
 has been painted, SECONDS counted from the end of this module's core imports (bench/kiosk.py
@@ -136,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             window.show_kiosk()
         status = app.exec()
-        window.worker.shutdown()
+        window.shutdown()  # papers still queued are printed first
         return status
 
 

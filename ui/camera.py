@@ -15,29 +15,71 @@ pixels live in the one job, and ``stop`` empties the sinks. The token is never l
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from typing import Final, Protocol
 
-from PySide6.QtCore import QLoggingCategory, QObject, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QMessageLogContext,
+    QObject,
+    Qt,
+    QtMsgType,
+    Signal,
+    Slot,
+    qFormatLogMessage,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QImage
 
 from kiosk.voting.token_qr import token_from_frame
 from ui.worker import CoreWorker
 
-# Loading QtMultimedia tells stderr which optional libraries (pipewire, VA-API) it did not find;
-# the kiosk needs neither. QT_LOGGING_RULES still overrides this.
-QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false")
+MessageHandler = Callable[[QtMsgType, QMessageLogContext, str], None]
+_PROBES: Final = "qt.multimedia.symbolsresolver"  # "Couldn't load pipewire-0.3 library"...
+_BANNER: Final = "qt.multimedia.ffmpeg"  # "Using Qt multimedia with FFmpeg version 7.1"
 
-from PySide6.QtMultimedia import (  # noqa: E402 (after the rule above)
-    QCamera,
-    QCameraDevice,
-    QMediaCaptureSession,
-    QMediaDevices,
-    QVideoFrame,
-    QVideoSink,
-)
+
+def _load_note(kind: QtMsgType, category: str | None) -> bool:
+    """What QtMultimedia says as it loads: which optional libraries (pipewire, VA-API) it did
+    not find, which FFmpeg it uses. The kiosk needs neither library."""
+    chatter = kind in (QtMsgType.QtDebugMsg, QtMsgType.QtInfoMsg)
+    return category == _PROBES or (category == _BANNER and chatter)
+
+
+@contextlib.contextmanager
+def _load_notes_dropped() -> Iterator[None]:
+    """Drop QtMultimedia's load notes while it loads, and only then. Every other message goes
+    to the handler in place (or to stderr as Qt's own would write it); the logging rules
+    (QT_LOGGING_RULES, ``QLoggingCategory.setFilterRules``) are left as they are."""
+    previous: MessageHandler | None = None
+
+    def handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if _load_note(kind, context.category):
+            return
+        if previous is not None:
+            previous(kind, context, message)
+        else:
+            print(qFormatLogMessage(kind, context, message), file=sys.stderr)
+
+    previous = qInstallMessageHandler(handler)
+    try:
+        yield
+    finally:
+        qInstallMessageHandler(previous)
+
+
+with _load_notes_dropped():  # the module's probes (pipewire)
+    from PySide6.QtMultimedia import (
+        QCamera,
+        QCameraDevice,
+        QMediaCaptureSession,
+        QMediaDevices,
+        QVideoFrame,
+        QVideoSink,
+    )
 
 _LOGGER: Final = logging.getLogger("ui.camera")
 MAX_SIDE: Final = 640  # pixels a side handed to zbar: a phone's QR code still has 5+ px a module
@@ -122,7 +164,8 @@ class QrCameraReader(QObject):
         self._interval_us = _MICROSECONDS // frames_per_second
         self._untimed_stride = max(1, round(_UNTIMED_STRIDE_BASE / frames_per_second))
         self._decode = decode
-        self._sink = QVideoSink(self)
+        with _load_notes_dropped():  # the first sink loads the backend (VA-API probes, FFmpeg)
+            self._sink = QVideoSink(self)
         self._sink.videoFrameChanged.connect(self._on_frame)
         self._preview: QVideoSink | None = None
         self._reading = False

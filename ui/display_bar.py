@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from kiosk.config import Language
 from kiosk.voting.model import Display
-from ui.pages.base import TOUCH_HEIGHT, describe
+from ui.pages.base import TOUCH_HEIGHT, TouchButton, describe
 
 
 class DisplayBar(QWidget):
@@ -40,7 +40,7 @@ class DisplayBar(QWidget):
         self.retranslate()
 
     def _button(self, row: QHBoxLayout, *, checkable: bool = False) -> QPushButton:
-        button = QPushButton(self)
+        button = TouchButton(self)  # Return presses it too
         button.setMinimumHeight(TOUCH_HEIGHT)
         button.setAutoDefault(False)
         button.setCheckable(checkable)

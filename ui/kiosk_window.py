@@ -4,17 +4,32 @@ intents back as events (docs/voter-flow.md).
 Qt decides nothing here: a page's signal becomes a ``flow`` event, the worker hands it to the
 session off the GUI thread, and the ``SessionStep`` that comes back is rendered. The timer only
 sends ``Tick``. Full screen; it closes only through the administrator's PIN.
+
+Besides the pages' intents, the window reports to the core what only it sees: any touch, key or
+wheel on its widgets (``Activity``, at most one per ``activity_interval`` by the injected clock:
+reading a document is no page intent, yet the voter is there), papers that did not print
+(``PapersNotPrinted``: printing runs on a worker of its own, never ahead of the voter's events and
+the ticks), and a core call that raised (``CoreFailure``: the core ends the session and the page
+says to ask an assesseur; the log says the kind of error only).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final, Protocol, assert_never
 
-from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QTimer, QTranslator, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QLocale,
+    QObject,
+    QTimer,
+    QTranslator,
+    Signal,
+)
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QGridLayout, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
@@ -23,7 +38,7 @@ from kiosk.config import Language
 from kiosk.election.model import ListId, ScrutinId
 from kiosk.voting import flow
 from kiosk.voting.flow import Output, State
-from kiosk.voting.model import Channel, Display, DocumentKind, ReassortMode
+from kiosk.voting.model import Channel, Display, DocumentKind, PaperSet, ReassortMode
 from kiosk.voting.session import SessionStep
 from ui.admin_pin import AdminCheck, AdminPinDialog
 from ui.ballot_names import BallotNames
@@ -47,12 +62,25 @@ from ui.pages.receipt import ReceiptPage
 from ui.pages.scrutin_list import ScrutinListPage
 from ui.pages.vote_code import VoteCodePage
 from ui.pages.welcome import WelcomePage
-from ui.printing import Printer
+from ui.printing import Printer, PrintOutcome
 from ui.worker import CoreWorker
 
 _LOGGER: Final = logging.getLogger("ui.kiosk")
 TRANSLATIONS: Final = Path(__file__).parent / "i18n"
 TICK_MS: Final = 1000
+ACTIVITY_INTERVAL: Final = timedelta(seconds=5)
+"""At most one ``Activity`` this often: the warning may come this much early, never late."""
+
+_ACTIVITY_EVENTS: Final = frozenset(
+    {
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonDblClick,
+        QEvent.Type.KeyPress,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TouchUpdate,
+    }
+)
 
 
 class KioskSession(Protocol):
@@ -64,9 +92,36 @@ class KioskSession(Protocol):
     @property
     def rules(self) -> flow.FlowRules: ...
 
-    def handle(self, event: flow.UserEvent | flow.Tick) -> SessionStep: ...
+    def handle(self, event: flow.UserEvent | flow.ShellEvent | flow.Tick) -> SessionStep: ...
 
     def tick(self) -> SessionStep: ...
+
+
+class _ActivityWatch(QObject):
+    """An application event filter: a touch, key or wheel on one of ``window``'s widgets calls
+    ``report``, at most once per ``interval`` of ``clock`` (never a wall-clock timer)."""
+
+    def __init__(
+        self, window: QWidget, clock: Clock, interval: timedelta, report: Callable[[], None]
+    ) -> None:
+        super().__init__(window)
+        self._window = window
+        self._clock = clock
+        self._interval = interval
+        self._report = report
+        self._reported_at: datetime | None = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() in _ACTIVITY_EVENTS
+            and isinstance(watched, QWidget)
+            and (watched is self._window or self._window.isAncestorOf(watched))
+        ):
+            now = self._clock.now()
+            if self._reported_at is None or now - self._reported_at >= self._interval:
+                self._reported_at = now
+                self._report()
+        return False  # only watched: the widget gets its event as ever
 
 
 class KioskWindow(QMainWindow):
@@ -84,7 +139,9 @@ class KioskWindow(QMainWindow):
         printer: Printer | None = None,
         assets: ListAssets | None = None,
         worker: CoreWorker | None = None,
+        print_worker: CoreWorker | None = None,
         tick_ms: int = TICK_MS,
+        activity_interval: timedelta = ACTIVITY_INTERVAL,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -93,6 +150,8 @@ class KioskWindow(QMainWindow):
         self._admin_check = admin_check
         self._printer = printer
         self._worker = worker if worker is not None else CoreWorker(self)
+        # Printing waits on CUPS: never in the queue of the voter's events and the ticks.
+        self._print_worker = print_worker if print_worker is not None else CoreWorker(self)
         self._may_close = False
         self._pin_dialog: AdminPinDialog | None = None
         self._tick_pending = False
@@ -112,7 +171,7 @@ class KioskWindow(QMainWindow):
         self.regenerate = RegenerateWarningPage()
         self.new_code = NewCodePage()
         self.scrutins = ScrutinListPage()
-        self.gallery = GalleryPage(names, assets)
+        self.gallery = GalleryPage(names, assets, self._worker)
         self.confirm = ConfirmPage(names)
         self.challenge = ChallengePage()
         self.receipt = ReceiptPage(names)
@@ -162,6 +221,12 @@ class KioskWindow(QMainWindow):
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self._tick)
         self._timer.start()
+        self._activity = _ActivityWatch(
+            self, clock, activity_interval, lambda: self.send(flow.Activity())
+        )
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._activity)  # until shutdown (or deletion)
         self.render_state(self._state)
 
     # ---- what the rest of the program sees --------------------------------------------------
@@ -173,7 +238,17 @@ class KioskWindow(QMainWindow):
 
     @property
     def worker(self) -> CoreWorker:
+        """The core's worker: the voter's events, the ticks."""
         return self._worker
+
+    @property
+    def print_worker(self) -> CoreWorker:
+        return self._print_worker
+
+    @property
+    def busy(self) -> bool:
+        """True while a core call or a print job has not reported back."""
+        return self._worker.busy or self._print_worker.busy
 
     @property
     def current_page(self) -> QWidget | None:
@@ -198,9 +273,10 @@ class KioskWindow(QMainWindow):
             case flow.InactivityWarning():
                 self._render_page(state.interrupted, now)
                 self.inactivity.show_state(state, now)
-                self.inactivity.show()
-                self.inactivity.raise_()
-                self.inactivity.setFocus()
+                if self.inactivity.isHidden():  # entering: not at every tick of the countdown
+                    self.inactivity.show()
+                    self.inactivity.raise_()
+                    self.inactivity.setFocus()
             case _:
                 self.inactivity.hide()
                 self._render_page(state, now)
@@ -281,6 +357,13 @@ class KioskWindow(QMainWindow):
             lambda: self._session.handle(event), on_success=self._apply, on_failure=self._failed
         )
 
+    def _report(self, event: flow.ShellEvent) -> None:
+        """Tell the session what the shell saw (a print, a failure); render what comes back."""
+        on_failure = self._incident_failed if isinstance(event, flow.CoreFailure) else self._failed
+        self._worker.run(
+            lambda: self._session.handle(event), on_success=self._apply, on_failure=on_failure
+        )
+
     def _connect_intents(self) -> None:
         send = self.send
         self.welcome.startRequested.connect(lambda: send(flow.Start()))
@@ -355,33 +438,58 @@ class KioskWindow(QMainWindow):
                     page.clear()
                 self._shown_page = None
             case flow.PrintReceipt():
-                self._print(lambda printer, language: printer.print_receipt(output, language))
+                self._print(
+                    lambda printer, language: printer.print_receipt(output, language),
+                    flow.PapersNotPrinted(output.receipt.scrutin_id, PaperSet.RECEIPT),
+                )
             case flow.PrintChallengeSlip():
                 self._print(
-                    lambda printer, language: printer.print_challenge_slip(output, language)
+                    lambda printer, language: printer.print_challenge_slip(output, language),
+                    flow.PapersNotPrinted(output.slip.scrutin_id, PaperSet.CHALLENGE_SLIP),
                 )
             case _:
                 assert_never(output)
 
-    def _print(self, job: Callable[[Printer, Language], None]) -> None:
+    def _print(
+        self,
+        job: Callable[[Printer, Language], PrintOutcome],
+        not_printed: flow.PapersNotPrinted,
+    ) -> None:
         printer = self._printer
         if printer is None:
             _LOGGER.warning("no printer configured: nothing printed")
+            self._report(not_printed)
             return
         language = self._state.display.language
-        self._worker.run(lambda: job(printer, language), on_failure=self._print_failed)
 
-    def _print_failed(self, error: BaseException) -> None:
-        # Privacy: the kind of failure only; a message could name a file or a voter.
-        _LOGGER.error("printing failed: %s", type(error).__name__)
-        self.coreFailed.emit(error)
+        def printed(outcome: PrintOutcome) -> None:
+            if outcome is not PrintOutcome.PRINTED:
+                self._report(not_printed)
+
+        def failed(error: BaseException) -> None:
+            # A broken invariant in rendering: the vote is recorded all the same, so the voter
+            # keeps the receipt page (and its tracking code), told to ask an assesseur.
+            # Privacy: the kind of failure only; a message could name a file or a voter.
+            _LOGGER.error("printing failed: %s", type(error).__name__)
+            self._report(not_printed)
+
+        self._print_worker.run(
+            lambda: job(printer, language), on_success=printed, on_failure=failed
+        )
 
     def _tick_failed(self, error: BaseException) -> None:
         self._tick_pending = False
         self._failed(error)
 
     def _failed(self, error: BaseException) -> None:
+        # Privacy: the kind of failure only; a message could name a voter or hold a secret.
         _LOGGER.error("core call failed: %s", type(error).__name__)
+        self.coreFailed.emit(error)
+        self._report(flow.CoreFailure())
+
+    def _incident_failed(self, error: BaseException) -> None:
+        # Ending the session failed too: say so once, never loop on it.
+        _LOGGER.critical("core call failed while ending the session: %s", type(error).__name__)
         self.coreFailed.emit(error)
 
     def _apply_display(self, display: Display) -> None:
@@ -431,10 +539,18 @@ class KioskWindow(QMainWindow):
             event.ignore()
             self.ask_admin_pin()
             return
-        self._timer.stop()
-        self._worker.shutdown()
+        self.shutdown()
         self._remove_translator()  # the translator is application-wide: leave French behind
         super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop ticking, drop the core calls not started, and print the papers still queued."""
+        self._timer.stop()
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._activity)
+        self._worker.shutdown()
+        self._print_worker.shutdown(finish_queued=True)
 
     def ask_admin_pin(self) -> AdminPinDialog:
         """Open the PIN dialog (or bring back the open one); a right PIN closes the window."""

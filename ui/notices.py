@@ -71,6 +71,14 @@ def notice_text(notice: Notice) -> str:
             return QCoreApplication.translate("Notice", "Vous avez déjà voté pour ce scrutin.")
         case Notice.NOT_ELIGIBLE:
             return QCoreApplication.translate("Notice", "Vous ne pouvez pas voter pour ce scrutin.")
+        case Notice.NOT_PRINTED:
+            return QCoreApplication.translate(
+                "Notice", "Le reçu n'a pas pu être imprimé : adressez-vous à un assesseur."
+            )
+        case Notice.INCIDENT:
+            return QCoreApplication.translate(
+                "Notice", "Un incident technique est survenu : adressez-vous à un assesseur."
+            )
         case _:
             assert_never(notice)
 

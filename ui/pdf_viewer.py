@@ -4,6 +4,7 @@ buttons, zoom and nothing that leaves the kiosk.
     viewer = DocumentViewer()
     viewer.closeRequested.connect(...)       # "Fermer le document"
     viewer.show_document(pdf_bytes, title)   # False (and a message) for a PDF QtPdf cannot read
+    viewer.show_loading(title)               # "Chargement…" while the gallery reads the PDF
     viewer.show_error(title)                 # the message only (an asset that failed its check)
     viewer.close_document()                  # forget the document and its rendered pages
 
@@ -16,7 +17,8 @@ A finger drag pans a zoomed page.
 
 from __future__ import annotations
 
-from typing import Final
+from enum import Enum
+from typing import Final, assert_never
 
 from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QMouseEvent, QPaintEvent
@@ -31,12 +33,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.pages.base import TOUCH_HEIGHT, describe
+from ui.pages.base import TOUCH_HEIGHT, TouchButton, describe
 
 ZOOM_STEP: Final = 1.25
 MIN_ZOOM: Final = 0.25  # of the page's printed size, as QPdfView counts its zoom factor
 MAX_ZOOM: Final = 4.0
 _ZoomMode = QPdfView.ZoomMode
+
+
+class _Message(Enum):
+    """What the viewer says in place of the pages, if anything."""
+
+    NONE = "none"
+    LOADING = "loading"
+    CANNOT_SHOW = "cannot-show"
 
 
 class _InertPdfView(QPdfView):
@@ -98,7 +108,7 @@ class DocumentViewer(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._failed = False
+        self._said = _Message.NONE
         self._buffer: QBuffer | None = None
         self._document = QPdfDocument(self)
 
@@ -173,17 +183,20 @@ class DocumentViewer(QWidget):
         self._update_controls()
         return True
 
+    def show_loading(self, title: str) -> None:
+        """The document is on its way: "Chargement…" in place of its pages."""
+        self._say(_Message.LOADING, title)
+
     def show_error(self, title: str) -> None:
         """The document cannot be shown: say so in place of its pages."""
-        self.close_document()
-        self.set_title(title)
-        self._failed = True
-        self._pages.setCurrentWidget(self._message)
-        self._update_controls()
+        self._say(_Message.CANNOT_SHOW, title)
 
     def close_document(self) -> None:
         """Forget the document, its rendered pages and the zoom: nothing of it stays on screen."""
-        self._document.close()  # QPdfView drops its page cache on the status change
+        if self._document.status() == QPdfDocument.Status.Error:
+            self._renew_document()  # ``close`` leaves a failed load as it is
+        else:
+            self._document.close()  # QPdfView drops its page cache on the status change
         if self._buffer is not None:
             self._buffer.close()
             self._buffer.deleteLater()
@@ -191,7 +204,8 @@ class DocumentViewer(QWidget):
         self._view.pageNavigator().clear()
         self._view.setZoomMode(_ZoomMode.FitInView)
         self._view.setZoomFactor(1.0)
-        self._failed = False
+        self._said = _Message.NONE
+        self._retell()
         self.set_title("")
         self._pages.setCurrentWidget(self._view)
         self._update_controls()
@@ -251,11 +265,16 @@ class DocumentViewer(QWidget):
 
     @property
     def showing_error(self) -> bool:
-        return self._failed
+        return self._said is _Message.CANNOT_SHOW
+
+    @property
+    def loading(self) -> bool:
+        return self._said is _Message.LOADING
 
     @property
     def message_text(self) -> str:
-        return self._message.text() if self._failed else ""
+        """What the viewer says in place of the pages ("" when it says nothing)."""
+        return self._message.text()
 
     @property
     def view(self) -> QPdfView:
@@ -264,13 +283,43 @@ class DocumentViewer(QWidget):
     # ---- inside ------------------------------------------------------------------------------
 
     def _button(self) -> QPushButton:
-        button = QPushButton(self)
+        button = TouchButton(self)  # Return presses it too
         button.setMinimumHeight(TOUCH_HEIGHT)
         button.setAutoDefault(False)
         return button
 
+    def _renew_document(self) -> None:
+        failed = self._document
+        self._document = QPdfDocument(self)
+        self._view.setDocument(self._document)
+        failed.deleteLater()
+
+    def _say(self, message: _Message, title: str) -> None:
+        self.close_document()
+        self.set_title(title)
+        self._said = message
+        self._retell()
+        self._pages.setCurrentWidget(self._message)
+        self._update_controls()
+
+    def _retell(self) -> None:
+        """The message's text in the language on screen."""
+        match self._said:
+            case _Message.NONE:
+                text = ""
+            case _Message.LOADING:
+                text = self.tr("Chargement…")
+            case _Message.CANNOT_SHOW:
+                text = self.tr(
+                    "Ce document ne peut pas être affiché. Adressez-vous à un assesseur."
+                )
+            case _:
+                assert_never(self._said)
+        self._message.setText(text)
+        self._message.setAccessibleName(text)
+
     def _is_ready(self) -> bool:
-        return not self._failed and self._document.status() == QPdfDocument.Status.Ready
+        return self._said is _Message.NONE and self._document.status() == QPdfDocument.Status.Ready
 
     def _go_to(self, page: int) -> None:
         if 0 <= page < self.page_count and page != self.current_page:
@@ -340,11 +389,8 @@ class DocumentViewer(QWidget):
             self.tr("Défilement horizontal"),
             self.tr("Faire défiler la page vers la gauche ou vers la droite"),
         )
-        self._message.setText(
-            self.tr("Ce document ne peut pas être affiché. Adressez-vous à un assesseur.")
-        )
+        self._retell()
         self._page_label.setAccessibleDescription(self.tr("Numéro de la page affichée"))
-        self._message.setAccessibleName(self._message.text())
         self._update_controls()
 
     def changeEvent(self, event: QEvent) -> None:

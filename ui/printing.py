@@ -1,6 +1,6 @@
-"""Where the printed papers go. The window hands each print order to a ``Printer`` through the
-worker, off the GUI thread (rendering and printing a PDF is slow, and a voter waits on no
-printer).
+"""Where the printed papers go. The window hands each print order to a ``Printer`` through a
+worker of its own, off the GUI thread and off the core's worker (rendering and printing a PDF is
+slow, a CUPS server may hang, and neither the voter nor the inactivity reset waits on a printer).
 
 A cast prints two papers, the proof of deposit and the émargement certificate; a challenge
 prints the challenge slip (docs/receipts.md). The orders come from the core with everything
@@ -10,9 +10,10 @@ already signed (``PrintReceipt``, ``PrintChallengeSlip``): here the papers are o
 ``CupsQueuePrinter`` prints each paper as one job on a CUPS queue, named or the system default,
 through ``QPrinter``; ``make_printer`` builds the kiosk's. ``PdfFolderPrinter`` writes each paper
 as a PDF in a folder: the fallback for the papers no printer takes. Failing to print is an
-expected failure, so it is no exception: the paper goes to the folder and a log line says which
-paper (its kind, never its contents) and why. Only a paper the folder cannot hold either raises,
-to the window's ``_print_failed``.
+expected failure, so it is no exception but a ``PrintOutcome``: the paper goes to the folder
+(``FALLBACK``), or the folder cannot hold it either (``FAILED``), and a log line says which paper
+(its kind, never its contents) and why. The window tells the core, whose page then says to ask an
+assesseur.
 
 Threads: printing runs on the worker's thread. ``QPrinter`` is a paint device, not a widget, and
 Qt supports ``QPainter`` on a ``QImage`` or a ``QPrinter`` outside the GUI thread; QtPdf serializes
@@ -25,11 +26,14 @@ Qt's CUPS plugin once, before any worker uses it.
 from __future__ import annotations
 
 import ctypes
+import errno
 import functools
-import itertools
 import logging
+import os
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -39,7 +43,7 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
 from kiosk.config import Language
-from kiosk.durable import write_new_file
+from kiosk.durable import fsync_directory, write_new_file
 from kiosk.receipts import Paper, challenge_slip_pdf, deposit_proof_pdf, emargement_pdf
 from kiosk.voting.flow import PrintChallengeSlip, PrintReceipt
 
@@ -52,31 +56,40 @@ grey, at the 1,200 dpi some drivers announce 139 MB; a QR code needs far less.""
 _IPP_LAST_SUCCESS: Final = 0x00FF  # IPP status codes 0x0000-0x00FF are the successful ones
 
 
+class PrintOutcome(Enum):
+    """Where a paper (or an order's papers: the worst of them) went."""
+
+    PRINTED = 1  # taken by the printer (a ``PdfFolderPrinter`` given as the printer: written)
+    FALLBACK = 2  # no printer took it: written to the fallback folder, for an assesseur
+    FAILED = 3  # neither printed nor written: lost ("Imprimer" renders it again)
+
+
+def worst(outcomes: Iterable[PrintOutcome]) -> PrintOutcome:
+    """The outcome of an order: printed only if every paper printed."""
+    return max(outcomes, key=lambda outcome: outcome.value, default=PrintOutcome.PRINTED)
+
+
+PAPER_KINDS: Final = ("depot", "emargement", "controle")
+
+
 @dataclass(frozen=True)
 class PrintedPaper:
-    """One rendered paper: its kind (``depot``, ``emargement``, ``controle``), the scrutin, the
-    time it records, and the PDF."""
+    """One rendered paper: its kind (one of ``PAPER_KINDS``) and the PDF."""
 
     kind: str
-    scrutin_id: str
-    at: datetime
     pdf: bytes
 
     def __repr__(self) -> str:  # the PDF may name the voter or the choice
-        return f"PrintedPaper({self.kind!r}, {self.scrutin_id!r})"
+        return f"PrintedPaper({self.kind!r})"
 
 
 def receipt_papers(
     order: PrintReceipt, language: Language, paper: Paper = Paper.ROLL_80MM
 ) -> tuple[PrintedPaper, PrintedPaper]:
     """The proof of deposit, then the émargement certificate, of one cast."""
-    scrutin = order.receipt.scrutin_id
     proof = deposit_proof_pdf(order.deposit_proof(), paper=paper, language=language)
     certificate = emargement_pdf(order.emargement_certificate(), paper=paper, language=language)
-    return (
-        PrintedPaper("depot", scrutin, order.cast_at, proof),
-        PrintedPaper("emargement", scrutin, order.cast_at, certificate),
-    )
+    return PrintedPaper("depot", proof), PrintedPaper("emargement", certificate)
 
 
 def challenge_papers(
@@ -84,45 +97,66 @@ def challenge_papers(
 ) -> PrintedPaper:
     """The challenge slip of one challenged ballot."""
     pdf = challenge_slip_pdf(order.challenge_slip(), paper=paper, language=language)
-    return PrintedPaper("controle", order.slip.scrutin_id, order.challenged_at, pdf)
+    return PrintedPaper("controle", pdf)
 
 
 class Printer(Protocol):
-    def print_receipt(self, order: PrintReceipt, language: Language) -> None:
+    def print_receipt(self, order: PrintReceipt, language: Language) -> PrintOutcome:
         """Print the proof of deposit and the émargement certificate of a cast."""
         ...
 
-    def print_challenge_slip(self, order: PrintChallengeSlip, language: Language) -> None:
+    def print_challenge_slip(self, order: PrintChallengeSlip, language: Language) -> PrintOutcome:
         """Print the slip of a challenged ballot."""
         ...
 
 
 class PdfFolderPrinter:
-    """Writes each paper as a PDF in ``folder`` (mode 0600): ``depot-…``, ``emargement-…`` and
-    ``controle-…``, named by scrutin and UTC time, numbered when printed again."""
+    """Writes each paper as a new PDF in a subfolder of ``folder`` named after its kind
+    (``depot/``, ``emargement/``, ``controle/``, mode 0700), under a random name, mode 0600, its
+    times set to the epoch.
+
+    Privacy: nothing in a name or a modification time pairs an émargement (the voter's name) with
+    a proof of deposit (the tracking code) or a slip (a choice); the files' change and birth
+    times, which no program sets, still do (docs/receipts.md, "The fallback folder").
+    """
 
     def __init__(self, folder: Path, paper: Paper = Paper.ROLL_80MM) -> None:
         self._folder = folder
         self._paper = paper
 
-    def print_receipt(self, order: PrintReceipt, language: Language) -> None:
-        for printed in receipt_papers(order, language, self._paper):
-            self.write(printed)
+    def print_receipt(self, order: PrintReceipt, language: Language) -> PrintOutcome:
+        papers = receipt_papers(order, language, self._paper)
+        return worst([self.deliver(printed) for printed in papers])
 
-    def print_challenge_slip(self, order: PrintChallengeSlip, language: Language) -> None:
-        self.write(challenge_papers(order, language, self._paper))
+    def print_challenge_slip(self, order: PrintChallengeSlip, language: Language) -> PrintOutcome:
+        return self.deliver(challenge_papers(order, language, self._paper))
+
+    def deliver(self, printed: PrintedPaper) -> PrintOutcome:
+        """``write``, as an outcome: ``PRINTED``, or ``FAILED`` (logged) when the folder cannot
+        hold the paper."""
+        try:
+            self.write(printed)
+        except OSError as exc:
+            # Privacy: the error's code only; its message names the file.
+            _LOGGER.error("paper not written (%s): %s is lost", _error_code(exc), printed.kind)
+            return PrintOutcome.FAILED
+        return PrintOutcome.PRINTED
 
     def write(self, printed: PrintedPaper) -> Path:
-        """Write one rendered paper as a new file in the folder; its path."""
-        stamp = printed.at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        self._folder.mkdir(parents=True, exist_ok=True)
-        for copy in itertools.count(1):  # "Imprimer" again makes another copy
-            path = self._folder / f"{printed.kind}-{printed.scrutin_id}-{stamp}-{copy}.pdf"
-            if not path.exists():
-                write_new_file(path, printed.pdf, mode=0o600)
-                _LOGGER.info("paper written: %s", printed.kind)
-                return path
-        raise AssertionError("unreachable")
+        """Write one rendered paper as a new file in its kind's subfolder; its path. ``OSError``
+        when the folder cannot hold it."""
+        if printed.kind not in PAPER_KINDS:
+            raise ValueError(f"unknown paper kind {printed.kind!r}")
+        self._folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = self._folder / printed.kind
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # a folder made earlier, or under a lax umask: for the kiosk alone
+        path = folder / f"{secrets.token_hex(16)}.pdf"  # "Imprimer" again: another file
+        write_new_file(path, printed.pdf, mode=0o600)
+        os.utime(path, ns=(0, 0))  # no modification time to pair it with another kind's paper
+        fsync_directory(folder)
+        _LOGGER.info("paper written: %s", printed.kind)
+        return path
 
 
 class CupsQueuePrinter:
@@ -158,14 +192,14 @@ class CupsQueuePrinter:
             info = QPrinterInfo.printerInfo(self._queue)
         return None if info.isNull() else info
 
-    def print_receipt(self, order: PrintReceipt, language: Language) -> None:
-        for printed in receipt_papers(order, language, self._paper):
-            self.print_paper(printed)
+    def print_receipt(self, order: PrintReceipt, language: Language) -> PrintOutcome:
+        papers = receipt_papers(order, language, self._paper)
+        return worst([self.print_paper(printed) for printed in papers])
 
-    def print_challenge_slip(self, order: PrintChallengeSlip, language: Language) -> None:
-        self.print_paper(challenge_papers(order, language, self._paper))
+    def print_challenge_slip(self, order: PrintChallengeSlip, language: Language) -> PrintOutcome:
+        return self.print_paper(challenge_papers(order, language, self._paper))
 
-    def print_paper(self, printed: PrintedPaper) -> None:
+    def print_paper(self, printed: PrintedPaper) -> PrintOutcome:
         """Print one rendered paper, or write it to the fallback folder and log why."""
         destination = self.destination()
         if destination is None:
@@ -173,16 +207,20 @@ class CupsQueuePrinter:
             _LOGGER.warning(
                 "no printer (%s): %s goes to the fallback folder", self.queue_label, printed.kind
             )
-            self._fallback.write(printed)
-            return
+            return self._to_fallback(printed)
         refusal = _print_pdf(printed, destination)
         if refusal is not None:
             _LOGGER.warning(
                 "print job not taken (%s): %s goes to the fallback folder", refusal, printed.kind
             )
-            self._fallback.write(printed)
-            return
+            return self._to_fallback(printed)
         _LOGGER.info("paper sent to the printer: %s", printed.kind)
+        return PrintOutcome.PRINTED
+
+    def _to_fallback(self, printed: PrintedPaper) -> PrintOutcome:
+        if self._fallback.deliver(printed) is PrintOutcome.PRINTED:
+            return PrintOutcome.FALLBACK
+        return PrintOutcome.FAILED
 
 
 def make_printer(
@@ -211,16 +249,27 @@ def _print_pdf(printed: PrintedPaper, destination: QPrinterInfo) -> str | None:
     """Submit ``printed`` as one job to ``destination``: None once CUPS took it, else why not."""
     data = QByteArray(printed.pdf)
     buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     document = QPdfDocument()
-    document.load(buffer)  # a QBuffer is random access: the document loads before this returns
-    if document.status() != QPdfDocument.Status.Ready or document.pageCount() < 1:
-        return "unreadable PDF"
+    try:
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        document.load(buffer)  # a QBuffer is random access: it loads before this returns
+        if document.status() != QPdfDocument.Status.Ready or document.pageCount() < 1:
+            return "unreadable PDF"
+        return _submit(document, printed.kind, destination)
+    finally:
+        # The document reads the buffer, which reads the bytes: closed in that order, whatever
+        # the return, rather than left to the order Python and Qt destroy them in.
+        document.close()
+        buffer.close()
+
+
+def _submit(document: QPdfDocument, kind: str, destination: QPrinterInfo) -> str | None:
+    """Paint each page of the loaded ``document`` on one job to ``destination``."""
     page_size = QPageSize(
         document.pagePointSize(0), QPageSize.Unit.Point, "", QPageSize.SizeMatchPolicy.ExactMatch
     )  # the papers' pages share one size (kiosk/receipts)
     printer = QPrinter(destination, QPrinter.PrinterMode.HighResolution)
-    printer.setDocName(f"isoloir-{printed.kind}")  # the job's name in the queue: the kind only
+    printer.setDocName(f"isoloir-{kind}")  # the job's name in the queue: the kind only
     printer.setFullPage(True)
     layout = QPageLayout(page_size, QPageLayout.Orientation.Portrait, QMarginsF())
     if not printer.setPageLayout(layout):
@@ -241,6 +290,13 @@ def _print_pdf(printed: PrintedPaper, destination: QPrinterInfo) -> str | None:
     if not ended or printer.printerState() in failed:
         return "print engine failed"
     return _last_cups_failure()
+
+
+def _error_code(error: OSError) -> str:
+    """``ENOSPC``, ``EACCES``...: what went wrong, without the path the message holds."""
+    if error.errno is None:
+        return type(error).__name__
+    return errno.errorcode.get(error.errno, str(error.errno))
 
 
 def _on_white(page: QImage) -> QImage:

@@ -4,9 +4,20 @@
     worker.run(lambda: session.handle(event), on_success=window.apply, on_failure=window.failed)
 
 Calls run one at a time, in the order they were submitted, on a private one-thread pool: the
-voter's events, the timer's ticks and the printing reach the core in the order they happened.
-Each callback runs on the GUI thread (a queued signal back to this object, which lives there).
-Nothing in a job touches a widget: a job is a plain callable of the core.
+voter's events and the timer's ticks reach the core in the order they happened. Slow work that
+must not hold them up (printing, decoding camera frames) gets a worker of its own. Each callback
+runs on the GUI thread (a queued signal back to this object, which lives there). Nothing in a job
+touches a widget: a job is a plain callable of the core.
+
+Every call reports, whatever it raised: a call that never reported would leave ``busy`` set, and
+its caller waiting for good (the window's ticks stop behind an unanswered one). An ``Exception`` is
+a failure, for the failure callback. Anything else (``KeyboardInterrupt``, ``SystemExit``,
+``asyncio.CancelledError``...) is no failure of the call but a request to stop: it is reported the
+same way, then raised again on the GUI thread, where Python delivers such requests and where they
+mean what they mean: PySide ends the program on a ``SystemExit`` there, and reports a
+``KeyboardInterrupt`` as any other raised in a slot. Left on the pool's thread, a ``SystemExit``
+would finalize Python under the GUI thread's feet (and hang for good when that thread waits for
+the pool, as ``shutdown`` does), and nothing would report the call.
 """
 
 from __future__ import annotations
@@ -40,7 +51,7 @@ class _Job(QRunnable):
     def run(self) -> None:
         try:
             value = self._call()
-        except Exception as exc:  # handed to the GUI thread's failure callback
+        except BaseException as exc:  # every outcome reports; the GUI thread re-raises a stop
             self._relay._failed.emit(self._job_id, exc)
         else:
             self._relay._succeeded.emit(self._job_id, value)
@@ -84,10 +95,12 @@ class CoreWorker(QObject):
         self._pending[job_id] = _Callbacks(on_success, on_failure)
         self._pool.start(_Job(job_id, call, self))
 
-    def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Drop the calls not started yet and wait for the running one; True when it finished.
-        Callbacks still queued for the GUI thread are forgotten."""
-        self._pool.clear()
+    def shutdown(self, timeout_ms: int = 10_000, *, finish_queued: bool = False) -> bool:
+        """Drop the calls not started yet (unless ``finish_queued``: papers still to print) and
+        wait for the running one; True when all finished in time. Callbacks still queued for the
+        GUI thread are forgotten."""
+        if not finish_queued:
+            self._pool.clear()
         done = self._pool.waitForDone(timeout_ms)
         self._pending.clear()
         return done
@@ -111,6 +124,8 @@ class CoreWorker(QObject):
                 self.failed.emit(error)
         finally:
             self._maybe_idle()
+        if not isinstance(error, Exception):
+            raise error  # a stop request, not a failure: raised where it belongs (see above)
 
     def _maybe_idle(self) -> None:
         if not self._pending:

@@ -147,9 +147,11 @@ def _scanned_codes(name: str, data: bytes) -> list[bytes] | None:
 
 
 def _receipt(args: argparse.Namespace) -> int:
-    if args.package is not None and len(args.where) == 1:
-        record, args.payload = None, args.where[0]
-    elif args.package is None and len(args.where) == 2:
+    package: Path | None = args.package
+    record: Path | None = None
+    if package is not None and len(args.where) == 1:
+        args.payload = args.where[0]
+    elif package is None and len(args.where) == 2:
         record, args.payload = Path(args.where[0]), args.where[1]
         if not record.is_dir():
             raise CliError(f"{record}: no such record folder", exit_code=2)
@@ -171,8 +173,9 @@ def _receipt(args: argparse.Namespace) -> int:
     if record is not None:
         sealed, entries = _load(record)
     else:
+        assert package is not None  # one of the two, checked above
         try:
-            sealed = tally.load_sealed_package(args.package)
+            sealed = tally.load_sealed_package(package)
         except RecordError as exc:
             raise CliError(str(exc)) from None
     reports = [check_receipt(sealed, p, entries, Path(args.payload)) for p in payloads]

@@ -3,11 +3,11 @@
     state, effects = transition(state, event, now, rules)
 
 One frozen dataclass per screen (``State``), typed events (what the voter did, what an effect
-returned, or that time passed), and effects as values: commands that the core session runs and
-answers with a result event, and outputs for the shell (print, clear the screen). What comes next
-is decided here and only here; the Qt window maps each state to a page with an exhaustive
-``match`` and its timer only sends ``Tick``. No I/O, no clock, no randomness: ``now`` is a
-parameter, so every rule is tested with plain values.
+returned, what the shell reports, or that time passed), and effects as values: commands that the
+core session runs and answers with a result event, and outputs for the shell (print, clear the
+screen). What comes next is decided here and only here; the Qt window maps each state to a page
+with an exhaustive ``match`` and its timer only sends ``Tick``. No I/O, no clock, no randomness:
+``now`` is a parameter, so every rule is tested with plain values.
 
 Privacy: secrets typed by the voter travel in one event and the one command it causes, never in
 a state; fields that say something of the voter are out of ``repr``. After a finish or any reset
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, TypeVar
 
 from kiosk.audit import AuditEvent
 from kiosk.config import KioskConfig, Language
@@ -44,6 +44,7 @@ from kiosk.voting.model import (
     DocumentRef,
     LockedCredential,
     Notice,
+    PaperSet,
     ReassortMode,
     Refusal,
     RegenerationGrant,
@@ -90,9 +91,15 @@ DEFAULT_RULES: Final = FlowRules()
 
 @dataclass(frozen=True)
 class Welcome:
-    """Language, larger text, high contrast; "Commencer"."""
+    """Language, larger text, high contrast; "Commencer".
+
+    ``last_input`` is None on the pristine welcome; once someone touched it (a display choice,
+    or "Retour" from the credentials), the screen returns to the pristine welcome after the
+    inactivity delay, so that nobody's display choice stays for the next person.
+    """
 
     display: Display = field(default_factory=Display)
+    last_input: datetime | None = None
 
     @property
     def language(self) -> Language:
@@ -127,6 +134,7 @@ class VoteCode:
     captcha: CaptchaImage | None = None
     notice: Notice | None = None
     retry_at: datetime | None = None
+    reassort_offered: bool = True  # some way to a new code exists on this kiosk for this voter
 
 
 @dataclass(frozen=True)
@@ -219,7 +227,9 @@ class Gallery:
     scrutin: ScrutinEntry
     armed: bool = False
     selected: ListId | None = field(default=None, repr=False)  # being sealed
-    document: DocumentRef | None = None  # a profession de foi or ballot PDF open in the viewer
+    # A profession de foi or ballot PDF open in the viewer. Privacy: what a voter reads hints at
+    # their vote, so not even its kind is in the repr.
+    document: DocumentRef | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -236,24 +246,28 @@ class Confirm:
 
 @dataclass(frozen=True)
 class ChallengeShown:
-    """The challenged ballot's slip is printed and that ballot discarded: choose again."""
+    """The challenged ballot's slip is printed and that ballot discarded: choose again.
+    ``notice`` is ``NOT_PRINTED`` when the shell reported that the slip did not print."""
 
     display: Display
     last_input: datetime
     booth: Booth
     scrutin: ScrutinEntry
     tracking_code: TrackingCode = field(repr=False)
+    notice: Notice | None = None
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """Recorded: the tracking code and the time (Europe/Paris); print; next scrutin or finish."""
+    """Recorded: the tracking code and the time (Europe/Paris); print; next scrutin or finish.
+    ``notice`` is ``NOT_PRINTED`` when the shell reported that the papers did not print."""
 
     display: Display
     last_input: datetime
     booth: Booth
     scrutin: ScrutinEntry
     papers: PrintReceipt = field(repr=False)  # what "Imprimer" prints again
+    notice: Notice | None = None
 
     @property
     def receipt(self) -> SignedReceipt:
@@ -312,6 +326,8 @@ Active: TypeAlias = (
     | Locked
 )
 """States that an idle voter leaves behind: warned, then reset."""
+
+_Touched = TypeVar("_Touched", bound="Active | Welcome")
 
 _ACTIVE: Final = (
     Credentials,
@@ -387,6 +403,14 @@ class StillHere:
 
 
 @dataclass(frozen=True)
+class Activity:
+    """A touch, key or wheel anywhere in the window that is no page's intent (turning a
+    document's pages, zooming, scrolling, typing in a field): it only restarts the idle clock
+    (and, as any input, resumes an inactivity warning). The window sends at most one every few
+    seconds."""
+
+
+@dataclass(frozen=True)
 class SubmitCredentials:
     identifier: str = field(repr=False)
     password: str = field(repr=False)
@@ -447,7 +471,7 @@ class ArmSelection:
 
 @dataclass(frozen=True)
 class OpenDocument:
-    list_id: ListId
+    list_id: ListId = field(repr=False)  # privacy: what a voter reads hints at their vote
     kind: DocumentKind
 
 
@@ -488,6 +512,7 @@ UserEvent: TypeAlias = (
     | Continue
     | Quit
     | StillHere
+    | Activity
     | SubmitCredentials
     | SubmitVoteCode
     | RefreshCaptcha
@@ -513,6 +538,7 @@ _USER_EVENTS: Final = (
     Continue,
     Quit,
     StillHere,
+    Activity,
     SubmitCredentials,
     SubmitVoteCode,
     RefreshCaptcha,
@@ -634,7 +660,27 @@ ResultEvent: TypeAlias = (
     | BallotChallenged
 )
 
-Event: TypeAlias = UserEvent | ResultEvent | Tick
+# ... and what the shell reports (the window sends these; no input: the idle clock runs on).
+
+
+@dataclass(frozen=True)
+class PapersNotPrinted:
+    """The papers of an order did not print: written to the fallback folder, or lost. The
+    Receipt (or ChallengeShown) page of that scrutin says to ask an assesseur."""
+
+    scrutin_id: ScrutinId
+    papers: PaperSet
+
+
+@dataclass(frozen=True)
+class CoreFailure:
+    """A core call raised (a broken invariant, a store failure): the session ends at once and
+    the page says to ask an assesseur."""
+
+
+ShellEvent: TypeAlias = PapersNotPrinted | CoreFailure
+
+Event: TypeAlias = UserEvent | ResultEvent | ShellEvent | Tick
 
 
 # ---- effects ---------------------------------------------------------------------------------
@@ -852,12 +898,16 @@ def transition(state: State, event: Event, now: datetime, rules: FlowRules = DEF
     screen does not expect (a stale click, a result for another screen) changes nothing."""
     if isinstance(event, Tick):
         return _tick(state, now, rules)
+    if isinstance(event, CoreFailure):
+        return _incident(state, now)
+    if isinstance(event, PapersNotPrinted):
+        return _not_printed(state, event), ()
     if isinstance(state, InactivityWarning):
         if isinstance(event, _USER_EVENTS):
             return _touch(state.interrupted, now), ()
         return state, ()
     if isinstance(event, _USER_EVENTS):
-        if isinstance(state, _ACTIVE):
+        if isinstance(state, (*_ACTIVE, Welcome)):
             state = _touch(state, now)
         if isinstance(event, SetDisplay):
             return _with_display(state, event.display), ()
@@ -906,6 +956,10 @@ def transition(state: State, event: Event, now: datetime, rules: FlowRules = DEF
 def _tick(state: State, now: datetime, rules: FlowRules) -> Step:
     match state:
         case Welcome():
+            # No warning: nothing is lost. A display someone chose goes back to the default.
+            idle_limit = rules.inactivity_warning + rules.inactivity_reset
+            if state.last_input is not None and now - state.last_input >= idle_limit:
+                return initial_state(rules), (ResetSession(),)
             return state, ()
         case Finished():
             if now >= state.at + rules.finished_visible:
@@ -957,8 +1011,41 @@ def _has_voter(state: State) -> bool:
     ) or (isinstance(state, Refused) and state.booth is not None)
 
 
-def _touch(state: Active, now: datetime) -> Active:
+def _touch(state: _Touched, now: datetime) -> _Touched:
     return replace(state, last_input=now)
+
+
+def _incident(state: State, now: datetime) -> Step:
+    """End the session whatever the screen, and say to ask an assesseur (``CoreFailure``)."""
+    if isinstance(state, Refused) and state.notice is Notice.INCIDENT and state.booth is None:
+        return state, ()  # already there: a second failure changes nothing
+    shown = state.interrupted if isinstance(state, InactivityWarning) else state
+    effects: list[Effect] = [DiscardBallot(), ResetSession()]
+    if _has_voter(shown):
+        effects.append(Log(LogEvent.VOTER_SESSION, "incident"))
+    return Refused(shown.display, now, None, Notice.INCIDENT), tuple(effects)
+
+
+def _not_printed(state: State, event: PapersNotPrinted) -> State:
+    """The ``NOT_PRINTED`` notice on the page of those papers; elsewhere (stale) nothing."""
+    match state:
+        case InactivityWarning():  # the warning stays: a report is no input
+            return replace(state, interrupted=_printed_notice(state.interrupted, event))
+        case Receipt() | ChallengeShown():
+            return _printed_notice(state, event)
+        case _:
+            return state
+
+
+def _printed_notice(state: Active, event: PapersNotPrinted) -> Active:
+    kind = PaperSet.RECEIPT if isinstance(state, Receipt) else PaperSet.CHALLENGE_SLIP
+    if (
+        isinstance(state, Receipt | ChallengeShown)
+        and event.papers is kind
+        and event.scrutin_id == state.scrutin.scrutin_id
+    ):
+        return replace(state, notice=Notice.NOT_PRINTED)
+    return state
 
 
 def _with_display(state: State, display: Display) -> State:
@@ -995,8 +1082,8 @@ def _welcome(state: Welcome, event: Event, now: datetime) -> Step:
 
 def _credentials(state: Credentials, event: Event, now: datetime, rules: FlowRules) -> Step:
     match event:
-        case Back():
-            return Welcome(state.display), (ResetSession(),)
+        case Back():  # the same person: their display stays, until the welcome times out
+            return Welcome(state.display, now), (ResetSession(),)
         case SubmitCredentials(identifier=identifier, password=password):
             if not identifier.strip() or not password:
                 return replace(state, notice=Notice.INCOMPLETE, retry_at=None), ()
@@ -1016,7 +1103,8 @@ def _credentials(state: Credentials, event: Event, now: datetime, rules: FlowRul
 def _to_vote_code(
     display: Display, now: datetime, voter: VoterRef, rules: FlowRules, notice: Notice | None = None
 ) -> Step:
-    return VoteCode(display, now, voter, notice=notice), _captcha(rules)
+    offered = (rules.token_delivery and bool(voter.channels)) or rules.supervised_reassort
+    return VoteCode(display, now, voter, notice=notice, reassort_offered=offered), _captcha(rules)
 
 
 def _captcha(rules: FlowRules) -> tuple[Effect, ...]:
@@ -1046,7 +1134,7 @@ def _vote_code(state: VoteCode, event: Event, now: datetime, rules: FlowRules) -
             return state, _captcha(rules)
         case CaptchaIssued(image=image) if rules.captcha:
             return replace(state, captcha=image), ()
-        case RequestReassort():
+        case RequestReassort() if state.reassort_offered:
             return _reassort_choice_for(state.display, now, state.voter, rules), ()
         case VoteCodeAccepted(scrutins=scrutins, closes_at=closes_at):
             booth = Booth(state.voter, scrutins, closes_at)
@@ -1248,8 +1336,8 @@ def _receipt(state: Receipt, event: Event) -> Step:
     match event:
         case Continue() | Back():
             return ScrutinList(state.display, state.last_input, state.booth), ()
-        case PrintAgain():
-            return state, (state.papers,)
+        case PrintAgain():  # printed again: the shell reports again if it fails again
+            return replace(state, notice=None), (state.papers,)
         case _:
             return state, ()
 

@@ -48,6 +48,12 @@ class Notice(StrEnum):
     UNAVAILABLE = "unavailable"  # this kiosk offers no such réassort
     ALREADY_VOTED = "already_voted"
     NOT_ELIGIBLE = "not_eligible"
+    # The shell could not print the papers (written to the fallback folder, or lost): the vote
+    # is recorded, but the voter has no paper proof of it without an assesseur's help.
+    NOT_PRINTED = "not_printed"
+    # A core call failed (a broken invariant, a store failure): the session ended; whether the
+    # last action took effect is for an assesseur to check, never for the page to claim.
+    INCIDENT = "incident"
 
 
 @dataclass(frozen=True)
@@ -154,8 +160,16 @@ class DocumentKind(StrEnum):
 
 @dataclass(frozen=True)
 class DocumentRef:
-    list_id: ListId
+    # Privacy: which list's documents a voter reads hints at their vote.
+    list_id: ListId = field(repr=False)
     kind: DocumentKind
+
+
+class PaperSet(StrEnum):
+    """The papers of one print order."""
+
+    RECEIPT = "receipt"  # the proof of deposit and the émargement certificate of a cast
+    CHALLENGE_SLIP = "challenge_slip"  # the slip of a challenged ballot
 
 
 class LockedCredential(StrEnum):

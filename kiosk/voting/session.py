@@ -46,7 +46,7 @@ from kiosk.store.records import KioskIdentity, LockoutRecord, PollsState
 from kiosk.verifier.ballots import slip_of
 from kiosk.voting import flow
 from kiosk.voting.captcha import CaptchaService
-from kiosk.voting.flow import Event, FlowRules, Output, State, Tick, UserEvent
+from kiosk.voting.flow import Event, FlowRules, Output, ShellEvent, State, Tick, UserEvent
 from kiosk.voting.lockout import (
     ASSESSEUR_SUBJECT,
     DEFAULT_POLICY,
@@ -252,8 +252,9 @@ class VotingSession:
     def tick(self) -> SessionStep:
         return self.handle(Tick())
 
-    def handle(self, event: UserEvent | Tick) -> SessionStep:
-        """Apply ``event``, run the commands it leads to, and return the screen and outputs."""
+    def handle(self, event: UserEvent | ShellEvent | Tick) -> SessionStep:
+        """Apply ``event`` (the voter's, or the shell's report on a print or a failed call), run
+        the commands it leads to, and return the screen and outputs."""
         with self._lock:
             outputs: list[Output] = []
             queue: deque[Event] = deque([event])

@@ -86,6 +86,10 @@
         <translation>Back to the lists</translation>
     </message>
     <message>
+        <source>Ce bulletin est annulé : choisissez à nouveau pour voter.</source>
+        <translation>This ballot is cancelled: choose again to vote.</translation>
+    </message>
+    <message>
         <source>Code de suivi du bulletin annulé : %1</source>
         <translation>Tracking code of the cancelled ballot: %1</translation>
     </message>
@@ -95,6 +99,10 @@
     <message>
         <source>Confirmez votre vote</source>
         <translation>Confirm your vote</translation>
+    </message>
+    <message>
+        <source>Après « JE VOTE », votre vote sera définitif et non modifiable.</source>
+        <translation>After “CAST MY VOTE”, your vote is final and cannot be changed.</translation>
     </message>
     <message>
         <source>JE VOTE</source>
@@ -292,6 +300,10 @@
     <message>
         <source>Ce document ne peut pas être affiché. Adressez-vous à un assesseur.</source>
         <translation>This document cannot be displayed. Please ask a polling officer.</translation>
+    </message>
+    <message>
+        <source>Chargement…</source>
+        <translation>Loading…</translation>
     </message>
     <message>
         <source>Numéro de la page affichée</source>
@@ -521,6 +533,14 @@
         <translation>You cannot vote in this election.</translation>
     </message>
     <message>
+        <source>Le reçu n&apos;a pas pu être imprimé : adressez-vous à un assesseur.</source>
+        <translation>The receipt could not be printed: please ask a polling officer.</translation>
+    </message>
+    <message>
+        <source>Un incident technique est survenu : adressez-vous à un assesseur.</source>
+        <translation>A technical problem occurred: please ask a polling officer.</translation>
+    </message>
+    <message>
         <source>Réessayez dans %1 s.</source>
         <translation>Try again in %1 s.</translation>
     </message>
@@ -746,6 +766,10 @@
     <message>
         <source>Quitter ce message</source>
         <translation>Dismiss this message</translation>
+    </message>
+    <message>
+        <source>Incident technique</source>
+        <translation>Technical problem</translation>
     </message>
 </context>
 <context>

@@ -6,15 +6,22 @@ and wrong, vote codes, CAPTCHA answers, réassort by token and supervised, votes
 casts, back, quit and time passing. It records every voter-specific value it typed or saw
 (identifier, voter id, name, password, code, CAPTCHA answer, token, answer, NUMEN, choice,
 tracking code, new code, grant) and, whenever the session is reset (finish, quit, timeout, lock,
-logout), checks that none of them remains in the state or the session, that the session holds no
-pending ballot, grant or CAPTCHA, and that a reset to the welcome screen equals a fresh one.
-Typed secrets must never be in any state's repr, at any step.
+logout, a core failure), checks that none of them remains in the state or the session, that the
+session holds no pending ballot, grant or CAPTCHA, and that a reset to the welcome screen equals a
+fresh one. Typed secrets must never be in any state's repr, at any step. A welcome screen that
+someone touched (a display chosen, "Retour" from the credentials) is pristine again once the
+inactivity delay passed without input, so no display choice stays for the next person.
+
+The number of runs is the Hypothesis profile's (``ISOLOIR_SOAK=1``: the soak's, tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +34,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from kiosk.clock import ManualClock
 from kiosk.election.model import ListId, ScrutinId
 from kiosk.voting import flow
-from kiosk.voting.model import Channel, Display, DocumentKind, ReassortMode
+from kiosk.voting.model import Channel, Display, DocumentKind, PaperSet, ReassortMode
 from tests.unit.test_voting_world import ASSESSEUR_PIN, Kiosk, VoterSecrets
 
 VOTERS = (VoterSecrets(0), VoterSecrets(1))
@@ -35,6 +42,7 @@ VOTERS = (VoterSecrets(0), VoterSecrets(1))
 SCRATCH = "/dev/shm" if Path("/dev/shm").is_dir() else None
 OPTIONS = [ListId("l0"), ListId("l1"), ListId("l2"), ListId("blank")]
 SCRUTINS = [ScrutinId("capn"), ScrutinId("cap")]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def strings_in(value: object) -> list[str]:
@@ -68,6 +76,7 @@ class TwoVoters(RuleBasedStateMachine):
         self.seen: set[str] = set()  # everything of the voter: gone after a reset
         self.wrong = 0
         self.hammered = False
+        self.failed = False
         self.codes = {v.voter_id: v.code for v in VOTERS}  # current codes, réassorts included
 
     def teardown(self) -> None:
@@ -80,7 +89,7 @@ class TwoVoters(RuleBasedStateMachine):
     def state(self) -> flow.State:
         return self.kiosk.state
 
-    def send(self, event: flow.UserEvent | flow.Tick, after: float = 1) -> None:
+    def send(self, event: flow.UserEvent | flow.ShellEvent | flow.Tick, after: float = 1) -> None:
         before = self.state
         self.kiosk.send(event, after=after)
         self.observe(self.state)
@@ -149,6 +158,15 @@ class TwoVoters(RuleBasedStateMachine):
         text = repr(self.state)
         assert not any(secret in text for secret in self.typed)
 
+    @invariant()
+    def a_welcome_with_a_choice_times_out(self) -> None:
+        """A welcome that is not pristine knows when it was last touched: it will time out."""
+        state = self.state
+        if isinstance(state, flow.Welcome) and state != flow.initial_state(
+            self.kiosk.session.rules
+        ):
+            assert state.last_input is not None
+
     # ---- any time ---------------------------------------------------------------------------
 
     @rule()
@@ -159,13 +177,52 @@ class TwoVoters(RuleBasedStateMachine):
     def set_display(self, language: str, large: bool, contrast: bool) -> None:
         self.send(flow.SetDisplay(Display(language, large, contrast)))  # type: ignore[arg-type]
 
-    @rule(event=st.sampled_from([flow.Back(), flow.Continue(), flow.Quit(), flow.StillHere()]))
+    @rule(
+        event=st.sampled_from(
+            [flow.Back(), flow.Continue(), flow.Quit(), flow.StillHere(), flow.Activity()]
+        )
+    )
     def navigate(self, event: flow.UserEvent) -> None:
         self.send(event)
 
     @rule(seconds=st.sampled_from([1, 9, 30, 59, 60, 89, 90, 120, 900]))
     def time_passes(self, seconds: int) -> None:
+        before = self.state
         self.send(flow.Tick(), after=seconds)
+        rules = self.kiosk.session.rules
+        idle_limit = rules.inactivity_warning + rules.inactivity_reset
+        if (
+            isinstance(before, flow.Welcome)
+            and before.last_input is not None
+            and self.kiosk.clock.now() - before.last_input >= idle_limit
+        ):
+            assert self.state == flow.initial_state(rules)
+
+    # ---- what the window reports -------------------------------------------------------------
+
+    @precondition(
+        lambda self: (
+            not self.failed
+            and getattr(getattr(self.state, "interrupted", self.state), "booth", None) is not None
+        )
+    )
+    @rule()
+    def core_fails(self) -> None:
+        """A core call raised while a voter was voting (once a run: the rest goes deep)."""
+        self.failed = True
+        self.send(flow.CoreFailure())
+        assert isinstance(self.state, flow.Refused)
+
+    @precondition(
+        lambda self: isinstance(
+            getattr(self.state, "interrupted", self.state), flow.Receipt | flow.ChallengeShown
+        )
+    )
+    @rule(papers=st.sampled_from(PaperSet))
+    def papers_not_printed(self, papers: PaperSet) -> None:
+        shown = getattr(self.state, "interrupted", self.state)
+        assert isinstance(shown, flow.Receipt | flow.ChallengeShown)
+        self.send(flow.PapersNotPrinted(shown.scrutin.scrutin_id, papers))
 
     # ---- credentials ------------------------------------------------------------------------
 
@@ -363,13 +420,33 @@ class TwoVoters(RuleBasedStateMachine):
         self.send(event)
 
 
+# No max_examples here: the loaded profile's (tests/conftest.py), so that the soak runs more.
 TwoVoters.TestCase.settings = settings(
-    max_examples=100,
     stateful_step_count=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestTwoVoters = TwoVoters.TestCase
+
+
+def test_the_soak_profile_runs_the_machine_longer() -> None:
+    probe = (
+        "import tests.conftest\n"
+        "from tests.property.test_voting_sessions import TwoVoters\n"
+        "print(TwoVoters.TestCase.settings.max_examples)\n"
+    )
+    for soak, profile in (("1", "soak"), ("0", "isoloir")):
+        ran = subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=ROOT,
+            env={**os.environ, "ISOLOIR_SOAK": soak},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        assert int(ran.stdout) == settings.get_profile(profile).max_examples
+    assert settings.get_profile("soak").max_examples > settings.get_profile("isoloir").max_examples
 
 
 def test_a_reset_after_a_cast_leaves_a_pristine_kiosk(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 The demo election carries real logos and multi-page PDFs: it is built once (voters=1, the
 test KDF) and loaded into a real kiosk store per test. The pages are driven the way a voter or
-a screen reader finds controls: by accessible name.
+a screen reader finds controls: by accessible name. The page reads its assets either at once
+(no worker) or through a real ``CoreWorker`` off the GUI thread, as in the kiosk window: the
+tests that read assets run in both modes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +36,7 @@ from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSlider,
+    QApplication,
     QLabel,
     QPushButton,
     QWidget,
@@ -43,16 +47,25 @@ from reportlab.pdfgen import canvas
 from kiosk.clock import ManualClock
 from kiosk.election.demo import build_demo
 from kiosk.election.kdf import KdfProfile
-from kiosk.election.model import BLANK_OPTION, ElectionPackage, ListId, Scrutin, VoterId
+from kiosk.election.model import (
+    BLANK_OPTION,
+    ElectionPackage,
+    ListId,
+    Scrutin,
+    ScrutinId,
+    VoterId,
+)
 from kiosk.store import KioskStore, create_key_file
 from kiosk.voting import flow
-from kiosk.voting.assets import PackageAssets
+from kiosk.voting.assets import AssetError, PackageAssets
 from kiosk.voting.model import Booth, Display, DocumentKind, DocumentRef, ScrutinEntry, VoterRef
-from tests.ui.conftest import control
+from tests.ui.conftest import WAIT_MS, control
 from tests.unit.test_voting_world import Kiosk, sealed_election
 from ui.ballot_names import BallotNames
+from ui.display_bar import DisplayBar
 from ui.pages.gallery import LOGO_SIZE, GalleryPage, ListAssets
 from ui.pdf_viewer import MAX_ZOOM, DocumentViewer
+from ui.worker import CoreWorker
 
 LEFT = Qt.MouseButton.LeftButton
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -79,15 +92,18 @@ def gallery_state(
 
 
 class CountingStore:
-    """The real store behind a wrapper that counts reads and may alter one asset's bytes."""
+    """The real store behind a wrapper that counts reads (and notes whether the GUI thread made
+    any) and may alter one asset's bytes."""
 
     def __init__(self, store: KioskStore, altered: str | None = None) -> None:
         self.store = store
         self.altered = altered
         self.reads: list[str] = []
+        self.read_on_gui_thread = False
 
     def package_asset(self, path: str) -> bytes | None:
         self.reads.append(path)
+        self.read_on_gui_thread |= threading.current_thread() is threading.main_thread()
         data = self.store.package_asset(path)
         if data is not None and path == self.altered:
             return data[:-64] + b"%% altered after the package was verified\n" + data[-64:]
@@ -116,8 +132,24 @@ def demo_store(tmp_path: Path) -> Iterator[KioskStore]:
     store.close()
 
 
-def open_page(qtbot: QtBot, assets: ListAssets | None, package: ElectionPackage) -> GalleryPage:
-    page = GalleryPage(BallotNames(package.manifest), assets)
+@pytest.fixture(params=["at once", "worker"])
+def worker(request: pytest.FixtureRequest) -> Iterator[CoreWorker | None]:
+    """None: the page reads on the GUI thread; else the worker it reads through."""
+    if request.param == "at once":
+        yield None
+        return
+    core = CoreWorker()
+    yield core
+    core.shutdown()
+
+
+def open_page(
+    qtbot: QtBot,
+    assets: ListAssets | None,
+    package: ElectionPackage,
+    worker: CoreWorker | None = None,
+) -> GalleryPage:
+    page = GalleryPage(BallotNames(package.manifest), assets, worker)
     qtbot.addWidget(page)
     page.resize(1280, 1024)
     page.show()
@@ -126,9 +158,15 @@ def open_page(qtbot: QtBot, assets: ListAssets | None, package: ElectionPackage)
 
 
 @pytest.fixture
-def page(qtbot: QtBot, demo_store: KioskStore) -> GalleryPage:
+def page(qtbot: QtBot, demo_store: KioskStore, worker: CoreWorker | None) -> GalleryPage:
     package = demo_package()
-    return open_page(qtbot, PackageAssets(demo_store, package.manifest), package)
+    return open_page(qtbot, PackageAssets(demo_store, package.manifest), package, worker)
+
+
+def settle(qtbot: QtBot, worker: CoreWorker | None) -> None:
+    """Wait until the page's reads are back (nothing to wait for without a worker)."""
+    if worker is not None:
+        qtbot.waitUntil(lambda: not worker.busy, timeout=WAIT_MS)
 
 
 def open_document(
@@ -137,6 +175,14 @@ def open_document(
     with qtbot.waitSignal(page.viewer.firstPagePainted, timeout=PAINT_MS):
         page.show_state(gallery_state(scrutin, document))
     return page.viewer
+
+
+def logos(page: QWidget) -> list[QLabel]:
+    return [
+        w
+        for w in page.findChildren(QLabel)
+        if w.accessibleName().endswith(" — logo") and not w.isHidden()
+    ]
 
 
 def page_count(pdf: bytes) -> int:
@@ -155,14 +201,15 @@ def enabled(root: QWidget, name: str) -> bool:
 
 
 def test_every_list_of_a_demo_scrutin_shows_its_logo_and_the_blank_vote_none(
-    page: GalleryPage,
+    qtbot: QtBot, page: GalleryPage, worker: CoreWorker | None
 ) -> None:
     package = demo_package()
     scrutin = biggest_scrutin(package)
     page.show_state(gallery_state(scrutin))
+    settle(qtbot, worker)
     names = BallotNames(package.manifest)
-    logos = [w for w in page.findChildren(QLabel) if w.accessibleName().endswith(" — logo")]
-    assert len(logos) == len(scrutin.lists) >= 10
+    labels = logos(page)
+    assert len(labels) == len(scrutin.lists) >= 10
     for candidate in scrutin.lists:
         logo = control(page, f"{candidate.name} — logo")
         assert isinstance(logo, QLabel)
@@ -174,25 +221,218 @@ def test_every_list_of_a_demo_scrutin_shows_its_logo_and_the_blank_vote_none(
         assert isinstance(control(page, candidate.name), QPushButton)
     blank = names.option(scrutin.id, BLANK_OPTION)
     assert isinstance(control(page, blank), QPushButton)
-    assert not [w for w in logos if w.accessibleName().startswith(blank)]
+    assert not [w for w in labels if w.accessibleName().startswith(blank)]
     assert not page.showing_document
 
 
 def test_logos_are_read_once_per_scrutin_and_ticks_reopen_nothing(
-    qtbot: QtBot, demo_store: KioskStore
+    qtbot: QtBot, demo_store: KioskStore, worker: CoreWorker | None
 ) -> None:
     package = demo_package()
     scrutin = biggest_scrutin(package)
     store = CountingStore(demo_store)
-    page = open_page(qtbot, PackageAssets(store, package.manifest), package)
+    page = open_page(qtbot, PackageAssets(store, package.manifest), package, worker)
     page.show_state(gallery_state(scrutin))
+    settle(qtbot, worker)
     assert sorted(store.reads) == sorted(c.logo for c in scrutin.lists)
     store.reads.clear()
     page.show_state(gallery_state(scrutin))  # the one-second tick renders the page again
     document = DocumentRef(scrutin.lists[0].id, DocumentKind.PROFESSION_DE_FOI)
     open_document(qtbot, page, scrutin, document)
     page.show_state(gallery_state(scrutin, document))
+    settle(qtbot, worker)
     assert store.reads == [scrutin.lists[0].profession_de_foi]
+    assert store.read_on_gui_thread is (worker is None)
+
+
+# ---- through the worker ----------------------------------------------------------------------
+
+
+def test_with_a_worker_the_rows_show_at_once_and_the_logos_when_read(
+    qtbot: QtBot, demo_store: KioskStore
+) -> None:
+    package = demo_package()
+    scrutin = biggest_scrutin(package)
+    store = CountingStore(demo_store)
+    worker = CoreWorker()
+    try:
+        page = open_page(qtbot, PackageAssets(store, package.manifest), package, worker)
+        page.show_state(gallery_state(scrutin))
+        # The rows are complete before any read comes back (callbacks need the event loop).
+        assert page.option_count == len(scrutin.options)
+        assert len(logos(page)) == len(scrutin.lists)
+        assert all(logo.pixmap().isNull() for logo in logos(page))
+        assert control(page, scrutin.lists[0].name).isVisible()
+        qtbot.waitUntil(lambda: not any(logo.pixmap().isNull() for logo in logos(page)))
+        assert not store.read_on_gui_thread
+    finally:
+        worker.shutdown()
+
+
+class FailingScrutin:
+    """Real assets, except every logo of one scrutin, which fails its check."""
+
+    def __init__(self, assets: PackageAssets, failing: str) -> None:
+        self.assets = assets
+        self.failing = failing
+
+    def logo(self, scrutin_id: ScrutinId, list_id: ListId) -> bytes:
+        if scrutin_id == self.failing:
+            raise AssetError(f"assets/{scrutin_id}/{list_id}/logo.png", "altered")
+        return self.assets.logo(scrutin_id, list_id)
+
+    def document(self, scrutin_id: ScrutinId, list_id: ListId, kind: DocumentKind) -> bytes:
+        return self.assets.document(scrutin_id, list_id, kind)
+
+
+@pytest.mark.parametrize("cleared", [False, True], ids=["another scrutin", "cleared"])
+def test_logos_read_for_rows_no_longer_shown_are_dropped(
+    qtbot: QtBot, demo_store: KioskStore, cleared: bool
+) -> None:
+    package = demo_package()
+    first, second = (
+        s for s in package.manifest.scrutins if s.id in {"capn-agreges", "csa-ministeriel"}
+    )
+    shared = {c.id for c in first.lists} & {c.id for c in second.lists}
+    assert shared  # lists of the same ids: a late logo of the first would land on the second
+    assets = FailingScrutin(PackageAssets(demo_store, package.manifest), second.id)
+    worker = CoreWorker()
+    try:
+        page = open_page(qtbot, assets, package, worker)
+        page.show_state(gallery_state(first))
+        if cleared:
+            page.clear()  # the window left the page, or a reset
+        page.show_state(gallery_state(second))  # before the first scrutin's logos came back
+        qtbot.waitUntil(lambda: not worker.busy, timeout=WAIT_MS)
+        assert len(logos(page)) == len(second.lists)
+        assert all(logo.pixmap().isNull() for logo in logos(page))  # its own failed: blank
+    finally:
+        worker.shutdown()
+
+
+def test_with_a_worker_a_document_says_loading_then_shows_its_pages(
+    qtbot: QtBot, demo_store: KioskStore
+) -> None:
+    package = demo_package()
+    scrutin = biggest_scrutin(package)
+    candidate = scrutin.lists[1]
+    store = CountingStore(demo_store)
+    worker = CoreWorker()
+    try:
+        page = open_page(qtbot, PackageAssets(store, package.manifest), package, worker)
+        document = DocumentRef(candidate.id, DocumentKind.PROFESSION_DE_FOI)
+        with qtbot.waitSignal(page.viewer.firstPagePainted, timeout=PAINT_MS):
+            page.show_state(gallery_state(scrutin, document))
+            viewer = page.viewer
+            assert page.showing_document
+            assert viewer.loading
+            assert viewer.message_text == "Chargement…"
+            assert control(page, "Chargement…").isVisible()
+            assert viewer.title_text == f"Profession de foi — {candidate.name}"
+            assert viewer.page_count == 0
+            for name in ("Page suivante", "Zoom avant"):
+                assert not enabled(page, name)
+        assert not viewer.loading
+        assert viewer.message_text == ""
+        assert viewer.page_count == page_count(package.assets[candidate.profession_de_foi])
+        assert viewer.page_text == f"Page 1 / {viewer.page_count}"
+        assert not store.read_on_gui_thread
+    finally:
+        worker.shutdown()
+
+
+def test_with_a_worker_a_document_closed_or_replaced_before_it_arrives_is_never_shown(
+    qtbot: QtBot, demo_store: KioskStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = demo_package()
+    scrutin = biggest_scrutin(package)
+    first, second = scrutin.lists[0], scrutin.lists[1]
+    worker = CoreWorker()
+    try:
+        page = open_page(qtbot, PackageAssets(demo_store, package.manifest), package, worker)
+        viewer = page.viewer
+        shown: list[str] = []
+        show_document = viewer.show_document
+
+        def record(pdf: bytes, title: str) -> bool:
+            shown.append(title)
+            return show_document(pdf, title)
+
+        monkeypatch.setattr(viewer, "show_document", record)
+        one = DocumentRef(first.id, DocumentKind.PROFESSION_DE_FOI)
+        other = DocumentRef(second.id, DocumentKind.BALLOT)
+
+        page.show_state(gallery_state(scrutin, one))
+        page.show_state(gallery_state(scrutin))  # closed before it came back
+        qtbot.waitUntil(lambda: not worker.busy, timeout=WAIT_MS)
+        assert shown == []
+        assert not page.showing_document
+        assert viewer.page_count == 0
+        assert viewer.title_text == ""
+
+        page.show_state(gallery_state(scrutin, one))
+        page.show_state(gallery_state(scrutin, other))  # another one asked for meanwhile
+        qtbot.waitUntil(lambda: not worker.busy, timeout=WAIT_MS)
+        assert shown == [f"Bulletin — {second.name}"]
+        assert viewer.title_text == f"Bulletin — {second.name}"
+        assert viewer.page_count == page_count(package.assets[second.ballot])
+
+        page.show_state(gallery_state(scrutin, one))
+        page.clear()  # the voter left, or a reset
+        qtbot.waitUntil(lambda: not worker.busy, timeout=WAIT_MS)
+        assert shown == [f"Bulletin — {second.name}"]
+        assert viewer.page_count == 0
+        assert not page.showing_document
+    finally:
+        worker.shutdown()
+
+
+# ---- the keyboard ----------------------------------------------------------------------------
+
+
+def test_tab_reaches_a_list_after_arming_and_return_chooses_it(
+    qtbot: QtBot, page: GalleryPage
+) -> None:
+    scrutin = biggest_scrutin(demo_package())
+    page.show_state(gallery_state(scrutin))
+    arm = control(page, "Je veux voter")
+    arm.setFocus()
+    with qtbot.waitSignal(page.armRequested, timeout=1_000):
+        qtbot.keyClick(arm, Qt.Key.Key_Return)
+    page.show_state(gallery_state(scrutin, armed=True))  # the core's answer
+    wanted = control(page, scrutin.lists[1].name)
+    for _ in range(len(scrutin.options) * 3):  # down the rows: a list, its two documents...
+        if page.focusWidget() is wanted:
+            break
+        qtbot.keyClick(page.focusWidget(), Qt.Key.Key_Tab)
+    assert page.focusWidget() is wanted
+    with qtbot.waitSignal(page.optionChosen, timeout=1_000) as chosen:
+        qtbot.keyClick(wanted, Qt.Key.Key_Return)
+    assert chosen.args == [scrutin.lists[1].id]
+
+
+def test_return_on_page_suivante_turns_the_page(qtbot: QtBot, page: GalleryPage) -> None:
+    scrutin = biggest_scrutin(demo_package())
+    viewer = open_document(
+        qtbot, page, scrutin, DocumentRef(scrutin.lists[0].id, DocumentKind.PROFESSION_DE_FOI)
+    )
+    following = control(page, "Page suivante")
+    following.setFocus()
+    qtbot.keyClick(following, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: viewer.current_page == 1, timeout=1_000)
+    assert viewer.page_text == f"Page 2 / {viewer.page_count}"
+
+
+def test_return_presses_the_display_bar_above_the_gallery(qtbot: QtBot) -> None:
+    bar = DisplayBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    qtbot.waitExposed(bar)
+    english = control(bar, "English")
+    english.setFocus()
+    with qtbot.waitSignal(bar.displayRequested, timeout=1_000) as asked:
+        qtbot.keyClick(english, Qt.Key.Key_Return)
+    assert asked.args == [Display(language="en")]
 
 
 def test_every_control_of_the_gallery_and_the_viewer_is_accessible_and_touch_sized(
@@ -384,6 +624,12 @@ def test_a_link_in_a_pdf_opens_nothing_and_jumps_nowhere(qtbot: QtBot) -> None:
     schemes = ("http", "https", "mailto", "file")
     for scheme in schemes:
         QDesktopServices.setUrlHandler(scheme, recorder, "open")
+    # Whatever a followed link does inside the view goes through its page navigator.
+    navigator = viewer.view.pageNavigator()
+    moves: list[str] = []
+    navigator.currentPageChanged.connect(lambda page: moves.append(f"page {page}"))
+    navigator.currentLocationChanged.connect(lambda at: moves.append(f"location {at}"))
+    navigator.jumped.connect(lambda link: moves.append(f"jumped to {link.page()}"))
     try:
         assert QDesktopServices.openUrl(QUrl("https://example.org/check"))  # the trap works
         assert recorder.opened == ["https://example.org/check"]
@@ -397,10 +643,13 @@ def test_a_link_in_a_pdf_opens_nothing_and_jumps_nowhere(qtbot: QtBot) -> None:
             qtbot.mouseMove(viewport, at)
             qtbot.mouseClick(viewport, LEFT, pos=at)
             qtbot.mouseDClick(viewport, LEFT, pos=at)
-            qtbot.wait(50)
-            assert viewer.current_page == 0
+        QApplication.processEvents()  # anything the clicks queued has run now
+        assert moves == []
         assert recorder.opened == []
+        assert viewer.current_page == 0
         assert viewer.page_text == "Page 1 / 3"
+        viewer.next_page()  # the spy works: a move through the navigator is seen
+        assert "page 1" in moves
     finally:
         for scheme in schemes:
             QDesktopServices.unsetUrlHandler(scheme)
@@ -412,17 +661,21 @@ def test_a_link_in_a_pdf_opens_nothing_and_jumps_nowhere(qtbot: QtBot) -> None:
 
 
 def test_an_altered_pdf_in_the_store_shows_a_clear_message_not_its_pages(
-    qtbot: QtBot, demo_store: KioskStore, caplog: pytest.LogCaptureFixture
+    qtbot: QtBot,
+    demo_store: KioskStore,
+    worker: CoreWorker | None,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     package = demo_package()
     scrutin = biggest_scrutin(package)
     candidate = scrutin.lists[0]
     store = CountingStore(demo_store, altered=candidate.profession_de_foi)
-    page = open_page(qtbot, PackageAssets(store, package.manifest), package)
+    page = open_page(qtbot, PackageAssets(store, package.manifest), package, worker)
     page.show_state(gallery_state(scrutin, DocumentRef(candidate.id, DocumentKind.BALLOT)))
     page.show_state(
         gallery_state(scrutin, DocumentRef(candidate.id, DocumentKind.PROFESSION_DE_FOI))
     )
+    settle(qtbot, worker)
     viewer = page.viewer
     assert page.showing_document
     assert viewer.showing_error

@@ -55,7 +55,7 @@ def test_a_voter_goes_from_welcome_to_a_printed_receipt(
     assert window.state.captcha is not None
 
     click(qtbot, window, "Nouvelle image")  # a refresh: only the newest image counts
-    qtbot.waitUntil(lambda: not window.worker.busy)
+    qtbot.waitUntil(lambda: not window.busy)
     type_into(qtbot, window, "Code de vote", voter.code)
     type_into(qtbot, window, "Chiffres de l'image", kiosk.captcha_answer())
     click(qtbot, window, "Valider")
@@ -79,15 +79,15 @@ def test_a_voter_goes_from_welcome_to_a_printed_receipt(
     assert window.receipt.tracking_text == state.tracking_code
     assert "01/12/2026 à 09:00:" in window.receipt.time_text  # 08:00 UTC in Europe/Paris
     assert "CET" in window.receipt.time_text
-    qtbot.waitUntil(lambda: not window.worker.busy)  # the printing job too
-    printed = sorted(print_dir.glob("depot-capn-*.pdf"))
+    qtbot.waitUntil(lambda: not window.busy)  # the printing job too
+    printed = sorted(print_dir.glob("depot/*.pdf"))
     assert len(printed) == 1
     [payload] = read_qr_payloads(printed[0])
     receipt = decode_receipt(payload)
     assert receipt == state.receipt
     kiosk_key = sealed_election()[0].manifest.kiosks[0].public_key
     assert verify_receipt(receipt, kiosk_key)
-    [certificate] = sorted(print_dir.glob("emargement-capn-*.pdf"))  # signed in the core
+    [certificate] = sorted(print_dir.glob("emargement/*.pdf"))  # signed in the core
     [payload] = read_qr_payloads(certificate)
     emargement = decode_emargement(payload)
     assert verify_emargement(emargement, kiosk_key)
@@ -137,9 +137,9 @@ def test_a_challenged_ballot_prints_a_slip_and_the_voter_casts_another_choice(
 
     click(qtbot, window, "Vérifier le chiffrement")  # Benaloh: open this ballot, never cast it
     wait_for(qtbot, window, flow.ChallengeShown)
-    qtbot.waitUntil(lambda: not window.worker.busy)  # the printing job too
-    [slip_pdf] = sorted(print_dir.glob("controle-capn-*.pdf"))
-    assert not list(print_dir.glob("depot-*.pdf"))
+    qtbot.waitUntil(lambda: not window.busy)  # the printing job too
+    [slip_pdf] = sorted(print_dir.glob("controle/*.pdf"))
+    assert not list(print_dir.glob("depot/*.pdf"))
     printed = parse_slip(join_slip_payloads(read_qr_payloads(slip_pdf)))
     assert printed.slip.tracking_code == confirm.tracking_code
     assert printed.slip.choice == "l1"
@@ -164,8 +164,8 @@ def test_a_challenged_ballot_prints_a_slip_and_the_voter_casts_another_choice(
     assert second.tracking_code != confirm.tracking_code  # a new ballot, a new nonce
     click(qtbot, window, "Je vote")
     wait_for(qtbot, window, flow.Receipt)
-    qtbot.waitUntil(lambda: not window.worker.busy)
-    [proof] = sorted(print_dir.glob("depot-capn-*.pdf"))
+    qtbot.waitUntil(lambda: not window.busy)
+    [proof] = sorted(print_dir.glob("depot/*.pdf"))
     receipt = decode_receipt(read_qr_payloads(proof)[0])
     assert receipt.tracking_code == second.tracking_code
     assert kiosk.store.voted_scrutins(voter.voter_id) == frozenset({"capn"})
@@ -182,7 +182,7 @@ def test_a_wrong_password_shows_the_notice_and_clears_the_password(
     qtbot.keyClick(control(window, "Mot de passe électeur"), Qt.Key.Key_Return)
     qtbot.waitUntil(
         lambda: (
-            not window.worker.busy
+            not window.busy
             and isinstance(window.state, flow.Credentials)
             and window.state.notice is not None
         )

@@ -196,7 +196,7 @@ class Voter:
 
 def wait_until(qtbot: QtBot, window: KioskWindow, shown: Callable[[flow.State], object]) -> None:
     """The core has answered (the worker is idle) and the state on screen passes ``shown``."""
-    qtbot.waitUntil(lambda: not window.worker.busy and bool(shown(window.state)), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.busy and bool(shown(window.state)), timeout=WAIT_MS)
 
 
 def shown_texts(window: KioskWindow) -> list[str]:
@@ -327,7 +327,7 @@ def vote_for_list_1(voter: Voter, kiosk: Kiosk, print_dir: Path) -> flow.Receipt
     assert window.receipt.tracking_text == receipt.tracking_code
     assert window.receipt.time_text.startswith(voter.tr("ReceiptPage", "Le %1 à %2 (%3)")[:3])
     voter.reads_no_french()
-    voter.qtbot.waitUntil(lambda: not window.worker.busy, timeout=WAIT_MS)  # the printing too
+    voter.qtbot.waitUntil(lambda: not window.busy, timeout=WAIT_MS)  # the printing too
     check_printed_papers(voter.language, receipt, print_dir)
     return receipt
 
@@ -335,13 +335,13 @@ def vote_for_list_1(voter: Voter, kiosk: Kiosk, print_dir: Path) -> flow.Receipt
 def check_printed_papers(language: Language, receipt: flow.Receipt, print_dir: Path) -> None:
     """The proof of deposit's QR decodes to the signed receipt; both papers speak ``language``."""
     kiosk_key = sealed_election()[0].manifest.kiosks[0].public_key
-    [proof] = sorted(print_dir.glob("depot-capn-*.pdf"))
+    [proof] = sorted(print_dir.glob("depot/*.pdf"))
     [payload] = read_qr_payloads(proof)
     decoded = decode_receipt(payload)
     assert decoded == receipt.receipt
     assert decoded.tracking_code == receipt.tracking_code
     assert verify_receipt(decoded, kiosk_key)
-    [certificate] = sorted(print_dir.glob("emargement-capn-*.pdf"))
+    [certificate] = sorted(print_dir.glob("emargement/*.pdf"))
     [payload] = read_qr_payloads(certificate)
     emargement = decode_emargement(payload)
     assert verify_emargement(emargement, kiosk_key)
@@ -372,6 +372,12 @@ def finish_and_leave(voter: Voter, kiosk: Kiosk, secrets_seen: list[str]) -> Non
 def assert_pristine(
     qtbot: QtBot, window: KioskWindow, kiosk: Kiosk, secrets_seen: list[str]
 ) -> None:
+    """The window is as a new one, hidden pages included: every text, name, image, field (and
+    its undo history), checked, enabled or hidden state, row and document, as
+    tests/ui/test_pristine.py reads them; and none of ``secrets_seen`` is anywhere."""
+    # Imported here: tests.ui.test_pristine imports this module's journey steps.
+    from tests.ui.test_pristine import assert_same_window, fresh_window_snapshot, window_snapshot
+
     assert window.current_page is window.welcome
     assert window.state == flow.initial_state(kiosk.session.rules)
     assert window.state.display == Display()  # French, normal text, normal contrast
@@ -379,10 +385,12 @@ def assert_pristine(
     assert control(window, "Commencer").isVisible()
     assert window.windowTitle() == "Isoloir — vote électronique"
     assert kiosk.session.holds_nothing
-    assert all(field.text() == "" for field in window.findChildren(QLineEdit))
-    everything = "\n".join(held_texts(window))  # hidden pages too: nothing stays behind
+    qtbot.waitUntil(lambda: not window.busy, timeout=WAIT_MS)  # a late gallery read
+    after = window_snapshot(window)
+    everything = "\n".join(after)  # hidden pages too: nothing stays behind
     for secret in secrets_seen:
         assert secret not in everything
+    assert_same_window(after, fresh_window_snapshot(qtbot, kiosk))
 
 
 # ---- the journeys ---------------------------------------------------------------------------
@@ -458,7 +466,7 @@ def test_a_voter_replaces_a_lost_vote_code_by_e_mail_token_then_votes(
     assert all(new_code not in text for text in shown_texts(window))
     assert new_code not in "\n".join(held_texts(window))
     kiosk.clock.advance(timedelta(seconds=1))  # later ticks bring nothing back
-    qtbot.waitUntil(lambda: not window.worker.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.busy, timeout=WAIT_MS)
     assert isinstance(window.state, flow.VoteCode)
     assert window.current_page is window.vote_code
     assert new_code not in "\n".join(held_texts(window))

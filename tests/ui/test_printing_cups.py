@@ -3,7 +3,8 @@
 Each printed job comes back from cups-pdf as a PDF, read like a scan of the paper: its pages,
 their size, and its QR codes, whose signatures must verify. The pages are printed as images
 (QtPdf renders them, QPainter paints them), so the paper holds no text to extract: what it says
-is checked through what its codes say.
+is checked through what its codes say. The fallback folder's layout (nothing that pairs a voter's
+émargement with a ballot's papers) needs no CUPS.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import ctypes
 import io
 import logging
 import re
+import stat
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QBuffer
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPrintSupport import QPrinterInfo
 from pytestqt.qtbot import QtBot
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
@@ -37,7 +41,15 @@ from tests import cups_server
 from tests.cups_server import CupsServer, PdfQueue
 from tests.ui.conftest import WAIT_MS
 from tests.unit.test_voting_world import Kiosk, VoterSecrets, sealed_election
-from ui.printing import PrintedPaper, challenge_papers, make_printer, receipt_papers
+from ui import printing
+from ui.printing import (
+    PdfFolderPrinter,
+    PrintedPaper,
+    PrintOutcome,
+    challenge_papers,
+    make_printer,
+    receipt_papers,
+)
 from ui.worker import CoreWorker
 
 VOTER = VoterSecrets(0)  # "Agent 0"
@@ -149,9 +161,15 @@ def test_a_cast_prints_both_papers_on_the_queue_from_the_worker_thread(
     printer = make_printer(queue.name, fallback)  # on the GUI thread, as the kiosk does
     worker = CoreWorker()
     failures: list[BaseException] = []
-    worker.run(lambda: printer.print_receipt(order, "fr"), on_failure=failures.append)
+    outcomes: list[PrintOutcome] = []
+    worker.run(
+        lambda: printer.print_receipt(order, "fr"),
+        on_success=outcomes.append,
+        on_failure=failures.append,
+    )
     qtbot.waitUntil(lambda: not worker.busy, timeout=WAIT_MS)
     assert failures == []
+    assert outcomes == [PrintOutcome.PRINTED]
     worker.shutdown()
 
     printed = queue.wait_for_pdfs(2)
@@ -192,7 +210,7 @@ def test_the_system_default_queue_prints_a_challenge_slip_on_a4(
     queue.make_default()
     order = challenge(kiosk)
     printer = make_printer(None, tmp_path / "fallback", Paper.A4)
-    printer.print_challenge_slip(order, "en")
+    assert printer.print_challenge_slip(order, "en") is PrintOutcome.PRINTED
 
     [pdf] = queue.wait_for_pdfs(1)
     assert_same_pages(pdf, challenge_papers(order, "en", Paper.A4), tmp_path)
@@ -215,8 +233,10 @@ def test_a_paper_of_two_pages_prints_as_one_job_of_two_pages(
         document.drawString(72, 72, page)
         document.showPage()
     document.save()
-    paper = PrintedPaper("controle", "capn", datetime(2026, 12, 1, tzinfo=UTC), out.getvalue())
-    make_printer(queue.name, tmp_path / "fallback").print_paper(paper)
+    paper = PrintedPaper("controle", out.getvalue())
+    assert make_printer(queue.name, tmp_path / "fallback").print_paper(paper) is (
+        PrintOutcome.PRINTED
+    )
 
     [pdf] = queue.wait_for_pdfs(1)
     assert_same_pages(pdf, paper, tmp_path)
@@ -234,11 +254,12 @@ def test_without_a_printer_the_papers_go_to_the_fallback_folder(
     caplog.set_level(logging.INFO, logger="ui.printing")
     order = cast(kiosk)
     fallback = tmp_path / "fallback"
-    make_printer(queue_name, fallback).print_receipt(order, "fr")
+    outcome = make_printer(queue_name, fallback).print_receipt(order, "fr")
 
+    assert outcome is PrintOutcome.FALLBACK  # the window tells the core: the page says so
     proof, certificate = receipt_papers(order, "fr")
-    [written_proof] = fallback.glob("depot-capn-*.pdf")
-    [written_certificate] = fallback.glob("emargement-capn-*.pdf")
+    [written_proof] = fallback.glob("depot/*.pdf")
+    [written_certificate] = fallback.glob("emargement/*.pdf")
     assert written_proof.read_bytes() == proof.pdf  # same input, same bytes
     assert written_certificate.read_bytes() == certificate.pdf
     label = queue_name or "system default"
@@ -259,9 +280,10 @@ def test_a_job_the_queue_refuses_goes_to_the_fallback_folder(
     queue.reject_jobs()  # listed, so found, but CUPS refuses the submission
     order = challenge(kiosk)
     fallback = tmp_path / "fallback"
-    make_printer(queue.name, fallback).print_challenge_slip(order, "fr")
+    outcome = make_printer(queue.name, fallback).print_challenge_slip(order, "fr")
 
-    [written] = fallback.glob("controle-capn-*.pdf")
+    assert outcome is PrintOutcome.FALLBACK
+    [written] = fallback.glob("controle/*.pdf")
     assert written.read_bytes() == challenge_papers(order, "fr").pdf
     assert queue.finished_jobs() == 0
     assert queue.pdfs() == []
@@ -281,9 +303,9 @@ def test_with_cups_not_running_the_slip_goes_to_the_fallback_folder(
     order = challenge(kiosk)
     fallback = tmp_path / "fallback"
     printer = make_printer("kiosk-ticket", fallback)
-    printer.print_challenge_slip(order, "fr")
+    assert printer.print_challenge_slip(order, "fr") is PrintOutcome.FALLBACK
 
-    [written] = fallback.glob("controle-capn-*.pdf")
+    [written] = fallback.glob("controle/*.pdf")
     assert written.read_bytes() == challenge_papers(order, "fr").pdf
     messages = [record.getMessage() for record in caplog.records]
     assert f"no printer (kiosk-ticket) for now: papers go to the fallback folder {fallback}" in (
@@ -291,3 +313,91 @@ def test_with_cups_not_running_the_slip_goes_to_the_fallback_folder(
     )
     assert "no printer (kiosk-ticket): controle goes to the fallback folder" in messages
     assert_nothing_secret_logged(caplog, "Agent 0", "Liste 1", order.slip.tracking_code)
+
+
+# ---- the fallback folder (no CUPS needed) ------------------------------------------------------
+
+
+def test_the_fallback_folder_pairs_no_voter_with_a_ballot(kiosk: Kiosk, tmp_path: Path) -> None:
+    cast_order = cast(kiosk)
+    folder = tmp_path / "prints"
+    printer = PdfFolderPrinter(folder)
+    assert printer.print_receipt(cast_order, "fr") is PrintOutcome.PRINTED
+    assert printer.print_receipt(cast_order, "fr") is PrintOutcome.PRINTED  # "Imprimer" again
+
+    assert sorted(p.name for p in folder.iterdir()) == ["depot", "emargement"]
+    proof, certificate = receipt_papers(cast_order, "fr")
+    stamp = cast_order.cast_at.strftime("%Y%m%d")
+    for kind, paper in (("depot", proof), ("emargement", certificate)):
+        sub = folder / kind
+        assert stat.S_IMODE(sub.stat().st_mode) == 0o700
+        files = sorted(sub.iterdir())
+        assert len(files) == 2  # two copies, two names
+        for written in files:
+            assert re.fullmatch(r"[0-9a-f]{32}\.pdf", written.name)  # random: no time, no scrutin
+            assert stamp not in written.name
+            info = written.stat()
+            assert stat.S_IMODE(info.st_mode) == 0o600
+            assert info.st_mtime == 0  # nothing to pair a depot with an émargement by time
+            assert info.st_atime == 0
+            assert written.read_bytes() == paper.pdf
+    names = {p.stem for p in folder.glob("*/*.pdf")}
+    assert len(names) == 4
+
+
+def test_a_folder_made_with_wider_rights_is_closed_to_others(kiosk: Kiosk, tmp_path: Path) -> None:
+    folder = tmp_path / "prints"
+    (folder / "controle").mkdir(parents=True, mode=0o777)
+    (folder / "controle").chmod(0o755)
+    order = challenge(kiosk)
+    assert PdfFolderPrinter(folder).print_challenge_slip(order, "fr") is PrintOutcome.PRINTED
+    assert stat.S_IMODE((folder / "controle").stat().st_mode) == 0o700
+    [written] = folder.glob("controle/*.pdf")
+    assert written.read_bytes() == challenge_papers(order, "fr").pdf
+
+
+def test_a_paper_the_folder_cannot_hold_is_a_failure_not_an_exception(
+    kiosk: Kiosk, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="ui.printing")
+    blocked = tmp_path / "blocked"
+    blocked.write_bytes(b"")  # a file where the folder should be
+    order = cast(kiosk)
+    assert PdfFolderPrinter(blocked).print_receipt(order, "fr") is PrintOutcome.FAILED
+    messages = [record.getMessage() for record in caplog.records]
+    assert "paper not written (EEXIST): depot is lost" in messages
+    assert "paper not written (EEXIST): emargement is lost" in messages
+    assert_nothing_secret_logged(caplog, "Agent 0", str(tmp_path))
+
+
+@pytest.mark.usefixtures("qapp", "cups_down")
+def test_a_paper_neither_printed_nor_saved_is_a_failure(kiosk: Kiosk, tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_bytes(b"")
+    order = challenge(kiosk)
+    assert make_printer("kiosk-ticket", blocked).print_challenge_slip(order, "fr") is (
+        PrintOutcome.FAILED
+    )
+
+
+@pytest.mark.usefixtures("qapp")
+def test_an_unreadable_paper_closes_its_document_then_its_buffer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closed: list[str] = []
+
+    class Document(QPdfDocument):
+        def close(self) -> None:
+            closed.append("document")
+            super().close()
+
+    class Buffer(QBuffer):
+        def close(self) -> None:
+            closed.append("buffer")
+            super().close()
+
+    monkeypatch.setattr(printing, "QPdfDocument", Document)
+    monkeypatch.setattr(printing, "QBuffer", Buffer)
+    unreadable = PrintedPaper("depot", b"%PDF-1.4 not really")
+    assert printing._print_pdf(unreadable, QPrinterInfo()) == "unreadable PDF"
+    assert closed == ["document", "buffer"]

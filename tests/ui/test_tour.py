@@ -82,8 +82,8 @@ def test_the_tour_saves_every_page_and_casts_exactly_its_votes(
         for voter in read_demo_voters(layout.credentials):
             if voter.voter_id != report.voter_id:
                 assert store.voted_scrutins(voter.voter_id) == frozenset()
-    assert len(list(layout.prints.glob("depot-*.pdf"))) == len(report.cast)
-    assert len(list(layout.prints.glob("controle-*.pdf"))) == 1
+    assert len(list(layout.prints.glob("depot/*.pdf"))) == len(report.cast)
+    assert len(list(layout.prints.glob("controle/*.pdf"))) == 1
     assert len(list(layout.mailbox.glob("*.eml"))) == 1  # the réassort token
 
     # Run again: no voter is left that the tour may use, and it says so before opening a window.

@@ -22,6 +22,7 @@ from kiosk.verifier.ballots import PrintedSlip
 from kiosk.voting import flow
 from kiosk.voting.flow import (
     DEFAULT_RULES,
+    Activity,
     ArmSelection,
     AssesseurAccepted,
     AssesseurAuth,
@@ -46,6 +47,7 @@ from kiosk.voting.flow import (
     CodeRegenerated,
     Confirm,
     Continue,
+    CoreFailure,
     Credentials,
     DiscardBallot,
     Finished,
@@ -59,6 +61,7 @@ from kiosk.voting.flow import (
     LoginRefused,
     NewCodeShown,
     OpenDocument,
+    PapersNotPrinted,
     PrintAgain,
     PrintChallengeSlip,
     PrintReceipt,
@@ -112,6 +115,7 @@ from kiosk.voting.model import (
     DocumentRef,
     LockedCredential,
     Notice,
+    PaperSet,
     ReassortMode,
     Refusal,
     RegenerationGrant,
@@ -195,7 +199,7 @@ def test_the_pristine_state_is_a_welcome_in_the_configured_language() -> None:
 
 def test_the_welcome_screen_sets_the_display_then_starts() -> None:
     state, effects = step(Welcome(), SetDisplay(EN))
-    assert state == Welcome(EN)
+    assert state == Welcome(EN, at(1))  # touched: it goes back to the default if nobody starts
     assert effects == ()
     state, effects = step(state, Start(), 5)
     assert state == Credentials(EN, at(5))
@@ -249,8 +253,13 @@ def test_closed_polls_are_a_page_not_a_crash(notice: Notice) -> None:
     assert step(state, Continue())[0] == initial_state()
 
 
-def test_back_from_credentials_keeps_the_display_choice() -> None:
-    assert step(Credentials(EN, T0), Back()) == (Welcome(EN), (ResetSession(),))
+def test_back_from_credentials_keeps_the_display_choice_until_the_welcome_times_out() -> None:
+    # "Retour": the same person is still there, with the display they chose ...
+    assert step(Credentials(EN, T0), Back()) == (Welcome(EN, at(1)), (ResetSession(),))
+    welcome = Welcome(EN, at(1))
+    assert step(welcome, Tick(), 90) == (welcome, ())
+    # ... but not for the next person: after the inactivity delay, the pristine welcome.
+    assert step(welcome, Tick(), 91) == (initial_state(), (ResetSession(),))
 
 
 # ---- vote code -------------------------------------------------------------------------------
@@ -325,6 +334,23 @@ def test_the_reassort_offers_what_the_kiosk_and_the_voter_allow() -> None:
         assert step(refused, ChooseReassort(mode))[0] == dataclasses.replace(
             refused, last_input=at(1)
         )
+
+
+def test_a_kiosk_with_no_way_to_a_new_code_offers_no_reassort_link() -> None:
+    nothing = dataclasses.replace(DEFAULT_RULES, token_delivery=False, supervised_reassort=False)
+    state, _ = step(Credentials(FR, T0), LoginAccepted(VOTER), rules=nothing)
+    assert isinstance(state, VoteCode)
+    assert state.reassort_offered is False
+    assert step(state, RequestReassort(), rules=nothing)[0] == dataclasses.replace(
+        state, last_input=at(1)
+    )  # a stale click: nothing opens
+    tokens_only = dataclasses.replace(DEFAULT_RULES, supervised_reassort=False)
+    state, _ = step(Credentials(FR, T0), LoginAccepted(NO_CHANNEL_VOTER), rules=tokens_only)
+    assert isinstance(state, VoteCode)
+    assert state.reassort_offered is False  # a voter with no e-mail nor phone on the roll
+    state, _ = step(Credentials(FR, T0), LoginAccepted(VOTER), rules=tokens_only)
+    assert isinstance(state, VoteCode)
+    assert state.reassort_offered is True
 
 
 def test_each_reassort_way_opens_its_page() -> None:
@@ -524,7 +550,7 @@ def test_quit_ends_the_session_wherever_the_voter_is() -> None:
     )
     assert step(vote_code(), Quit())[1][-1] == Log(LogEvent.VOTER_SESSION, "quit")
     assert step(Credentials(FR, T0), Quit()) == (initial_state(), (ResetSession(),))
-    assert step(Welcome(EN), Quit()) == (Welcome(EN), ())
+    assert step(Welcome(EN), Quit()) == (Welcome(EN, at(1)), ())
 
 
 def test_the_finish_page_returns_to_a_pristine_welcome() -> None:
@@ -592,8 +618,106 @@ def test_input_restarts_the_idle_clock() -> None:
     assert isinstance(step(state, Tick(), 110)[0], InactivityWarning)
 
 
-def test_the_welcome_page_never_times_out() -> None:
+def test_the_pristine_welcome_page_never_times_out() -> None:
     assert step(Welcome(EN), Tick(), 10_000) == (Welcome(EN), ())
+    assert step(initial_state(), Tick(), 10_000) == (initial_state(), ())
+
+
+def test_a_display_chosen_on_the_welcome_page_does_not_stay_for_the_next_person() -> None:
+    chosen, _ = step(Welcome(), SetDisplay(EN), 10)
+    assert step(chosen, Tick(), 99) == (chosen, ())  # 89 s without input: no warning, nothing
+    assert step(chosen, Tick(), 100) == (initial_state(), (ResetSession(),))
+    # Any input restarts the delay, as on the other screens.
+    touched, _ = step(chosen, Activity(), 50)
+    assert touched == Welcome(EN, at(50))
+    assert step(touched, Tick(), 139)[0] == touched
+    assert step(touched, Tick(), 140)[0] == initial_state()
+    rules = FlowRules.from_config(
+        KioskConfig(language="en", inactivity_warning_seconds=20, inactivity_reset_seconds=10),
+        token_delivery=True,
+        supervised_reassort=True,
+    )
+    big = Welcome(Display("en", large_text=True), T0)
+    assert step(big, Tick(), 30, rules) == (initial_state(rules), (ResetSession(),))
+
+
+# ---- what the window reports -----------------------------------------------------------------
+
+
+def test_activity_only_restarts_the_idle_clock() -> None:
+    for state in (vote_code(), gallery(document=DocumentRef(L1, DocumentKind.BALLOT)), confirm()):
+        assert step(state, Activity(), 50) == (dataclasses.replace(state, last_input=at(50)), ())
+    # A voter reading a document past 90 s: activity every 50 s keeps the session.
+    reading = gallery(document=DocumentRef(L1, DocumentKind.PROFESSION_DE_FOI))
+    for seconds in (50, 100, 150):
+        reading, _ = step(reading, Tick(), seconds)
+        assert isinstance(reading, Gallery)
+        reading, _ = step(reading, Activity(), seconds)
+    # As any input, it resumes a warning, without acting.
+    assert step(InactivityWarning(confirm(), at(90)), Activity(), 70) == (
+        dataclasses.replace(confirm(), last_input=at(70)),
+        (),
+    )
+    for state in (Finished(FR, T0), NewCodeShown(FR, VOTER, "CODE", T0, at(120))):
+        assert step(state, Activity()) == (state, ())
+
+
+def receipt(**changes: object) -> Receipt:
+    return dataclasses.replace(Receipt(FR, T0, BOOTH, SCRUTINS[0], PAPERS), **changes)  # type: ignore[arg-type]
+
+
+def test_papers_not_printed_put_a_notice_on_their_page() -> None:
+    not_printed = PapersNotPrinted(CAPN, PaperSet.RECEIPT)
+    assert step(receipt(), not_printed, 30) == (receipt(notice=Notice.NOT_PRINTED), ())
+    shown = ChallengeShown(FR, T0, BOOTH, SCRUTINS[0], TRACKING)
+    slip_not_printed = PapersNotPrinted(CAPN, PaperSet.CHALLENGE_SLIP)
+    assert step(shown, slip_not_printed) == (
+        dataclasses.replace(shown, notice=Notice.NOT_PRINTED),
+        (),
+    )
+    # A report is no input: the idle clock runs on, and a warning stays up.
+    warned = InactivityWarning(receipt(), at(90))
+    assert step(warned, not_printed, 70) == (
+        InactivityWarning(receipt(notice=Notice.NOT_PRINTED), at(90)),
+        (),
+    )
+
+
+def test_a_stale_print_report_changes_nothing() -> None:
+    shown = ChallengeShown(FR, T0, BOOTH, SCRUTINS[0], TRACKING)
+    for state, event in (
+        (receipt(), PapersNotPrinted(CAP, PaperSet.RECEIPT)),  # another scrutin
+        (receipt(), PapersNotPrinted(CAPN, PaperSet.CHALLENGE_SLIP)),  # an earlier slip
+        (shown, PapersNotPrinted(CAPN, PaperSet.RECEIPT)),
+        (ScrutinList(FR, T0, BOOTH), PapersNotPrinted(CAPN, PaperSet.RECEIPT)),
+        (Welcome(), PapersNotPrinted(CAPN, PaperSet.RECEIPT)),
+    ):
+        assert step(state, event) == (state, ())
+
+
+def test_printing_again_clears_the_notice_until_the_next_report() -> None:
+    state, effects = step(receipt(notice=Notice.NOT_PRINTED), PrintAgain(), 5)
+    assert state == receipt(last_input=at(5))
+    assert effects == (PAPERS,)
+
+
+def test_a_core_failure_ends_the_session_and_says_to_ask_an_assesseur() -> None:
+    for state in (confirm(), receipt(), InactivityWarning(gallery(), at(90))):
+        incident, effects = step(state, CoreFailure(), 5)
+        assert incident == Refused(FR, at(5), None, Notice.INCIDENT)
+        assert effects == (
+            DiscardBallot(),
+            ResetSession(),
+            Log(LogEvent.VOTER_SESSION, "incident"),
+        )
+        assert "Agent Sept" not in repr(incident)
+        # A second failure changes nothing; "Continuer" goes to the pristine welcome.
+        assert step(incident, CoreFailure(), 6) == (incident, ())
+        assert step(incident, Continue(), 7) == (initial_state(), (DiscardBallot(), ResetSession()))
+    assert step(Credentials(EN, T0), CoreFailure()) == (
+        Refused(EN, at(1), None, Notice.INCIDENT),
+        (DiscardBallot(), ResetSession()),
+    )
 
 
 # ---- robustness ------------------------------------------------------------------------------
@@ -657,7 +781,12 @@ def test_every_state_accepts_every_event_without_raising(state: flow.State) -> N
         OpenDocument(L1, DocumentKind.BALLOT),
         Select(L1),
     ]
-    for event in [*user_events, *RESULTS, Tick()]:
+    shell_events = [
+        PapersNotPrinted(CAPN, PaperSet.RECEIPT),
+        PapersNotPrinted(CAPN, PaperSet.CHALLENGE_SLIP),
+        CoreFailure(),
+    ]
+    for event in [*user_events, *RESULTS, *shell_events, Tick()]:
         new_state, effects = transition(state, event, at(5))
         assert isinstance(new_state, flow.State.__args__)  # type: ignore[attr-defined]
         assert isinstance(effects, tuple)
@@ -667,6 +796,17 @@ def test_a_result_for_another_screen_changes_nothing() -> None:
     for state in (Welcome(), ScrutinList(FR, T0, BOOTH), Finished(FR, T0)):
         for event in RESULTS:
             assert transition(state, event, at(1)) == (state, ())
+
+
+def test_no_state_or_event_says_which_list_a_voter_reads() -> None:
+    for kind in DocumentKind:
+        reads = [DocumentRef(ListId(name), kind) for name in ("l0", "l1", "l2")]
+        assert len({repr(gallery(document=ref)) for ref in reads}) == 1
+        assert len({repr(OpenDocument(ref.list_id, ref.kind)) for ref in reads}) == 1
+        assert len({repr(ref) for ref in reads}) == 1
+        assert "l1" not in repr(OpenDocument(L1, kind))
+        assert "l1" not in repr(DocumentRef(L1, kind))
+    assert "document=" not in repr(gallery(document=DocumentRef(L1, DocumentKind.BALLOT)))
 
 
 def test_no_state_shows_a_secret_in_its_repr() -> None:

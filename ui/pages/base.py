@@ -2,6 +2,11 @@
 
 A page never decides what comes next: it shows the state it is handed and emits signals for
 what the voter asked (``submitted``, ``backRequested``...); the window turns them into events.
+
+``clear`` leaves a page as a new one: every field empty (with no undo history), every label
+that shows the state empty, every row built from the state gone. The window calls it on the
+page it leaves, the page it enters and, at each ``ResetSession``, on every page
+(tests/ui/test_pristine.py compares a whole window after a voter with a new one).
 """
 
 from __future__ import annotations
@@ -11,6 +16,12 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget
 
 TOUCH_HEIGHT = 64  # a finger, not a mouse pointer
+
+
+def forget(field: QLineEdit) -> None:
+    """Empty ``field`` for good: ``QLineEdit.clear`` can be undone (Ctrl+Z would bring the last
+    voter's identifier back), ``setText`` also drops the undo history."""
+    field.setText("")
 
 
 def describe(widget: QWidget, name: str, description: str) -> None:
@@ -42,18 +53,24 @@ class TouchRadioButton(QRadioButton):
 
 
 class Page(QWidget):
-    """A screen: its widgets are made once; ``clear`` forgets whatever the last voter typed."""
+    """A screen: its widgets are made once; ``clear`` forgets whatever the last voter typed or
+    was shown."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.column = QVBoxLayout(self)
         self.column.setContentsMargins(48, 32, 48, 32)
         self.column.setSpacing(16)
+        self._from_state: list[QLabel] = []  # labels that show the state: emptied by ``clear``
 
     def clear(self) -> None:
-        """Empty every input field: called when the page is entered and when it is left."""
+        """Empty every input field and every label made with ``from_state``; a page that shows
+        more of the state (rows, images, hidden choices) undoes that too. Called when the page
+        is entered and left, and on every page at a reset."""
         for field in self.findChildren(QLineEdit):
-            field.clear()
+            forget(field)
+        for label in self._from_state:
+            label.clear()
 
     def retranslate(self) -> None:
         """Set every static text (called at start and on each language change)."""
@@ -73,17 +90,20 @@ class Page(QWidget):
         self.column.addWidget(label)
         return label
 
-    def text(self, object_name: str = "") -> QLabel:
+    def text(self, object_name: str = "", *, from_state: bool = False) -> QLabel:
+        """A label; ``from_state``: its text comes from the state, and ``clear`` empties it."""
         label = QLabel(self)
         label.setWordWrap(True)
         if object_name:
             label.setObjectName(object_name)
+        if from_state:
+            self._from_state.append(label)
         self.column.addWidget(label)
         return label
 
     def notice(self) -> QLabel:
         """The message about the last attempt (styled as a warning)."""
-        return self.text("notice")
+        return self.text("notice", from_state=True)
 
     def button(self, *, add: bool = True) -> QPushButton:
         button = TouchButton(self)

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk.voting.flow import ChallengeShown, Confirm
 from ui.ballot_names import BallotNames
+from ui.notices import notice_text
 from ui.pages.base import Page, describe
 
 
@@ -19,8 +20,9 @@ class ConfirmPage(Page):
         super().__init__(parent)
         self._names = names
         self._title = self.title()
-        self._choice = self.text("code")
-        self._tracking = self.text()
+        self._choice = self.text("code", from_state=True)
+        self._tracking = self.text(from_state=True)
+        self._final = self.text()
         self.column.addStretch()
         self._cast = self.button()
         self._back = self.button()
@@ -32,6 +34,9 @@ class ConfirmPage(Page):
 
     def retranslate(self) -> None:
         self._title.setText(self.tr("Confirmez votre vote"))
+        self._final.setText(
+            self.tr("Après « JE VOTE », votre vote sera définitif et non modifiable.")
+        )
         self._cast.setText(self.tr("JE VOTE"))
         describe(
             self._cast, self.tr("Je vote"), self.tr("Déposer ce bulletin : ce choix est définitif")
@@ -48,11 +53,6 @@ class ConfirmPage(Page):
             ),
         )
 
-    def clear(self) -> None:
-        super().clear()
-        self._choice.clear()
-        self._tracking.clear()
-
     def show_state(self, state: Confirm) -> None:
         self._choice.setText(self._names.option(state.scrutin.scrutin_id, state.choice))
         self._tracking.setText(
@@ -67,7 +67,9 @@ class ChallengePage(Page):
         super().__init__(parent)
         self._title = self.title()
         self._message = self.text()
-        self._tracking = self.text()
+        self._tracking = self.text(from_state=True)
+        self._notice = self.notice()  # the slip could not be printed
+        self._printed = True
         self.column.addStretch()
         self._again = self.button()
         self._again.clicked.connect(self.continueRequested)
@@ -75,20 +77,29 @@ class ChallengePage(Page):
 
     def retranslate(self) -> None:
         self._title.setText(self.tr("Chiffrement vérifiable"))
-        self._message.setText(
-            self.tr(
-                "La preuve du chiffrement a été imprimée. Ce bulletin est annulé : "
-                "choisissez à nouveau pour voter."
-            )
-        )
+        self._retell()
         self._again.setText(self.tr("Choisir à nouveau"))
         describe(self._again, self.tr("Choisir à nouveau"), self.tr("Revenir aux listes"))
 
+    def _retell(self) -> None:
+        if self._printed:
+            text = self.tr(
+                "La preuve du chiffrement a été imprimée. Ce bulletin est annulé : "
+                "choisissez à nouveau pour voter."
+            )
+        else:
+            text = self.tr("Ce bulletin est annulé : choisissez à nouveau pour voter.")
+        self._message.setText(text)
+
     def clear(self) -> None:
         super().clear()
-        self._tracking.clear()
+        self._printed = True
+        self._retell()
 
     def show_state(self, state: ChallengeShown) -> None:
+        self._printed = state.notice is None
+        self._retell()
+        self._notice.setText(notice_text(state.notice) if state.notice is not None else "")
         self._tracking.setText(
             self.tr("Code de suivi du bulletin annulé : %1").replace("%1", str(state.tracking_code))
         )

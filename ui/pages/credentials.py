@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk.voting.flow import Credentials
 from ui.notices import notice_line
-from ui.pages.base import Page, describe
+from ui.pages.base import Page, describe, forget
 
 
 class CredentialsPage(Page):
@@ -61,5 +61,5 @@ class CredentialsPage(Page):
 
     def _send(self) -> None:
         identifier, password = self._identifier.text(), self._password.text()
-        self._password.clear()  # a secret lives in the event, never in a widget
+        forget(self._password)  # a secret lives in the event, never in a widget
         self.submitted.emit(identifier, password)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QWidget
 
 from kiosk.voting.flow import InactivityWarning
@@ -23,7 +23,7 @@ class InactivityOverlay(Page):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.column.addStretch()
         self._title = self.title()
-        self._countdown = self.text()
+        self._countdown = self.text(from_state=True)
         self._here = self.button()
         self.column.addStretch()
         self._here.clicked.connect(self.stillHere)
@@ -37,6 +37,13 @@ class InactivityOverlay(Page):
             self.tr("Je suis toujours là"),
             self.tr("Reprendre là où vous en étiez"),
         )
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # The window hides the overlay when the voter comes back or at the reset (it is not one
+        # of the pages a reset clears): the countdown goes with it.
+        if not event.spontaneous():
+            self.clear()
+        super().hideEvent(event)
 
     def show_state(self, state: InactivityWarning, now: datetime) -> None:
         left = seconds_left(state.reset_at, now)

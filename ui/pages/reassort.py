@@ -20,7 +20,7 @@ from kiosk.voting.flow import (
 )
 from kiosk.voting.model import Channel, ChannelOption, ReassortMode
 from ui.notices import notice_line, seconds_left
-from ui.pages.base import Page, TouchRadioButton, describe
+from ui.pages.base import Page, TouchRadioButton, describe, forget
 
 if TYPE_CHECKING:  # QtMultimedia loads when a voter first asks for the camera: a faster start
     from PySide6.QtMultimediaWidgets import QVideoWidget
@@ -73,6 +73,12 @@ class ReassortChoicePage(Page):
         self._back.setText(self.tr("Retour"))
         describe(self._back, self.tr("Retour"), self.tr("Revenir au code de vote"))
 
+    def clear(self) -> None:
+        """Which ways were offered says what the voter registered (a phone, an address)."""
+        super().clear()
+        for button in (self._question, self._have_token, self._supervised):
+            button.setHidden(False)
+
     def show_state(self, state: ReassortChoice) -> None:
         self._question.setVisible(state.token_delivery)
         self._have_token.setVisible(state.token_delivery)
@@ -113,7 +119,7 @@ class AssesseurAuthPage(Page):
 
     def _send(self) -> None:
         credential = self._credential.text()
-        self._credential.clear()
+        forget(self._credential)
         self.submitted.emit(credential)
 
 
@@ -124,7 +130,7 @@ class ReassortQuestionPage(Page):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._title = self.title()
-        self._question = self.text()
+        self._question = self.text(from_state=True)
         self._answer = self.field(secret=True)
         self._numen_label = self.text()
         self._numen = self.field(secret=True)
@@ -158,11 +164,16 @@ class ReassortQuestionPage(Page):
         describe(self._back, self.tr("Retour"), self.tr("Revenir au choix du réassort"))
 
     def clear(self) -> None:
+        """Also the voter's channels: which ones, and their masked e-mail address and phone."""
         super().clear()
+        self._options = ()
         self._channels.setExclusive(False)
         for radio in self._channel_buttons.values():
             radio.setChecked(False)
+            radio.setHidden(False)
         self._channels.setExclusive(True)
+        self._channel_label.setHidden(False)
+        self._label_channels()
 
     def show_state(self, state: ReassortQuestion, now: datetime) -> None:
         self._question.setText(state.voter.secret_question)
@@ -184,8 +195,8 @@ class ReassortQuestionPage(Page):
     def _send(self) -> None:
         channel = next((c for c, radio in self._channel_buttons.items() if radio.isChecked()), None)
         answer, numen = self._answer.text(), self._numen.text()
-        self._answer.clear()
-        self._numen.clear()
+        forget(self._answer)
+        forget(self._numen)
         self.submitted.emit(answer, numen, channel)
 
 
@@ -210,7 +221,7 @@ class ReassortTokenPage(Page):
     def __init__(self, camera: QrCameraReader | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._title = self.title()
-        self._sent = self.text()
+        self._sent = self.text(from_state=True)
         self._token = self.field()
         self._scan = self.button()
         self._camera_line = self.text()
@@ -289,7 +300,7 @@ class ReassortTokenPage(Page):
 
     def _send(self) -> None:
         text = self._token.text()
-        self._token.clear()
+        forget(self._token)
         self.submitted.emit(text)
 
     # ---- the camera -----------------------------------------------------------------------
@@ -393,8 +404,8 @@ class NewCodePage(Page):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._title = self.title()
-        self._code = self.text("code")
-        self._countdown = self.text()
+        self._code = self.text("code", from_state=True)
+        self._countdown = self.text(from_state=True)
         self.column.addStretch()
         self._noted = self.button()
         self._noted.clicked.connect(self.continueRequested)
@@ -408,10 +419,6 @@ class NewCodePage(Page):
             self.tr("J'ai noté mon code"),
             self.tr("Masquer le code et revenir à la saisie du code de vote"),
         )
-
-    def clear(self) -> None:
-        super().clear()
-        self._code.clear()
 
     def show_state(self, state: NewCodeShown, now: datetime) -> None:
         self._code.setText(state.code)

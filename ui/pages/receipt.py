@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk.voting.flow import Receipt
 from ui.ballot_names import BallotNames
+from ui.notices import notice_text
 from ui.pages.base import Page, describe
 
 
@@ -19,10 +20,11 @@ class ReceiptPage(Page):
         super().__init__(parent)
         self._names = names
         self._title = self.title()
-        self._scrutin = self.text()
-        self._when = self.text()
+        self._scrutin = self.text(from_state=True)
+        self._when = self.text(from_state=True)
         self._tracking_label = self.text()
-        self._tracking = self.text("code")
+        self._tracking = self.text("code", from_state=True)
+        self._notice = self.notice()  # the papers could not be printed
         self.column.addStretch()
         self._print = self.button()
         self._next = self.button()
@@ -42,11 +44,6 @@ class ReceiptPage(Page):
         self._quit.setText(self.tr("Terminer"))
         describe(self._quit, self.tr("Terminer"), self.tr("Terminer la séance de vote"))
 
-    def clear(self) -> None:
-        super().clear()
-        for label in (self._scrutin, self._when, self._tracking):
-            label.clear()
-
     def show_state(self, state: Receipt) -> None:
         local = self._names.local_time(state.cast_at)
         self._scrutin.setText(state.scrutin.title)
@@ -57,6 +54,7 @@ class ReceiptPage(Page):
             .replace("%3", local.tzname() or "")
         )
         self._tracking.setText(str(state.tracking_code))
+        self._notice.setText(notice_text(state.notice) if state.notice is not None else "")
 
     @property
     def tracking_text(self) -> str:

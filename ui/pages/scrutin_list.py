@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 from PySide6.QtCore import Signal
@@ -20,7 +21,7 @@ class ScrutinListPage(Page):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._title = self.title()
-        self._closing = self.text()
+        self._closing = self.text(from_state=True)
         self._rows = QVBoxLayout()
         self.column.addLayout(self._rows)
         self._notice = self.notice()
@@ -37,6 +38,11 @@ class ScrutinListPage(Page):
         describe(self._quit, self.tr("Terminer"), self.tr("Terminer la séance de vote"))
         self._label_rows()
 
+    def clear(self) -> None:
+        """Also the rows: which scrutins this voter may vote in, and voted in."""
+        super().clear()
+        self._rebuild(())
+
     def show_state(self, state: ScrutinList, now: datetime) -> None:
         if state.booth.scrutins != self._entries:
             self._rebuild(state.booth.scrutins)
@@ -52,6 +58,7 @@ class ScrutinListPage(Page):
     def _rebuild(self, entries: tuple[ScrutinEntry, ...]) -> None:
         for button in self._buttons:
             self._rows.removeWidget(button)
+            button.hide()
             button.deleteLater()
         self._entries = entries
         self._buttons = []
@@ -60,7 +67,10 @@ class ScrutinListPage(Page):
             button.setEnabled(not entry.voted)
             button.clicked.connect(lambda _=False, sid=entry.scrutin_id: self.chosen.emit(sid))
             self._rows.addWidget(button)
+            button.show()  # now, not at the layout's next pass: the list is complete once built
             self._buttons.append(button)
+        for first, second in itertools.pairwise([*self._buttons, self._quit]):
+            QWidget.setTabOrder(first, second)  # Tab goes down the scrutins, then "Terminer"
         self._label_rows()
 
     def _label_rows(self) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 from kiosk.voting.flow import VoteCode
 from kiosk.voting.model import CaptchaImage
 from ui.notices import notice_line
-from ui.pages.base import Page, describe
+from ui.pages.base import Page, describe, forget
 
 
 class VoteCodePage(Page):
@@ -87,12 +87,15 @@ class VoteCodePage(Page):
         super().clear()
         self._shown = None
         self._image.clear()
+        self._submit.setEnabled(True)
+        self._reassort.setHidden(False)
 
     def show_state(self, state: VoteCode, now: datetime) -> None:
+        self._reassort.setVisible(state.reassort_offered)  # no way offered: no dead-end link
         self._notice.setText(notice_line(state.notice, state.retry_at, now))
         if state.captcha is not self._shown:
             self._shown = state.captcha
-            self._answer.clear()  # a new image: the old answer is spent
+            forget(self._answer)  # a new image: the old answer is spent
             if state.captcha is None:
                 self._image.clear()
                 self._image.setText(self.tr("Chargement…"))
@@ -110,6 +113,6 @@ class VoteCodePage(Page):
 
     def _send(self) -> None:
         code, answer = self._code.text(), self._answer.text()
-        self._code.clear()
-        self._answer.clear()
+        forget(self._code)
+        forget(self._answer)
         self.submitted.emit(code, answer)
