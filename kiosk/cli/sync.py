@@ -1,0 +1,197 @@
+"""``isoloir admin sync`` and ``isoloir admin enroll``: the kiosk's side of the central server
+(docs/server.md, "Kiosk sync"; docs/store.md, "Outbox states and sync").
+
+Like the rest of ``admin``, ``kiosk.store`` is imported inside the commands only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, TextIO
+
+from kiosk.cli.common import CliError
+from kiosk.clock import SystemClock
+
+if TYPE_CHECKING:
+    from kiosk.store import KioskStore
+    from kiosk.sync.client import ServerClient, ServerFailure
+
+TOKEN_VARIABLE: Final = "ISOLOIR_ENROLLMENT_TOKEN"  # noqa: S105 - a variable's name
+_NOT_ENROLLED: Final = frozenset({"kiosk_not_enrolled", "unknown_kiosk"})
+_BAR_WIDTH: Final = 30
+
+
+def register_sync(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    store_options: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    sync = commands.add_parser(
+        "sync",
+        help="send every sealed ballot not yet accepted to the central server",
+        description="Uploads the outbox (pending and exported ballots) in batches and records "
+        "each answer. Exit status 0 when no ballot is left to send, 1 otherwise (the reason is "
+        "printed). The kiosk must be enrolled first (isoloir admin enroll).",
+    )
+    store_options(sync)
+    server_options(sync)
+    sync.add_argument("--batch", type=int, default=100, help="envelopes per request (100)")
+    sync.set_defaults(run=_sync)
+
+    enroll = commands.add_parser(
+        "enroll",
+        help="register this kiosk's key with the central server (one-time token)",
+        description="The token comes from the server's administrator (isoloir server "
+        f"enroll-token --kiosk-id ID); it is read from {TOKEN_VARIABLE}, else asked for.",
+    )
+    store_options(enroll)
+    server_options(enroll)
+    enroll.set_defaults(run=_enroll)
+
+
+def server_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--server", required=True, metavar="URL", help="the central server")
+    command.add_argument(
+        "--server-pin",
+        metavar="SHA256-FINGERPRINT",
+        help="the server's TLS certificate fingerprint (https:// only; AB:CD:... or hex)",
+    )
+
+
+def _client(args: argparse.Namespace, store: KioskStore) -> ServerClient:
+    from kiosk.election.model import ElectionId
+    from kiosk.sync.client import ServerClient
+    from kiosk.sync.tls import parse_fingerprint
+
+    pin: bytes | None = None
+    if args.server_pin is not None:
+        try:
+            pin = parse_fingerprint(args.server_pin)
+        except ValueError as exc:
+            raise CliError(f"--server-pin: {exc}", exit_code=2) from None
+        if not args.server.startswith("https://"):
+            raise CliError("--server-pin needs an https:// server URL", exit_code=2)
+    if not args.server.startswith(("https://", "http://")):
+        raise CliError(f"--server: {args.server!r} is not an http(s) URL", exit_code=2)
+    identity = store.kiosk_identity()
+    if identity is None:
+        raise CliError("this store has no kiosk key (isoloir admin init)")
+    stored = store.stored_package()
+    if stored is None:
+        raise CliError("no election package loaded (isoloir admin load-package PACKAGE)")
+    return ServerClient(
+        args.server,
+        election_id=ElectionId(stored.election_id),
+        kiosk_id=identity.kiosk_id,
+        key=identity.signing_key(),
+        clock=SystemClock(),
+        package_fingerprint=stored.fingerprint,
+        pin=pin,
+    )
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from kiosk.cli.admin import _open
+    from kiosk.store import StoreError, SyncState
+    from kiosk.sync.client import ServerFailure
+    from kiosk.sync.outbox import OutboxSync
+
+    if not 1 <= args.batch <= 1000:
+        raise CliError("--batch: 1 to 1,000", exit_code=2)
+    store, _ = _open(args)
+    with store, _client(args, store) as client:
+        identity = client.whoami()
+        if isinstance(identity, ServerFailure):
+            raise CliError(_not_reached(identity, store))
+        bar = ProgressBar(sys.stdout)
+        try:
+            report = OutboxSync(store, client, SystemClock(), batch=args.batch).push(
+                progress=bar.update
+            )
+        except StoreError as exc:
+            raise CliError(str(exc)) from None
+        finally:
+            bar.close()
+        left = store.status().outbox
+        rejected = store.outbox(SyncState.REJECTED)
+    print(
+        f"Sent: {report.accepted} accepted, {report.duplicates} already on the server, "
+        f"{report.rejected} rejected; {report.pending} left to send."
+    )
+    if report.rejected:
+        reasons = Counter(entry.reason or "?" for entry in rejected)
+        print("Rejected, by the server's reason: " + ", ".join(
+            f"{reason} {count}" for reason, count in sorted(reasons.items())
+        ))  # fmt: skip
+    if report.failure is not None:
+        print(f"Stopped: {_describe(report.failure)}", file=sys.stderr)
+    pending = left.pending + left.exported
+    if pending:
+        print(f"{pending} sealed ballot(s) still wait for the server; run it again later.")
+        return 1
+    return 0
+
+
+def _enroll(args: argparse.Namespace) -> int:
+    from kiosk.cli.admin import _open
+    from kiosk.sync.client import ServerFailure
+
+    token = os.environ.get(TOKEN_VARIABLE)
+    if token is None:
+        if not sys.stdin.isatty():
+            raise CliError(f"no token: set {TOKEN_VARIABLE} or run on a terminal", exit_code=2)
+        token = getpass.getpass("Enrollment token: ")
+    token = token.strip()
+    if not token:
+        raise CliError("empty enrollment token", exit_code=2)
+    store, _ = _open(args)
+    with store, _client(args, store) as client:
+        identity = client.enroll(token)
+    if isinstance(identity, ServerFailure):
+        raise CliError(f"enrollment refused: {_describe(identity)}")
+    print(f"Kiosk {identity.kiosk_id} enrolled at {identity.enrolled_at} ({args.server}).")
+    return 0
+
+
+def _not_reached(failure: ServerFailure, store: KioskStore) -> str:
+    if failure.code in _NOT_ENROLLED:
+        identity = store.kiosk_identity()
+        kiosk = identity.kiosk_id if identity is not None else "ID"
+        return (
+            f"this kiosk is not enrolled with the server ({failure.code}): ask its administrator "
+            f"for a token (isoloir server enroll-token --kiosk-id {kiosk}), then run isoloir "
+            "admin enroll --server URL with it; nothing was sent"
+        )
+    return f"cannot sync: {_describe(failure)}; nothing was sent"
+
+
+def _describe(failure: ServerFailure) -> str:
+    code = f" [{failure.code}]" if failure.code else ""
+    return f"{failure.kind.value}{code}: {failure.detail}"
+
+
+class ProgressBar:
+    """``[#####.....] 40/100`` redrawn in place with ``\\r`` on a terminal; silent otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._live = stream.isatty()
+        self._drawn = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self._live or total == 0:
+            return
+        filled = _BAR_WIDTH * done // total
+        bar = "#" * filled + "." * (_BAR_WIDTH - filled)
+        self._stream.write(f"\r[{bar}] {done}/{total} sent")
+        self._stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
