@@ -32,7 +32,15 @@ class KioskConfig:
     inactivity_warning_seconds: int = 60
     inactivity_reset_seconds: int = 30
     server_url: str | None = None
+    # The bound on each call made while a voter waits (the at-cast upload, the voter-status check,
+    # the shared lockout counters): past it the kiosk goes on with what it knows locally.
+    server_timeout_ms: int = 3000
     log_level: LogLevel = "INFO"
+
+    @property
+    def server_timeout(self) -> float:
+        """``server_timeout_ms`` in seconds, as the HTTP client takes it."""
+        return self.server_timeout_ms / 1000
 
     def __post_init__(self) -> None:
         if self.language not in get_args(Language):
@@ -45,6 +53,10 @@ class KioskConfig:
             value = getattr(self, name)
             if not 5 <= value <= 3600:
                 raise ConfigError(f"{name}: {value} is outside 5..3600 seconds")
+        if not 100 <= self.server_timeout_ms <= 30_000:
+            raise ConfigError(
+                f"server_timeout_ms: {self.server_timeout_ms} is outside 100..30000 milliseconds"
+            )
         if self.server_url is not None and not self.server_url.startswith(("https://", "http://")):
             raise ConfigError(f"server_url: {self.server_url!r} is not an http(s) URL")
 

@@ -38,6 +38,7 @@ SAFE_FIELDS: Final = frozenset().union(*(event.fields for event in AuditEvent)) 
         "duration_ms",
         "disposition",
         "error",
+        "where",
     }
 )
 """Fields that may reach a log: every audit-catalog field, and these.
@@ -60,7 +61,13 @@ class LogEvent(Enum):
     BALLOT_SEAL = "ballot_seal"  # start / complete, scrutin_id
     BALLOT_CAST = "ballot_cast"  # start / complete with disposition recorded or refused
     BALLOT_CHALLENGE = "ballot_challenge"  # complete, scrutin_id
+    # start / end: deposited, pending, rejected (the server refused it), failed; scrutin_id
+    BALLOT_UPLOAD = "ballot_upload"
+    VOTER_STATUS = "voter_status"  # checked, unavailable (the server's answer, never its content)
+    SERVER_CALL = "server_call"  # disposition: unavailable; reason (a failure kind), where
     BUNDLE_EXPORT = "bundle_export"  # start / complete with disposition written or refused; count
+    # start / complete with disposition complete or stopped (reason: the failure kind); count
+    OUTBOX_SYNC = "outbox_sync"
 
 
 _EVENT_NAMES: Final = frozenset(event.value for event in LogEvent)

@@ -10,6 +10,7 @@ Then it serves:
     POST /v1/kiosks/enroll  a kiosk registers its key with a one-time token (server.enrollment)
     GET  /v1/kiosks/me      who the server takes a signed request's kiosk to be (server.auth)
     POST /v1/envelopes      a kiosk's batch of sealed envelopes (server.envelope_api)
+    GET  /v1/voters/.../status, /v1/lockouts/...   voter status, shared lockouts (server.voter_api)
     GET  /v1/board...       the public board and its signed head, /v1/server-key (server.board_api)
 
 Every answer that is not a success is ``{"error": code, "detail": message}`` (server.errors),
@@ -54,6 +55,7 @@ from server.settings import ServerSettings
 from server.storage import migrations
 from server.storage.database import Database, DatabaseUnavailable
 from server.storage.election import bind
+from server.voter_api import voter_router
 
 TITLE: Final = "Isoloir central server"
 _ID_REGEX: Final = f"^{ID_PATTERN.pattern}$"
@@ -333,6 +335,8 @@ def _add_kiosk_routes(app: FastAPI, state: ServerState) -> None:
     app.include_router(envelope_router(intake, authenticated_kiosk, counter))
 
     add_message_routes(app, state, authenticated_kiosk)  # POST /v1/messages (server.messaging)
+    # Voter status and shared lockout counters (server.voter_api)
+    app.include_router(voter_router(state.database, state.clock, authenticated_kiosk))
 
 
 def request_target(scope: Scope) -> str:
@@ -393,14 +397,19 @@ def _install_error_handlers(app: FastAPI, state: ServerState) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        code = _HTTP_CODES.get(exc.status_code, ErrorCode.INVALID_REQUEST)
-        if exc.status_code == 404:
+        status = exc.status_code
+        code = _HTTP_CODES.get(status, ErrorCode.INVALID_REQUEST)
+        if status == 404:
             detail = f"no endpoint at {request.url.path} (see /openapi.json)"
-        elif exc.status_code == 405:
+        elif status == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
+        elif status == 400:
+            # FastAPI's answer to a JSON body it cannot even decode (not UTF-8): the same 422
+            # as any other body that is not the documented one.
+            status, detail = 422, "the body is not JSON text in UTF-8"
         else:
             detail = str(exc.detail)
-        response = _refusal_response(request, state, Refusal(exc.status_code, code, detail))
+        response = _refusal_response(request, state, Refusal(status, code, detail))
         if exc.headers and "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response

@@ -92,7 +92,7 @@ class Authenticator:
             )
         with self._database.transaction() as tx:
             record = kiosks.find_kiosk(tx, kiosk_id)
-        if record is None:
+        if record is None or not record.enrolled:  # known from a bundle only: not enrolled
             return Refusal(
                 401,
                 ErrorCode.KIOSK_NOT_ENROLLED,

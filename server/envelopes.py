@@ -8,7 +8,8 @@ printed for the voter (§12), which the board publishes. Each envelope gets one 
    byte for byte (``duplicate``); other bytes under that id are refused (``envelope_id_reused``);
 2. checks that need no lock, cheapest first: the envelope parses, names this election and the
    kiosk that sent it, both kiosk signatures verify, the scrutin exists, the voter is on the roll
-   for it, the server clock is within the voting window, the ballot's proofs verify;
+   for it, the server clock is within the voting window (for a removable-media bundle: the
+   kiosk's signed statement that the ballot was cast inside it), the ballot's proofs verify;
 3. then, for the batch, one write transaction: the board's append lock first, then per envelope
    (in a shuffled order, so that the board does not keep the batch's order) the voter has not
    voted in that scrutin (``already_voted``: the envelope goes to the conflict report), the
@@ -69,6 +70,7 @@ class Reason(StrEnum):
     UNKNOWN_SCRUTIN = "unknown_scrutin"
     NOT_ELIGIBLE = "not_eligible"
     OUTSIDE_WINDOW = "outside_window"
+    CAST_OUTSIDE_WINDOW = "cast_outside_window"  # a bundle's envelope (server/bundles.py)
     NOT_SEALED = "election_not_sealed"
     BAD_PROOF = "bad_proof"
     DUPLICATE_TRACKING_CODE = "duplicate_tracking_code"
@@ -85,6 +87,9 @@ DETAILS: Final = {
     Reason.UNKNOWN_SCRUTIN: "the election has no such scrutin, or the ballot does not fit it",
     Reason.NOT_ELIGIBLE: "the voter is not on the roll for this scrutin",
     Reason.OUTSIDE_WINDOW: "the server's clock is outside the voting window",
+    Reason.CAST_OUTSIDE_WINDOW: (
+        "the kiosk's signed bundle states that this ballot was cast outside the voting window"
+    ),
     Reason.NOT_SEALED: "the election package is not sealed: no ballot can be checked yet",
     Reason.BAD_PROOF: "the ballot's proofs do not verify",
     Reason.DUPLICATE_TRACKING_CODE: "a ballot with this tracking code is on the board already",
@@ -110,6 +115,9 @@ class UploadItem:
 
     envelope: bytes
     receipt_signature: bytes
+    cast_in_window: bool | None = None
+    """None for an online upload: the server's clock decides (``OUTSIDE_WINDOW``). From a
+    removable-media bundle, the kiosk's signed statement, checked instead of the clock."""
 
     def __repr__(self) -> str:  # the envelope carries a voter id: keep it out of tracebacks
         return f"UploadItem({len(self.envelope)} bytes)"
@@ -252,9 +260,12 @@ class EnvelopeIntake:
             return Reason.UNKNOWN_SCRUTIN
         if envelope.scrutin_id not in self._roll.get(envelope.voter_id, frozenset()):
             return Reason.NOT_ELIGIBLE
-        now = self._clock.now()
-        if not self._window.opens_at <= now < self._window.closes_at + CLOSING_GRACE:
-            return Reason.OUTSIDE_WINDOW
+        if item.cast_in_window is None:
+            now = self._clock.now()
+            if not self._window.opens_at <= now < self._window.closes_at + CLOSING_GRACE:
+                return Reason.OUTSIDE_WINDOW
+        elif not item.cast_in_window:
+            return Reason.CAST_OUTSIDE_WINDOW
         if self._context is None:
             return Reason.NOT_SEALED
         verdict = check_ballot(self._context, scrutin, envelope.ballot)

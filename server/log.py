@@ -68,6 +68,7 @@ class ServerEvent(Enum):
     SERVER_KEY = "server_key"  # disposition: generated; where: database, file
     ENVELOPE_UPLOAD = "envelope_upload"  # kiosk_id, count, accepted, rejected, duplicates
     EMARGEMENT_CONFLICT = "emargement_conflict"  # kiosk_id, scrutin_id (never the voter)
+    BUNDLE_IMPORT = "bundle_import"  # disposition: start, imported, refused; reason, counts
     # disposition: configured, sent, refused, rate_limited, unavailable, failed; channel,
     # kiosk_id, backend, reason (never the destination, text or token: server.messaging)
     MESSAGE_RELAY = "message_relay"

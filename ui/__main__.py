@@ -2,7 +2,11 @@
 
 The administrator's PIN (to close the window) comes from ``ISOLOIR_ADMIN_PIN``; an assesseur
 PIN in ``ISOLOIR_ASSESSEUR_PIN`` enables the supervised réassort; ``--mail-dir`` enables the
-réassort by token (a file mailbox until the server wires SMTP/SMS). Papers are printed on the
+réassort by token through a file mailbox. ``--server URL`` (else the configuration's
+``server_url``) makes the kiosk online (docs/voter-flow.md, "Online kiosk"): each cast is sent at
+once, the outbox in the background, voters who voted elsewhere are told, lockouts are shared and
+réassort tokens go through the server's relay; ``--server-pin`` pins its TLS certificate by its
+SHA-256 fingerprint (docs/server.md, "TLS"). Papers are printed on the
 CUPS queue ``--printer`` (else the system's default printer); when no printer takes a paper, it
 is written as a PDF into ``--print-dir`` (docs/receipts.md, "Printing"); with ``--pdf-only``
 (the demo), every paper is. A paper that did not print shows on the voter's page as "adressez-vous
@@ -27,15 +31,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.clock import SystemClock
+from kiosk.clock import Clock, SystemClock
 from kiosk.config import ConfigError, load_config
 from kiosk.store import KioskStore, StoreError, StoreKey
 from kiosk.voting.assets import PackageAssets
-from kiosk.voting.reassort import FileMailbox
+from kiosk.voting.reassort import FileMailbox, Notifier
 from kiosk.voting.session import KioskElection, VotingSession
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication, QObject
+
+    from kiosk.sync.client import ServerClient
 
 _STARTED = time.perf_counter()
 
@@ -48,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", type=Path, help="kiosk store (else the configuration's)")
     parser.add_argument("--key-file", type=Path, help="store key file (else the configuration's)")
     parser.add_argument("--mail-dir", type=Path, help="file mailbox for réassort tokens")
+    parser.add_argument(
+        "--server", metavar="URL", help="central server (else the configuration's server_url)"
+    )
+    parser.add_argument(
+        "--server-pin",
+        metavar="FINGERPRINT",
+        help="SHA-256 fingerprint of the server's TLS certificate (https:// only)",
+    )
     printers = parser.add_mutually_exclusive_group()
     printers.add_argument("--printer", help="CUPS queue for the papers (else the default printer)")
     printers.add_argument(
@@ -83,6 +97,31 @@ def _pin_check(variable: str) -> _PinCheck | None:
     return _PinCheck(expected) if expected else None
 
 
+class _Online:
+    """An online kiosk's links to the server, sharing one client and one ``Link`` (after a
+    failure, the voter-facing calls keep quiet for a while)."""
+
+    def __init__(
+        self, store: KioskStore, client: ServerClient, clock: Clock, timeout: float
+    ) -> None:
+        # Imported here: an offline kiosk starts without the HTTP client.
+        from kiosk.sync.notifier import ServerNotifier
+        from kiosk.sync.online import AtCastUpload, Link, ServerLockouts, ServerVoterStatus
+        from kiosk.sync.outbox import OutboxSync
+
+        link = Link(clock)
+        self.client = client
+        self.outbox = OutboxSync(store, client, clock)
+        self.uploader = AtCastUpload(self.outbox, timeout=timeout, link=link)
+        self.voter_status = ServerVoterStatus(client, link, timeout=timeout)
+        self.lockouts = ServerLockouts(client, link, timeout=timeout)
+        self.notifier = ServerNotifier(client)
+
+    def close(self) -> None:
+        self.uploader.close()
+        self.client.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     admin_check = _pin_check("ISOLOIR_ADMIN_PIN")
@@ -109,13 +148,43 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with store:
         election = KioskElection.from_store(store)
+        server_url = args.server or config.server_url
+        client: ServerClient | None = None
+        if server_url is not None:
+            from kiosk.sync.client import ServerClient
+            from kiosk.sync.tls import parse_fingerprint
+
+            try:
+                pin = parse_fingerprint(args.server_pin) if args.server_pin else None
+                client = ServerClient(
+                    server_url,
+                    election_id=election.manifest.election_id,
+                    kiosk_id=election.kiosk.kiosk_id,
+                    key=election.kiosk.signing_key(),
+                    clock=clock,
+                    package_fingerprint=election.fingerprint,
+                    pin=pin,
+                )
+            except ValueError as exc:
+                print(f"--server / --server-pin: {exc}", file=sys.stderr)
+                return 2
+        elif args.server_pin:
+            print("--server-pin needs a server (--server URL)", file=sys.stderr)
+            return 2
+        online = _Online(store, client, clock, config.server_timeout) if client else None
+        notifier: Notifier | None = online.notifier if online else None
+        if notifier is None and args.mail_dir:
+            notifier = FileMailbox(args.mail_dir)
         session = VotingSession(
             store,
             clock,
             election,
             config=config,
-            notifier=FileMailbox(args.mail_dir) if args.mail_dir else None,
+            notifier=notifier,
             assesseur_check=_pin_check("ISOLOIR_ASSESSEUR_PIN"),
+            uploader=online.uploader if online else None,
+            voter_status=online.voter_status if online else None,
+            shared_lockouts=online.lockouts if online else None,
         )
         app = QApplication(sys.argv[:1])
         names = BallotNames(election.manifest)
@@ -131,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             admin_check=admin_check,
             printer=printer,
             assets=PackageAssets(store, election.manifest),  # the lists' logos and PDFs
+            background_sync=online.outbox if online else None,
         )
         if args.exit_when_ready:
             _exit_when_painted(app, window.welcome)
@@ -138,8 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.show()
         else:
             window.show_kiosk()
-        status = app.exec()
-        window.shutdown()  # papers still queued are printed first
+        try:
+            status = app.exec()
+            window.shutdown()  # papers still queued are printed first
+        finally:
+            if online is not None:
+                online.close()
         return status
 
 

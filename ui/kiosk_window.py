@@ -11,6 +11,10 @@ reading a document is no page intent, yet the voter is there), papers that did n
 (``PapersNotPrinted``: printing runs on a worker of its own, never ahead of the voter's events and
 the ticks), and a core call that raised (``CoreFailure``: the core ends the session and the page
 says to ask an assesseur; the log says the kind of error only).
+
+An online kiosk also sends its outbox in the background (``background_sync``: the core's
+``OutboxSync``, whose backoff decides when to try): on a worker of its own and its own timer, so
+that a slow server never holds up the voter's events.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ from ui.worker import CoreWorker
 _LOGGER: Final = logging.getLogger("ui.kiosk")
 TRANSLATIONS: Final = Path(__file__).parent / "i18n"
 TICK_MS: Final = 1000
+SYNC_MS: Final = 15_000
 ACTIVITY_INTERVAL: Final = timedelta(seconds=5)
 """At most one ``Activity`` this often: the warning may come this much early, never late."""
 
@@ -95,6 +100,12 @@ class KioskSession(Protocol):
     def handle(self, event: flow.UserEvent | flow.ShellEvent | flow.Tick) -> SessionStep: ...
 
     def tick(self) -> SessionStep: ...
+
+
+class BackgroundSync(Protocol):
+    """What the window needs of ``kiosk.sync.outbox.OutboxSync``: send what is due."""
+
+    def run_due(self, now: datetime) -> object: ...
 
 
 class _ActivityWatch(QObject):
@@ -140,6 +151,9 @@ class KioskWindow(QMainWindow):
         assets: ListAssets | None = None,
         worker: CoreWorker | None = None,
         print_worker: CoreWorker | None = None,
+        background_sync: BackgroundSync | None = None,
+        sync_worker: CoreWorker | None = None,
+        sync_ms: int = SYNC_MS,
         tick_ms: int = TICK_MS,
         activity_interval: timedelta = ACTIVITY_INTERVAL,
         parent: QWidget | None = None,
@@ -152,6 +166,10 @@ class KioskWindow(QMainWindow):
         self._worker = worker if worker is not None else CoreWorker(self)
         # Printing waits on CUPS: never in the queue of the voter's events and the ticks.
         self._print_worker = print_worker if print_worker is not None else CoreWorker(self)
+        # Uploads wait on the server: never in the queue of the voter's events either.
+        self._background_sync = background_sync
+        self._sync_worker = sync_worker if sync_worker is not None else CoreWorker(self)
+        self._sync_pending = False
         self._may_close = False
         self._pin_dialog: AdminPinDialog | None = None
         self._tick_pending = False
@@ -221,6 +239,11 @@ class KioskWindow(QMainWindow):
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self._tick)
         self._timer.start()
+        self._sync_timer = QTimer(self)
+        self._sync_timer.setInterval(sync_ms)
+        self._sync_timer.timeout.connect(self.sync_outbox)
+        if background_sync is not None:
+            self._sync_timer.start()
         self._activity = _ActivityWatch(
             self, clock, activity_interval, lambda: self.send(flow.Activity())
         )
@@ -246,9 +269,13 @@ class KioskWindow(QMainWindow):
         return self._print_worker
 
     @property
+    def sync_worker(self) -> CoreWorker:
+        return self._sync_worker
+
+    @property
     def busy(self) -> bool:
-        """True while a core call or a print job has not reported back."""
-        return self._worker.busy or self._print_worker.busy
+        """True while a core call, a print job or an upload has not reported back."""
+        return self._worker.busy or self._print_worker.busy or self._sync_worker.busy
 
     @property
     def current_page(self) -> QWidget | None:
@@ -420,6 +447,27 @@ class KioskWindow(QMainWindow):
         self._tick_pending = True
         self._worker.run(self._session.tick, on_success=self._ticked, on_failure=self._tick_failed)
 
+    def sync_outbox(self) -> None:
+        """Send the outbox if its backoff says so (the sync timer's slot), one run at a time."""
+        sync = self._background_sync
+        if sync is None or self._sync_pending:
+            return
+        self._sync_pending = True
+        self._sync_worker.run(
+            lambda: sync.run_due(self._clock.now()),
+            on_success=lambda _report: self._synced(),
+            on_failure=self._sync_failed,
+        )
+
+    def _synced(self) -> None:
+        self._sync_pending = False
+
+    def _sync_failed(self, error: BaseException) -> None:
+        # A broken invariant in the outbox: the voters are not concerned; an assesseur is, by
+        # the log. The backoff (or the next timer) tries again. Privacy: the kind only.
+        self._sync_pending = False
+        _LOGGER.error("outbox sync failed: %s", type(error).__name__)
+
     def _ticked(self, step: SessionStep) -> None:
         self._tick_pending = False
         self._apply(step)
@@ -546,10 +594,12 @@ class KioskWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop ticking, drop the core calls not started, and print the papers still queued."""
         self._timer.stop()
+        self._sync_timer.stop()
         app = QCoreApplication.instance()
         if app is not None:
             app.removeEventFilter(self._activity)
         self._worker.shutdown()
+        self._sync_worker.shutdown()
         self._print_worker.shutdown(finish_queued=True)
 
     def ask_admin_pin(self) -> AdminPinDialog:

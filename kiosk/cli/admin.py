@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives import serialization
 
 from kiosk.cli.common import CliError, Secret, existing_path, read_passphrase
+from kiosk.cli.sync import register_sync
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig, load_config
 from kiosk.election import package, signing
@@ -66,6 +67,20 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     who.add_argument("identifier", nargs="?", help="the voter's identifier (e-mail address)")
     who.add_argument("--assesseur", action="store_true", help="the assesseur PIN's counter")
     unlock.set_defaults(run=_unlock)
+
+    export = commands.add_parser(
+        "export",
+        help="write the sealed ballots not yet accepted to a signed bundle (removable media)",
+        description="Writes every sealed ballot the server has not accepted yet (pending or "
+        "exported) to one signed bundle file, for isoloir server import-bundle. The ballots stay "
+        "in the outbox, marked exported, until the server's answer reaches this kiosk; exporting "
+        "again includes them again. Never overwrites a file.",
+    )
+    store_options(export)
+    export.add_argument("out", type=Path, help="the bundle file to create (e.g. *.isoloir-bundle)")
+    export.set_defaults(run=_export)
+
+    register_sync(commands, store_options)  # sync, enroll: kiosk/cli/sync.py
 
 
 def _config(args: argparse.Namespace) -> KioskConfig:
@@ -229,4 +244,43 @@ def _unlock(args: argparse.Namespace) -> int:
         print(f"Unlocked: {cleared} failure counter(s) cleared; the journal records it.")
     else:
         print("Nothing to unlock: no failure counted for it on this kiosk.")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from kiosk.bundle.export import ExportError, export_bundle
+    from kiosk.store import StoreError
+
+    out: Path = args.out
+    if out.exists() or out.is_symlink():  # before asking for the passphrase
+        raise CliError(f"{out}: exists already; a bundle is never overwritten")
+    store, _ = _open(args)
+    log_event(logger, LogEvent.BUNDLE_EXPORT, disposition="start")
+    with store:
+        try:
+            exported = export_bundle(store, out)
+        except (ExportError, StoreError) as exc:
+            log_event(logger, LogEvent.BUNDLE_EXPORT, logging.WARNING, disposition="refused")
+            raise CliError(str(exc)) from None
+    bundle = exported.bundle
+    log_event(
+        logger,
+        LogEvent.BUNDLE_EXPORT,
+        disposition="written",
+        kiosk_id=bundle.kiosk_id,
+        count=len(bundle.items),
+    )
+    print(f"Bundle written: {out}")
+    print(f"Kiosk {bundle.kiosk_id}, election {bundle.election_id}, package {bundle.fingerprint}")
+    print(
+        f"{len(bundle.items)} sealed ballot(s), {exported.newly_exported} exported for the first "
+        f"time; hash root {bundle.root.hex()[:32]}…"
+    )
+    if exported.cast_outside_window:
+        print(
+            f"Warning: {exported.cast_outside_window} of them were cast outside the voting window "
+            "(by this kiosk's clock): the server will refuse them."
+        )
+    print("Take it to the central server: isoloir server import-bundle FILE. The ballots stay")
+    print("marked exported here until an online sync brings the server's answers back.")
     return 0

@@ -89,6 +89,20 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     conflicts.add_argument("--json", action="store_true", help="one JSON object per line")
     conflicts.set_defaults(run=_conflicts)
 
+    bundle = commands.add_parser(
+        "import-bundle",
+        help="put an offline kiosk's bundle (isoloir admin export) in the ballot box",
+        description="Checks the bundle whole (format, election, package, kiosk signature, hash "
+        "root; nothing is stored from a bundle that fails), then each envelope as an upload is "
+        "checked. Idempotent: importing a bundle again accepts nothing new.",
+    )
+    bundle.add_argument("file", type=Path, help="the bundle file")
+    database_option(bundle)
+    bundle.add_argument(
+        "--package", type=existing_path, required=True, help="the signed package, folder or .zip"
+    )
+    bundle.set_defaults(run=_import_bundle)
+
 
 _SERVER_KEY_HELP = (
     "the board-head signing key (PEM), created there at the first start "
@@ -259,4 +273,32 @@ def _conflicts(args: argparse.Namespace) -> int:
             f"{c.detected_at}  scrutin {c.scrutin_id}  voter {c.voter_id}  "
             f"refused at {c.refused_kiosk_id}  counted at {counted}  envelope {c.envelope_id.hex()}"
         )
+    return 0
+
+
+def _import_bundle(args: argparse.Namespace) -> int:
+    from kiosk.election.package import PackageError
+    from server.bundles import BundleRefused, import_bundle
+    from server.storage import DatabaseError
+
+    url = _database_url(args)
+    try:
+        imported = import_bundle(url, args.package, args.file, clock=SystemClock())
+    except PackageError as exc:
+        raise CliError(f"package refused: {exc}") from None
+    except BundleRefused as exc:
+        raise CliError(f"bundle refused ({exc.code}), nothing stored: {exc.detail}") from None
+    except ValueError as exc:  # DatabaseUrlError
+        raise CliError(str(exc), exit_code=2) from None
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Bundle of kiosk {imported.kiosk_id}: {imported.count} envelope(s)")
+    print(f"  accepted:   {imported.accepted} (in the ballot box now)")
+    print(
+        f"  duplicates: {imported.duplicates} (answered before; {imported.duplicates_in_box} "
+        "of them in the ballot box)"
+    )
+    print(f"  rejected:   {sum(imported.rejected.values())}")
+    for reason, count in sorted(imported.rejected.items()):
+        print(f"    {reason}: {count}")
     return 0

@@ -52,6 +52,7 @@ class OutboxEntry:
     scrutin_id: ScrutinId
     envelope: bytes
     state: SyncState
+    reason: str | None = None  # the server's code when it refused the ballot (``rejected``)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Final
 
 import sqlcipher3
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """The schema this program writes; equal to the number of the last migration file."""
 
 _FILE_NAME: Final = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

@@ -455,7 +455,7 @@ class KioskStore:
         self, state: SyncState | None = None, *, limit: int | None = None
     ) -> list[OutboxEntry]:
         """Sealed ballots, in envelope-id order (random: it reveals nothing of the cast order)."""
-        query = "SELECT envelope_id, scrutin_id, envelope, sync_state FROM outbox"
+        query = "SELECT envelope_id, scrutin_id, envelope, sync_state, reason FROM outbox"
         params: list[object] = []
         if state is not None:
             query += " WHERE sync_state = ?"
@@ -467,7 +467,13 @@ class KioskStore:
         with self._read() as db:
             rows = db.execute(query, params).fetchall()
         return [
-            OutboxEntry(bytes(r[0]), ScrutinId(str(r[1])), bytes(r[2]), SyncState(str(r[3])))
+            OutboxEntry(
+                bytes(r[0]),
+                ScrutinId(str(r[1])),
+                bytes(r[2]),
+                SyncState(str(r[3])),
+                None if r[4] is None else str(r[4]),
+            )
             for r in rows
         ]
 
@@ -487,6 +493,61 @@ class KioskStore:
                     db, now, AuditEvent.OUTBOX_SYNCED, {"state": state.value, "count": changed}
                 )
         return changed
+
+    def record_sync_answers(
+        self, accepted: Iterable[bytes], rejected: Iterable[tuple[bytes, str]]
+    ) -> int:
+        """The server's answers to an upload, in one transaction: ``accepted`` ids move to
+        ``accepted``, each ``(id, reason code)`` of ``rejected`` to ``rejected`` with its code.
+        Only a ballot still ``pending`` or ``exported`` moves (an answer never overturns an
+        earlier one). Returns how many moved; one ``outbox-synced`` entry per new state."""
+        moves: list[tuple[bytes, SyncState, str | None]]
+        moves = [(i, SyncState.ACCEPTED, None) for i in accepted]
+        moves += [(i, SyncState.REJECTED, reason) for i, reason in rejected]
+        now = self._now()
+        with self._write() as db:
+            counts = {SyncState.ACCEPTED: 0, SyncState.REJECTED: 0}
+            for envelope_id, state, reason in moves:
+                counts[state] += db.execute(
+                    "UPDATE outbox SET sync_state = ?, reason = ?"
+                    " WHERE envelope_id = ? AND sync_state IN (?, ?)",
+                    (state.value, reason, envelope_id, SyncState.PENDING.value,
+                     SyncState.EXPORTED.value),
+                ).rowcount  # fmt: skip
+            for state, count in counts.items():
+                if count:
+                    self._append(
+                        db, now, AuditEvent.OUTBOX_SYNCED, {"state": state.value, "count": count}
+                    )
+        return sum(counts.values())
+
+    def mark_exported(self, envelope_ids: Iterable[bytes]) -> int:
+        """``pending`` -> ``exported`` for these ballots (written to a bundle); a ballot in any
+        other state keeps it. Returns how many moved; one audit entry for all."""
+        ids = list(envelope_ids)
+        now = self._now()
+        with self._write() as db:
+            changed = 0
+            for envelope_id in ids:
+                changed += db.execute(
+                    "UPDATE outbox SET sync_state = ? WHERE envelope_id = ? AND sync_state = ?",
+                    (SyncState.EXPORTED.value, envelope_id, SyncState.PENDING.value),
+                ).rowcount
+            if changed:
+                self._append(
+                    db,
+                    now,
+                    AuditEvent.OUTBOX_SYNCED,
+                    {"state": SyncState.EXPORTED.value, "count": changed},
+                )
+        return changed
+
+    def cast_times(self) -> dict[tuple[VoterId, ScrutinId], datetime]:
+        """When each émargement was recorded, by (voter, scrutin). An export reads it to state
+        whether each ballot was cast inside the voting window; no time leaves the kiosk."""
+        with self._read() as db:
+            rows = db.execute("SELECT voter_id, scrutin_id, cast_at FROM emargement").fetchall()
+        return {(VoterId(str(r[0])), ScrutinId(str(r[1]))): _parse_instant(r[2]) for r in rows}
 
     # ---- polls, kiosk key, lockouts -----------------------------------------------------------
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, Final
 
@@ -25,7 +26,7 @@ from kiosk.clock import Clock
 from kiosk.crypto.envelope import decode_envelope
 from kiosk.crypto.receipt import sign_receipt
 from kiosk.crypto.tracking import tracking_code
-from kiosk.election.model import ElectionId, KioskId
+from kiosk.election.model import ID_PATTERN, ElectionId, KioskId, ScrutinId, VoterId
 from kiosk.election.signing import public_bytes
 from kiosk.encoding import JsonValue, b64encode, canonical_json
 from kiosk.jsonfields import Fields
@@ -37,6 +38,8 @@ ENROLL_PATH: Final = "/v1/kiosks/enroll"
 WHOAMI_PATH: Final = "/v1/kiosks/me"
 ENVELOPES_PATH: Final = "/v1/envelopes"
 MESSAGES_PATH: Final = "/v1/messages"
+VOTER_STATUS_PATH: Final = "/v1/voters/{voter_id}/status"
+LOCKOUT_PATH: Final = "/v1/lockouts/{kind}/{subject_id}"
 # The server answers within its relay's timeout (8 s a step): wait longer than that, no more.
 MESSAGE_TIMEOUT: Final = 15.0
 
@@ -75,6 +78,17 @@ class MessageAccepted:
 
     channel: str
     accepted_at: str
+
+
+@dataclass(frozen=True)
+class SharedCounter:
+    """A credential's failed attempts on every kiosk, as the server counts them
+    (docs/server.md, "Shared lockouts"); the kiosk's lockout policy judges them."""
+
+    kind: str  # login, vote_code, reassort
+    subject_id: str = field(repr=False)
+    failures: int
+    last_failure_at: datetime | None
 
 
 class UploadStatus(StrEnum):
@@ -193,6 +207,49 @@ class ServerClient:
             return ServerFailure(FailureKind.BAD_RESPONSE, str(exc), status=response.status_code)
         return accepted
 
+    def voter_status(
+        self, voter_id: VoterId, *, timeout: float | None = None
+    ) -> frozenset[ScrutinId] | ServerFailure:
+        """A signed ``GET /v1/voters/{voter_id}/status``: the scrutins this voter has an
+        émargement for on the server (cast at any kiosk and uploaded)."""
+        if not ID_PATTERN.fullmatch(voter_id):
+            raise ValueError("not a voter id")
+        path = VOTER_STATUS_PATH.format(voter_id=voter_id)
+        response = self._send("GET", path, b"", timeout=timeout)
+        if isinstance(response, ServerFailure):
+            return response
+        if response.status_code != 200:
+            return _answer_failure(response)
+        try:
+            with _Response.reading(_json(response), "response") as answer:
+                stated = answer.ident("voter_id")
+                voted = [item for _, item in answer.array("voted", 1000)]
+            if stated != voter_id or not all(
+                isinstance(item, str) and ID_PATTERN.fullmatch(item) for item in voted
+            ):
+                raise _ResponseError("response: not this voter's status")
+        except _ResponseError as exc:
+            return ServerFailure(FailureKind.BAD_RESPONSE, str(exc), status=response.status_code)
+        return frozenset(ScrutinId(str(item)) for item in voted)
+
+    def shared_counter(
+        self, kind: str, subject_id: str, *, timeout: float | None = None
+    ) -> SharedCounter | ServerFailure:
+        """A signed ``GET /v1/lockouts/{kind}/{subject_id}``."""
+        return self._counter("GET", kind, subject_id, "", timeout)
+
+    def count_failure(
+        self, kind: str, subject_id: str, *, timeout: float | None = None
+    ) -> SharedCounter | ServerFailure:
+        """A signed ``POST .../failure``: one more failed attempt; the counter after it."""
+        return self._counter("POST", kind, subject_id, "/failure", timeout)
+
+    def clear_failures(
+        self, kind: str, subject_id: str, *, timeout: float | None = None
+    ) -> SharedCounter | ServerFailure:
+        """A signed ``POST .../success``: a success or an assesseur's unlock clears it."""
+        return self._counter("POST", kind, subject_id, "/success", timeout)
+
     def upload(
         self, envelopes: Sequence[bytes], *, timeout: float | None = None
     ) -> list[UploadAnswer] | ServerFailure:
@@ -266,6 +323,31 @@ class ServerClient:
                 FailureKind.UNREACHABLE, f"the connection failed ({type(exc).__name__})"
             )
 
+    def _counter(
+        self, method: str, kind: str, subject_id: str, action: str, timeout: float | None
+    ) -> SharedCounter | ServerFailure:
+        if not (ID_PATTERN.fullmatch(kind) and ID_PATTERN.fullmatch(subject_id)):
+            raise ValueError("not a credential subject")
+        path = LOCKOUT_PATH.format(kind=kind, subject_id=subject_id) + action
+        response = self._send(method, path, b"", timeout=timeout)
+        if isinstance(response, ServerFailure):
+            return response
+        if response.status_code != 200:
+            return _answer_failure(response)
+        try:
+            with _Response.reading(_json(response), "response") as answer:
+                stated = (answer.string("kind", 16), answer.ident("subject_id"))
+                failures = answer.integer("failures", 0, 1 << 31)
+                last = answer.raw("last_failure_at")
+            if stated != (kind, subject_id):
+                raise _ResponseError("response: the counter of another credential")
+            last_at = _instant(last) if last is not None else None
+            if (failures == 0) != (last_at is None):
+                raise _ResponseError("response.last_failure_at: does not fit the count")
+        except _ResponseError as exc:
+            return ServerFailure(FailureKind.BAD_RESPONSE, str(exc), status=response.status_code)
+        return SharedCounter(kind, subject_id, failures, last_at)
+
     def _identity(
         self, response: httpx.Response | ServerFailure, *, expected_status: int
     ) -> KioskIdentity | ServerFailure:
@@ -302,6 +384,15 @@ class ServerClient:
 def _json(response: httpx.Response) -> JsonValue:
     """The answer's JSON object, read strictly; ``_ResponseError`` otherwise."""
     return _Response.load(response.content, "response").value
+
+
+def _instant(value: JsonValue) -> datetime:
+    if not isinstance(value, str) or len(value) != 20 or not value.endswith("Z"):
+        raise _ResponseError("response.last_failure_at: not an RFC 3339 UTC time")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise _ResponseError("response.last_failure_at: not an RFC 3339 UTC time") from None
 
 
 def _upload_answers(value: JsonValue, ids: list[bytes]) -> list[UploadAnswer]:

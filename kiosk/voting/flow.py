@@ -260,7 +260,9 @@ class ChallengeShown:
 @dataclass(frozen=True)
 class Receipt:
     """Recorded: the tracking code and the time (Europe/Paris); print; next scrutin or finish.
-    ``notice`` is ``NOT_PRINTED`` when the shell reported that the papers did not print."""
+    ``notice`` is ``NOT_PRINTED`` when the shell reported that the papers did not print.
+    ``deposit``: "Déposé dans l'urne" (the server took the ballot at the cast) or "En attente de
+    transmission" (offline, not answered in time, or refused by the server), as the papers say."""
 
     display: Display
     last_input: datetime
@@ -280,6 +282,11 @@ class Receipt:
     @property
     def tracking_code(self) -> TrackingCode:
         return self.papers.receipt.tracking_code
+
+    @property
+    def deposit(self) -> SyncState:
+        """``DEPOSITED`` (in the ballot box) or ``PENDING`` (awaiting transmission)."""
+        return self.papers.sync
 
 
 @dataclass(frozen=True)
@@ -811,7 +818,7 @@ class PrintReceipt:
 
     Everything is signed in the core (the kiosk key never leaves it): ``receipt`` for the proof
     of deposit's QR code, ``emargement`` for the certificate's. The shell only renders and prints.
-    ``sync`` is ``PENDING`` until the kiosk talks to a server.
+    ``sync``: ``DEPOSITED`` when the server took the ballot at the cast, else ``PENDING``.
     """
 
     election_title: str

@@ -6,6 +6,12 @@ for a supervised réassort. The first ``free_failures`` failures cost nothing; e
 imposes a growing delay (30 s, 1 min, 2 min, 5 min, 10 min, 15 min, 30 min); the tenth locks
 the credential until an assesseur unlocks it.
 
+Online, the counters of the login, vote code and réassort are also counted on the central server
+(``SharedCounters``, docs/voter-flow.md "Shared lockouts"): the guard reports each failure and
+success there and obeys the stricter of its own gate and the one the policy gives the server's
+count, so that ten failures spread over several kiosks lock the credential on all of them. The
+server is asked with a short timeout; unreachable, the kiosk goes on with its own counters.
+
 The password step's subject is a digest of the typed identifier, whether or not a voter has it:
 an unknown identifier is counted, delayed and locked exactly like a known one, so neither the
 message nor the lockout tells whether an identifier exists.
@@ -91,6 +97,14 @@ def refusal_after_failure(gate: Gate, wrong: Notice) -> Refusal:
     return Refusal(wrong, gate.until)
 
 
+def stricter(first: Gate, second: Gate) -> Gate:
+    """The gate that lets fewer attempts through: a lock, else the later wait, else open."""
+    if first.state is GateState.LOCKED or second.state is GateState.LOCKED:
+        return LOCKED
+    waits = [g.until for g in (first, second) if g.state is GateState.WAIT and g.until]
+    return Gate(GateState.WAIT, max(waits)) if waits else OPEN
+
+
 OPEN: Final = Gate(GateState.OPEN)
 LOCKED: Final = Gate(GateState.LOCKED)
 
@@ -140,6 +154,37 @@ class LockoutPolicy:
 
 DEFAULT_POLICY: Final = LockoutPolicy()
 
+SHARED_KINDS: Final = frozenset({SubjectKind.LOGIN, SubjectKind.VOTE_CODE, SubjectKind.REASSORT})
+"""Counted on the server too; the assesseur's PIN stays one counter per kiosk."""
+
+
+@dataclass(frozen=True)
+class SharedFailures:
+    """A credential's failures on every kiosk since its last success, as the server counts them."""
+
+    failures: int
+    last_failure_at: datetime | None  # None without failures
+
+    def record(self, subject: Subject, policy: LockoutPolicy) -> LockoutRecord:
+        """The record the policy would hold after these failures, the last one at its time."""
+        empty = LockoutRecord(subject.kind.value, subject.id)
+        if self.failures < 1 or self.last_failure_at is None:
+            return empty
+        return policy.after_failure(
+            replace(empty, failures=self.failures - 1), self.last_failure_at
+        )
+
+
+class SharedCounters(Protocol):
+    """The server's counters (``kiosk.sync.online.ServerLockouts``): None when it cannot be
+    reached in time. Only subject kinds of ``SHARED_KINDS`` are asked about."""
+
+    def read(self, subject: Subject) -> SharedFailures | None: ...
+
+    def count_failure(self, subject: Subject) -> SharedFailures | None: ...
+
+    def clear(self, subject: Subject) -> bool: ...
+
 
 class LockoutStore(Protocol):
     """The part of ``KioskStore`` the guard needs."""
@@ -152,11 +197,18 @@ class LockoutStore(Protocol):
 
 
 class CredentialGuard:
-    """Reads and updates the store's counters by the policy; the only writer of lockouts."""
+    """Reads and updates the store's counters by the policy; the only writer of lockouts. With
+    ``shared`` (an online kiosk), the server's counters too (see the module docstring)."""
 
-    def __init__(self, store: LockoutStore, policy: LockoutPolicy = DEFAULT_POLICY) -> None:
+    def __init__(
+        self,
+        store: LockoutStore,
+        policy: LockoutPolicy = DEFAULT_POLICY,
+        shared: SharedCounters | None = None,
+    ) -> None:
         self._store = store
         self._policy = policy
+        self._shared = shared
 
     @property
     def policy(self) -> LockoutPolicy:
@@ -167,29 +219,49 @@ class CredentialGuard:
 
     def gate(self, subject: Subject, now: datetime) -> Gate:
         """May ``subject`` be tried now? A refused attempt is neither checked nor counted."""
-        return self._policy.gate(self.record(subject), now)
+        local = self._policy.gate(self.record(subject), now)
+        if local.state is GateState.LOCKED:
+            return local  # no need to ask the server
+        return stricter(local, self._shared_gate(self._read_shared(subject), subject, now))
 
     def record_failure(self, subject: Subject, now: datetime) -> Gate:
         """Count one failed attempt; the gate now in force (``OPEN``, ``WAIT`` or ``LOCKED``)."""
         before = self.record(subject)
         after = self._policy.after_failure(before, now)
         self._store.save_lockout(after)
-        if after.locked and not before.locked:
+        shared = self._counted_shared(subject)
+        shared_after = shared.record(subject, self._policy) if shared is not None else None
+        # This kiosk's failure locked it here, or was the one that locked it on the server.
+        locked_now = (after.locked and not before.locked) or (
+            shared_after is not None
+            and shared_after.locked
+            and not after.locked
+            and shared_after.failures == self._policy.lock_after
+        )
+        if locked_now:
             # Two writes, in this order: a crash between them leaves the lock without its journal
             # line, never a journal line without the lock.
             self._store.append_audit(AuditEvent.CREDENTIAL_LOCKED, subject_kind=subject.kind.value)
-        return self._policy.gate(after, now)
+        return stricter(self._policy.gate(after, now), self._shared_gate(shared, subject, now))
 
     def record_success(self, subject: Subject) -> None:
         """A correct attempt clears the counter (the gate was open, so it was not locked)."""
         record = self.record(subject)
         if record.failures or record.locked_until is not None:
             self._store.save_lockout(LockoutRecord(subject.kind.value, subject.id))
+        if self._shared is not None and subject.kind in SHARED_KINDS:
+            self._shared.clear(subject)  # best effort: unreachable, the server's count stays
 
     def unlock(self, subject: Subject) -> bool:
-        """An assesseur's unlock: the counter is cleared; False when there was nothing to clear."""
+        """An assesseur's unlock: the counter is cleared (here and on the server, when online);
+        False when there was nothing to clear."""
         record = self.record(subject)
-        if record == LockoutRecord(subject.kind.value, subject.id):
+        shared = self._read_shared(subject)
+        if shared is not None and shared.failures and self._shared is not None:
+            self._shared.clear(subject)
+        if record == LockoutRecord(subject.kind.value, subject.id) and not (
+            shared is not None and shared.failures
+        ):
             return False
         self._store.save_lockout(LockoutRecord(subject.kind.value, subject.id))
         self._store.append_audit(AuditEvent.CREDENTIAL_UNLOCKED, subject_kind=subject.kind.value)
@@ -200,6 +272,14 @@ class CredentialGuard:
         record = self.record(subject)
         if not record.locked and (record.failures or record.locked_until is not None):
             self._store.save_lockout(LockoutRecord(subject.kind.value, subject.id))
+        shared = self._read_shared(subject)
+        if (
+            shared is not None
+            and shared.failures
+            and not shared.record(subject, self._policy).locked
+            and self._shared is not None
+        ):
+            self._shared.clear(subject)
 
     def unlock_voter(self, identifier: str, voter_id: VoterId) -> int:
         """Clear every counter of one voter (login, vote code, réassort); how many were set."""
@@ -209,3 +289,20 @@ class CredentialGuard:
             reassort_subject(voter_id),
         )
         return sum(self.unlock(subject) for subject in subjects)
+
+    # ---- the server's counters ---------------------------------------------------------------
+
+    def _read_shared(self, subject: Subject) -> SharedFailures | None:
+        if self._shared is None or subject.kind not in SHARED_KINDS:
+            return None
+        return self._shared.read(subject)
+
+    def _counted_shared(self, subject: Subject) -> SharedFailures | None:
+        if self._shared is None or subject.kind not in SHARED_KINDS:
+            return None
+        return self._shared.count_failure(subject)
+
+    def _shared_gate(self, shared: SharedFailures | None, subject: Subject, now: datetime) -> Gate:
+        if shared is None:
+            return OPEN  # offline: local knowledge only
+        return self._policy.gate(shared.record(subject, self._policy), now)

@@ -11,6 +11,12 @@ event back into ``transition`` until none is left. It returns the final state an
 for the shell (print a receipt or a slip, clear the screen). The session decides nothing: every
 "what next" is in ``flow``. Calls are serialized; the GUI makes them off its own thread.
 
+Online (an uploader, a voter-status check and shared lockout counters are wired), a cast is sent
+to the central server at once, within the uploader's own bound, and the receipt says whether the
+ballot is in the ballot box or awaiting transmission; the voter's vote code unlocks the scrutins
+they have not voted in on any kiosk; and failures count on every kiosk. Offline, or past the
+bound, the kiosk goes on with what it knows locally (docs/voter-flow.md, "Online kiosk").
+
 What one voter leaves in memory (the pending ballot with its nonce and choice, authorization
 grants, the outstanding CAPTCHA) is dropped on every ``ResetSession``; ``holds_nothing`` says so.
 """
@@ -39,10 +45,12 @@ from kiosk.election.kdf import SecretHash, SecretKind, hash_secret, verify_secre
 from kiosk.election.model import ElectionPackage, Manifest, ScrutinId, Voter, VoterId
 from kiosk.encoding import strict_json_loads
 from kiosk.log import LogEvent, log_event
+from kiosk.receipts.documents import SyncState as Deposit
 from kiosk.receipts.documents import choice_name
 from kiosk.receipts.emargement import sign_emargement
 from kiosk.store.errors import AlreadyVotedError, StoreStateError
 from kiosk.store.records import KioskIdentity, LockoutRecord, PollsState
+from kiosk.store.records import SyncState as OutboxState
 from kiosk.verifier.ballots import slip_of
 from kiosk.voting import flow
 from kiosk.voting.captcha import CaptchaService
@@ -52,6 +60,7 @@ from kiosk.voting.lockout import (
     DEFAULT_POLICY,
     CredentialGuard,
     LockoutPolicy,
+    SharedCounters,
     login_subject,
     refusal_after_failure,
     vote_code_subject,
@@ -92,6 +101,22 @@ class VotingStore(Protocol):
     def polls_state(self) -> PollsState: ...
 
     def append_audit(self, event: AuditEvent, **fields: AuditValue) -> object: ...
+
+
+class CastUploader(Protocol):
+    """Sends one envelope just committed to the central server, never for longer than its own
+    bound (``kiosk.sync.online.AtCastUpload``); the outbox state of that envelope afterwards:
+    ``ACCEPTED`` (in the ballot box), ``REJECTED`` (refused by the server; kept in the outbox,
+    flagged), or ``PENDING`` (not answered in time: the background sync sends it later)."""
+
+    def deposit(self, envelope_id: bytes) -> OutboxState: ...
+
+
+class VoterStatusCheck(Protocol):
+    """The scrutins a voter has voted in on any kiosk, as the server knows them
+    (``kiosk.sync.online.ServerVoterStatus``); None when it cannot tell in time."""
+
+    def voted_scrutins(self, voter_id: VoterId) -> frozenset[ScrutinId] | None: ...
 
 
 class ElectionStore(Protocol):
@@ -197,6 +222,9 @@ class VotingSession:
         captcha_rng: random.Random | None = None,
         policy: LockoutPolicy = DEFAULT_POLICY,
         logger: logging.Logger = _LOGGER,
+        uploader: CastUploader | None = None,
+        voter_status: VoterStatusCheck | None = None,
+        shared_lockouts: SharedCounters | None = None,
     ) -> None:
         config = config if config is not None else KioskConfig()
         self._store = store
@@ -208,7 +236,9 @@ class VotingSession:
             token_delivery=notifier is not None,
             supervised_reassort=assesseur_check is not None,
         )
-        self._guard = CredentialGuard(store, policy)
+        self._guard = CredentialGuard(store, policy, shared_lockouts)
+        self._uploader = uploader
+        self._voter_status = voter_status
         self._desk = ReassortDesk(
             store,
             self._kdf,
@@ -487,8 +517,45 @@ class VotingSession:
             cast_at,
             receipt,
             emargement,
+            self._deposit(envelope.envelope_id, command.scrutin_id),
         )
         return flow.BallotCast(papers)
+
+    def _deposit(self, envelope_id: bytes, scrutin_id: ScrutinId) -> Deposit:
+        """Send the envelope just committed; whether the receipt may say it is in the ballot box.
+        The vote is recorded whatever happens here: nothing may stop its receipt."""
+        if self._uploader is None:
+            return Deposit.PENDING  # offline kiosk: a bundle or a later sync carries it
+        self._log(LogEvent.BALLOT_UPLOAD, "start", scrutin_id=scrutin_id)
+        try:
+            outcome = self._uploader.deposit(envelope_id)
+        except Exception as exc:  # a bug in the upload must not cost the voter the receipt
+            log_event(
+                self._logger,
+                LogEvent.BALLOT_UPLOAD,
+                logging.ERROR,
+                disposition="failed",
+                scrutin_id=scrutin_id,
+                error=type(exc).__name__,
+            )
+            return Deposit.PENDING
+        if outcome is OutboxState.ACCEPTED:
+            self._log(LogEvent.BALLOT_UPLOAD, "deposited", scrutin_id=scrutin_id)
+            return Deposit.DEPOSITED
+        if outcome is OutboxState.REJECTED:
+            # For an assesseur: the server refused a ballot recorded here (the store keeps it,
+            # flagged rejected with the server's reason, and journals outbox-synced). The voter's
+            # receipt says "awaiting transmission": what it proves (the deposit here) holds.
+            log_event(
+                self._logger,
+                LogEvent.BALLOT_UPLOAD,
+                logging.WARNING,
+                disposition="rejected",
+                scrutin_id=scrutin_id,
+            )
+            return Deposit.PENDING
+        self._log(LogEvent.BALLOT_UPLOAD, "pending", scrutin_id=scrutin_id)
+        return Deposit.PENDING
 
     def _cast_refused(self, notice: Notice, scrutin_id: ScrutinId) -> flow.ResultEvent:
         self._scope.pending = None
@@ -542,7 +609,7 @@ class VotingSession:
         return voter
 
     def _scrutins(self, voter: Voter) -> tuple[ScrutinEntry, ...]:
-        voted = self._store.voted_scrutins(voter.id)
+        voted = self._store.voted_scrutins(voter.id) | self._voted_elsewhere(voter.id)
         manifest = self._election.manifest
         known = {s.id: s for s in manifest.scrutins}
         return tuple(
@@ -550,6 +617,16 @@ class VotingSession:
             for sid in voter.scrutins
             if sid in known
         )
+
+    def _voted_elsewhere(self, voter_id: VoterId) -> frozenset[ScrutinId]:
+        """What the server knows of this voter's émargements (other kiosks, uploaded); nothing
+        when it cannot tell in time: the store refuses a second émargement here anyway, and the
+        server refuses the second ballot of a voter who voted at two offline kiosks."""
+        if self._voter_status is None:
+            return frozenset()
+        voted = self._voter_status.voted_scrutins(voter_id)
+        self._log(LogEvent.VOTER_STATUS, "unavailable" if voted is None else "checked")
+        return voted if voted is not None else frozenset()
 
     def _log(self, event: LogEvent, disposition: str, **fields: str) -> None:
         # Privacy: a disposition, a scrutin id, a channel; never who, what or a secret.

@@ -752,6 +752,14 @@
         <source>Le %1 à %2 (%3)</source>
         <translation>On %1 at %2 (%3)</translation>
     </message>
+    <message>
+        <source>Déposé dans l&apos;urne</source>
+        <translation>Deposited in the ballot box</translation>
+    </message>
+    <message>
+        <source>En attente de transmission</source>
+        <translation>Awaiting transmission</translation>
+    </message>
 </context>
 <context>
     <name>RefusedPage</name>

@@ -152,6 +152,14 @@ def has_voted(tx: Transaction, voter_id: VoterId, scrutin_id: ScrutinId) -> bool
     return row is not None
 
 
+def voted_scrutins(tx: Transaction, voter_id: VoterId) -> list[ScrutinId]:
+    """The scrutins this voter has an émargement for, sorted: nothing else about them."""
+    rows = tx.query(
+        "SELECT scrutin_id FROM emargement WHERE voter_id = ? ORDER BY scrutin_id", (voter_id,)
+    )
+    return [ScrutinId(str(row[0])) for row in rows]
+
+
 def record_emargement(
     tx: Transaction, voter_id: VoterId, scrutin_id: ScrutinId, kiosk_id: KioskId
 ) -> bool:

@@ -22,8 +22,9 @@ class KioskStatus(StrEnum):
 class KioskRecord:
     kiosk_id: KioskId
     public_key: bytes
-    enrolled_at: str
+    enrolled_at: str  # for a kiosk known from a bundle only: when its first bundle came
     status: KioskStatus
+    enrolled: bool = True  # False: known from an imported bundle, never enrolled (schema 4)
 
 
 @dataclass(frozen=True)
@@ -74,28 +75,47 @@ def spend_token(tx: Transaction, token_hash: bytes, kiosk_id: KioskId, now: str)
 
 def upsert_kiosk(tx: Transaction, kiosk_id: KioskId, public_key: bytes, now: str) -> None:
     tx.execute(
-        "INSERT INTO kiosk (kiosk_id, public_key, enrolled_at, status) VALUES (?, ?, ?, ?)"
+        "INSERT INTO kiosk (kiosk_id, public_key, enrolled_at, status, enrolled)"
+        " VALUES (?, ?, ?, ?, 1)"
         " ON CONFLICT (kiosk_id) DO UPDATE SET public_key = excluded.public_key,"
-        " enrolled_at = excluded.enrolled_at, status = excluded.status",
+        " enrolled_at = excluded.enrolled_at, status = excluded.status, enrolled = 1",
         (kiosk_id, public_key, now, KioskStatus.ACTIVE.value),
     )
 
 
+def ensure_known(tx: Transaction, kiosk_id: KioskId, public_key: bytes, now: str) -> KioskRecord:
+    """The kiosk's row, added as known from a bundle only (not enrolled) when it has none: its
+    ballots' board entries and émargements name it. An existing row is left as it is."""
+    tx.execute(
+        "INSERT INTO kiosk (kiosk_id, public_key, enrolled_at, status, enrolled)"
+        " VALUES (?, ?, ?, ?, 0) ON CONFLICT (kiosk_id) DO NOTHING",
+        (kiosk_id, public_key, now, KioskStatus.ACTIVE.value),
+    )
+    record = find_kiosk(tx, kiosk_id)
+    assert record is not None  # inserted above, or there already
+    return record
+
+
 def find_kiosk(tx: Transaction, kiosk_id: str) -> KioskRecord | None:
     row = tx.query_one(
-        "SELECT public_key, enrolled_at, status FROM kiosk WHERE kiosk_id = ?", (kiosk_id,)
+        "SELECT public_key, enrolled_at, status, enrolled FROM kiosk WHERE kiosk_id = ?",
+        (kiosk_id,),
     )
     if row is None:
         return None
-    public_key, enrolled_at, status = row
+    public_key, enrolled_at, status, enrolled = row
     if not isinstance(public_key, bytes):
         raise TypeError("kiosk.public_key is not bytes")
-    return KioskRecord(KioskId(kiosk_id), public_key, str(enrolled_at), KioskStatus(str(status)))
+    return KioskRecord(
+        KioskId(kiosk_id), public_key, str(enrolled_at), KioskStatus(str(status)), enrolled == 1
+    )
 
 
 def count_kiosks(tx: Transaction) -> dict[KioskStatus, int]:
     counts = dict.fromkeys(KioskStatus, 0)
-    for status, count in tx.query("SELECT status, COUNT(*) FROM kiosk GROUP BY status"):
+    for status, count in tx.query(
+        "SELECT status, COUNT(*) FROM kiosk WHERE enrolled = 1 GROUP BY status"
+    ):
         counts[KioskStatus(str(status))] = int(count or 0)
     return counts
 

@@ -28,7 +28,7 @@ from kiosk.clock import Clock, isoformat_utc
 from server.log import ServerEvent, log_event
 from server.storage.database import Backend, Database, DatabaseError, Transaction
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 5
 """The schema this program writes; equal to the number of the last migration file."""
 
 HISTORY_TABLE: Final = "schema_migration"

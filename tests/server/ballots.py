@@ -77,12 +77,12 @@ class Cast:
         }
 
 
-def make_sealed_election(root: Path) -> SealedElection:
-    """``VOTERS`` voters (voter 2's vote code invalidated: still on the roll), scrutins ``capn``
+def make_sealed_election(root: Path, *, voters: int = VOTERS) -> SealedElection:
+    """``voters`` voters (voter 2's vote code invalidated: still on the roll), scrutins ``capn``
     (3 lists) and ``cap`` (2 lists), kiosks kiosk-01..03; sealed, written to ``root/package``."""
     organizer = signing.generate()
     keys = {kiosk_id: signing.generate() for kiosk_id in KIOSK_IDS}
-    base = small_package(organizer, voters=VOTERS, kiosk_key=keys[KIOSK_IDS[0]])
+    base = small_package(organizer, voters=voters, kiosk_key=keys[KIOSK_IDS[0]])
     kiosks = tuple(
         KioskKey(KioskId(kiosk_id), signing.public_bytes(key), f"Bureau {n}")
         for n, (kiosk_id, key) in enumerate(keys.items(), start=1)

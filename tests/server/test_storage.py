@@ -43,6 +43,7 @@ TABLES = {
     "board_head",
     "server_key",
     "message_quota",
+    "credential_lockout",
 }
 
 

@@ -488,7 +488,10 @@ def test_an_older_schema_is_upgraded_only_by_a_read_write_opening(
             assert upgraded.status().schema_version == extra.version
             migrated = upgraded.audit_entries()[-2]
         assert migrated.event is AuditEvent.STORE_MIGRATED
-        assert dict(migrated.fields) == {"from_version": 1, "to_version": extra.version}
+        assert dict(migrated.fields) == {
+            "from_version": SCHEMA_VERSION,
+            "to_version": extra.version,
+        }
         with KioskStore.open(store_path, key, clock, read_only=True) as inspected:
             assert inspected.status().schema_version == extra.version
 
@@ -638,7 +641,7 @@ def test_the_outbox_has_no_rowid_no_voter_and_no_time(
         with pytest.raises(sqlcipher3.OperationalError, match="no such column"):
             db.execute("SELECT rowid FROM outbox")
         columns = _columns(db, "outbox")
-    assert columns == ["envelope_id", "scrutin_id", "envelope", "sync_state"]
+    assert columns == ["envelope_id", "scrutin_id", "envelope", "sync_state", "reason"]
     for column in columns:
         parts = column.split("_")
         for word in ("voter", "time", "at", "date", "seq", "cast", "created", "ts"):

@@ -13,11 +13,14 @@ from kiosk.clock import ManualClock
 from kiosk.election.model import VoterId
 from kiosk.store import KioskStore, LockoutRecord, StoreKey, create_key_file
 from kiosk.voting.lockout import (
+    ASSESSEUR_SUBJECT,
     DEFAULT_POLICY,
     CredentialGuard,
     Gate,
     GateState,
     LockoutPolicy,
+    SharedFailures,
+    Subject,
     SubjectKind,
     login_subject,
     reassort_subject,
@@ -207,3 +210,116 @@ def test_an_assesseur_unlocks_every_credential_of_a_voter(store: KioskStore) -> 
     assert guard.unlock_voter(" AGENT1@ac-exemple.fr", VOTER) == 3
     assert guard.gate(login_subject(identifier), clock.now()).open
     assert guard.unlock_voter(identifier, VOTER) == 0
+
+
+# ---- shared counters (an online kiosk) --------------------------------------------------------
+
+
+class MemoryCounters:
+    """The server's counters in memory; ``online`` False answers nothing, as a server down."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.online = True
+        self.counts: dict[tuple[str, str], SharedFailures] = {}
+        self.asked: list[str] = []
+
+    def _key(self, subject: Subject) -> tuple[str, str]:
+        assert subject.kind is not SubjectKind.ASSESSEUR  # one per kiosk: never shared
+        return (subject.kind.value, subject.id)
+
+    def read(self, subject: Subject) -> SharedFailures | None:
+        self.asked.append("read")
+        if not self.online:
+            return None
+        return self.counts.get(self._key(subject), SharedFailures(0, None))
+
+    def count_failure(self, subject: Subject) -> SharedFailures | None:
+        self.asked.append("failure")
+        if not self.online:
+            return None
+        before = self.counts.get(self._key(subject), SharedFailures(0, None))
+        self.counts[self._key(subject)] = SharedFailures(before.failures + 1, self.clock.now())
+        return self.counts[self._key(subject)]
+
+    def clear(self, subject: Subject) -> bool:
+        self.asked.append("clear")
+        if not self.online:
+            return False
+        self.counts.pop(self._key(subject), None)
+        return True
+
+
+class Kiosks:
+    """Two kiosks' stores and guards sharing one server's counters."""
+
+    def __init__(self, tmp_path: Path, clock: ManualClock) -> None:
+        self.counters = MemoryCounters(clock)
+        self.stores = [
+            KioskStore.create(
+                tmp_path / f"{name}.db", create_key_file(tmp_path / f"{name}.key"), clock
+            )
+            for name in ("a", "b")
+        ]
+        self.a, self.b = (CredentialGuard(s, DEFAULT_POLICY, self.counters) for s in self.stores)
+
+
+@pytest.fixture
+def kiosks(tmp_path: Path) -> Iterator[Kiosks]:
+    made = Kiosks(tmp_path, ManualClock(T0))
+    yield made
+    for opened in made.stores:
+        opened.close()
+
+
+def test_ten_failures_spread_over_two_kiosks_lock_the_credential_on_both(kiosks: Kiosks) -> None:
+    clock, a, b = kiosks.counters.clock, kiosks.a, kiosks.b
+    subject = login_subject("agent@ac-exemple.fr")
+    gate = Gate(GateState.OPEN)
+    for attempt in range(10):
+        guard = a if attempt % 2 == 0 else b
+        if gate.until is not None:
+            clock.current = max(clock.current, gate.until)
+        assert guard.gate(subject, clock.now()).open
+        gate = guard.record_failure(subject, clock.now())
+    assert gate.state is GateState.LOCKED
+    assert a.gate(subject, clock.now()).state is GateState.LOCKED
+    assert b.gate(subject, clock.now()).state is GateState.LOCKED
+    # Each kiosk counted five: locally neither is locked; the journal of the kiosk whose failure
+    # locked it on the server says so.
+    assert a.record(subject).failures == b.record(subject).failures == 5
+    assert kiosks.stores[1].audit_entries()[-1].event is AuditEvent.CREDENTIAL_LOCKED
+    # An assesseur's unlock at one kiosk clears it on the server: both kiosks let it through.
+    assert b.unlock(subject)
+    assert a.gate(subject, clock.now()).open
+    assert b.gate(subject, clock.now()).open
+
+
+def test_a_delay_counted_elsewhere_applies_here(kiosks: Kiosks) -> None:
+    clock, a, b = kiosks.counters.clock, kiosks.a, kiosks.b
+    subject = vote_code_subject(VOTER)
+    fail_times(a, subject, 3, clock)
+    gate = b.gate(subject, clock.now())
+    assert gate.state is GateState.WAIT
+    assert gate.until == T0 + timedelta(seconds=30)
+    clock.advance(timedelta(seconds=30))
+    assert b.gate(subject, clock.now()).open
+    b.record_success(subject)  # a success anywhere clears it everywhere
+    assert a.gate(subject, clock.now()).open
+    assert a.record(subject).failures == 3
+
+
+def test_offline_the_guard_goes_on_with_its_own_counters(kiosks: Kiosks) -> None:
+    kiosks.counters.online = False
+    subject = reassort_subject(VOTER)
+    assert fail_times(kiosks.a, subject, 10, kiosks.counters.clock).state is GateState.LOCKED
+    kiosks.counters.online = True
+    assert kiosks.b.gate(subject, kiosks.counters.clock.now()).open  # nothing reached it
+
+
+def test_the_assesseur_pin_is_never_shared(kiosks: Kiosks) -> None:
+    clock = kiosks.counters.clock
+    fail_times(kiosks.a, ASSESSEUR_SUBJECT, 3, clock)
+    kiosks.a.gate(ASSESSEUR_SUBJECT, clock.now())
+    kiosks.a.record_success(ASSESSEUR_SUBJECT)
+    assert kiosks.counters.asked == []

@@ -17,10 +17,11 @@ from kiosk.crypto.envelope import decode_envelope, verify_envelope
 from kiosk.crypto.receipt import decode_receipt, encode_receipt, verify_receipt
 from kiosk.crypto.tracking import tracking_code
 from kiosk.election.kdf import SecretKind, verify_secret
-from kiosk.election.model import ListId, ScrutinId
+from kiosk.election.model import ListId, ScrutinId, VoterId
 from kiosk.log import RedactingFilter
 from kiosk.receipts import SyncState, decode_emargement, encode_emargement, verify_emargement
 from kiosk.store import KioskStore, PollsState, StoreKey, StoreStateError, create_key_file
+from kiosk.store import SyncState as OutboxState
 from kiosk.verifier.ballots import check_slip, parse_slip
 from kiosk.voting import flow, session
 from kiosk.voting.lockout import login_subject
@@ -457,10 +458,10 @@ def test_a_kiosk_without_notifier_or_assesseur_offers_no_reassort(tmp_path: Path
     assert bare.rules.token_delivery is False
     assert bare.rules.supervised_reassort is False
     bare.handle(flow.Start())
-    bare.handle(flow.SubmitCredentials(ALICE.identifier, ALICE.password))
-    choice = bare.handle(flow.RequestReassort()).state
-    assert isinstance(choice, flow.ReassortChoice)
-    assert (choice.token_delivery, choice.supervised) == (False, False)
+    at_code = bare.handle(flow.SubmitCredentials(ALICE.identifier, ALICE.password)).state
+    assert isinstance(at_code, flow.VoteCode)
+    assert at_code.reassort_offered is False  # the page shows no link to a dead end
+    assert isinstance(bare.handle(flow.RequestReassort()).state, flow.VoteCode)
     store.close()
 
 
@@ -531,3 +532,136 @@ def test_an_election_needs_a_package_and_a_kiosk_key(tmp_path: Path) -> None:
         empty.load_package(sealed_election()[0])
         with pytest.raises(StoreStateError, match="no kiosk key"):
             KioskElection.from_store(empty)
+
+
+# ---- online kiosk: the at-cast upload, the voter-status check --------------------------------
+
+
+class FakeUploader:
+    """Answers every deposit with ``outcome`` (or raises ``error``); remembers what it sent."""
+
+    def __init__(self, outcome: OutboxState, error: Exception | None = None) -> None:
+        self.outcome = outcome
+        self.error = error
+        self.sent: list[bytes] = []
+
+    def deposit(self, envelope_id: bytes) -> OutboxState:
+        self.sent.append(envelope_id)
+        if self.error is not None:
+            raise self.error
+        return self.outcome
+
+
+class FakeVoterStatus:
+    def __init__(self, voted: frozenset[ScrutinId] | None) -> None:
+        self.voted = voted
+        self.asked: list[str] = []
+
+    def voted_scrutins(self, voter_id: VoterId) -> frozenset[ScrutinId] | None:
+        self.asked.append(voter_id)
+        return self.voted
+
+
+def cast_once(kiosk: Kiosk) -> flow.Receipt:
+    kiosk.to_scrutins(ALICE)
+    vote(kiosk, CAPN, L1)
+    receipt = kiosk.send(flow.CastVote())
+    assert isinstance(receipt, flow.Receipt)
+    return receipt
+
+
+def test_an_offline_kiosk_receipt_says_awaiting_transmission(kiosk: Kiosk) -> None:
+    receipt = cast_once(kiosk)
+    assert receipt.deposit is SyncState.PENDING
+    [printed] = kiosk.steps[-1].outputs
+    assert isinstance(printed, flow.PrintReceipt)
+    assert printed.sync is SyncState.PENDING
+    assert printed.deposit_proof().sync is SyncState.PENDING
+
+
+@pytest.mark.parametrize(
+    ("outcome", "deposit"),
+    [
+        (OutboxState.ACCEPTED, SyncState.DEPOSITED),
+        (OutboxState.PENDING, SyncState.PENDING),
+        (OutboxState.REJECTED, SyncState.PENDING),
+    ],
+)
+def test_an_online_cast_is_sent_after_the_commit_and_the_receipt_says_where_it_is(
+    tmp_path: Path, outcome: OutboxState, deposit: SyncState
+) -> None:
+    uploader = FakeUploader(outcome)
+    kiosk = Kiosk(tmp_path, uploader=uploader)
+    receipt = cast_once(kiosk)
+    assert receipt.deposit is deposit
+    [printed] = kiosk.steps[-1].outputs
+    assert isinstance(printed, flow.PrintReceipt)
+    assert printed.sync is deposit
+    # The envelope sent is the one committed, after the commit.
+    [entry] = kiosk.store.outbox()
+    assert uploader.sent == [entry.envelope_id]
+    kiosk.store.close()
+
+
+def test_a_rejection_after_the_commit_is_logged_for_an_assesseur_without_the_choice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="kiosk.voting")
+    kiosk = Kiosk(tmp_path, uploader=FakeUploader(OutboxState.REJECTED))
+    cast_once(kiosk)
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    RedactingFilter().filter(warning)
+    fields = warning.__dict__["isoloir_fields"]
+    assert (warning.getMessage(), fields) == (
+        "ballot_upload",
+        {"disposition": "rejected", "scrutin_id": "capn"},
+    )
+    kiosk.store.close()
+
+
+def test_a_failing_upload_never_costs_the_voter_the_receipt(tmp_path: Path) -> None:
+    kiosk = Kiosk(tmp_path, uploader=FakeUploader(OutboxState.ACCEPTED, RuntimeError("bug")))
+    receipt = cast_once(kiosk)
+    assert receipt.deposit is SyncState.PENDING
+    assert [e.state for e in kiosk.store.outbox()] == [OutboxState.PENDING]
+    kiosk.store.close()
+
+
+def test_a_refused_cast_sends_nothing(tmp_path: Path) -> None:
+    uploader = FakeUploader(OutboxState.ACCEPTED)
+    kiosk = Kiosk(tmp_path, uploader=uploader)
+    kiosk.to_scrutins(ALICE)
+    vote(kiosk, CAPN, L1)
+    kiosk.store.set_polls_state(PollsState.PAUSED)
+    assert isinstance(kiosk.send(flow.CastVote()), flow.Refused)
+    assert uploader.sent == []
+    kiosk.store.close()
+
+
+def test_a_voter_who_voted_elsewhere_sees_it_before_choosing(tmp_path: Path) -> None:
+    status = FakeVoterStatus(frozenset({CAP}))
+    kiosk = Kiosk(tmp_path, voter_status=status)
+    state = kiosk.login(ALICE)
+    assert status.asked == []  # asked only once the vote code is right
+    state = kiosk.enter_code(ALICE.code)
+    assert isinstance(state, flow.ScrutinList)
+    assert [(s.scrutin_id, s.voted) for s in state.booth.scrutins] == [(CAPN, False), (CAP, True)]
+    assert status.asked == [ALICE.voter_id]
+    refused = kiosk.send(flow.ChooseScrutin(CAP))
+    assert isinstance(refused, flow.ScrutinList)
+    assert refused.notice is Notice.ALREADY_VOTED
+    kiosk.store.close()
+
+
+def test_without_an_answer_from_the_server_the_kiosk_knows_what_it_knows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="kiosk.voting")
+    kiosk = Kiosk(tmp_path, voter_status=FakeVoterStatus(None))
+    state = kiosk.to_scrutins(ALICE)
+    assert isinstance(state, flow.ScrutinList)
+    assert [s.voted for s in state.booth.scrutins] == [False, False]
+    assert ("voter_status", "unavailable") in [
+        (r.getMessage(), r.__dict__["isoloir_fields"].get("disposition")) for r in caplog.records
+    ]
+    kiosk.store.close()

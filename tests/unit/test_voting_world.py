@@ -36,8 +36,15 @@ from kiosk.election.model import (
 )
 from kiosk.store import KioskStore, PollsState, create_key_file
 from kiosk.voting import flow
+from kiosk.voting.lockout import SharedCounters
 from kiosk.voting.reassort import TOKEN_QR_PREFIX, FileMailbox
-from kiosk.voting.session import KioskElection, SessionStep, VotingSession
+from kiosk.voting.session import (
+    CastUploader,
+    KioskElection,
+    SessionStep,
+    VoterStatusCheck,
+    VotingSession,
+)
 from tests.factories import small_package
 
 KIOSK_ID = KioskId("kiosk-01")
@@ -142,6 +149,9 @@ class Kiosk:
         captcha: bool = True,
         store: KioskStore | None = None,
         seed: int = 0,
+        uploader: CastUploader | None = None,
+        voter_status: VoterStatusCheck | None = None,
+        shared_lockouts: SharedCounters | None = None,
     ) -> None:
         self.clock = clock if clock is not None else ManualClock()
         self.store = store if store is not None else open_kiosk(folder / "store", self.clock)
@@ -156,6 +166,9 @@ class Kiosk:
             assesseur_check=lambda credential: credential == ASSESSEUR_PIN,
             rng=random.Random(seed + 1),
             captcha_rng=self.captcha_rng,
+            uploader=uploader,
+            voter_status=voter_status,
+            shared_lockouts=shared_lockouts,
         )
         self.steps: list[SessionStep] = []
 

@@ -1,10 +1,14 @@
-"""Recorded: the tracking code and the time in the election's time zone; print; next; finish."""
+"""Recorded: the tracking code, the time in the election's time zone, and whether the ballot is in
+the ballot box or awaiting transmission; print; next; finish."""
 
 from __future__ import annotations
+
+from typing import assert_never
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
+from kiosk.receipts.documents import SyncState
 from kiosk.voting.flow import Receipt
 from ui.ballot_names import BallotNames
 from ui.notices import notice_text
@@ -24,6 +28,7 @@ class ReceiptPage(Page):
         self._when = self.text(from_state=True)
         self._tracking_label = self.text()
         self._tracking = self.text("code", from_state=True)
+        self._deposit = self.text("deposit", from_state=True)
         self._notice = self.notice()  # the papers could not be printed
         self.column.addStretch()
         self._print = self.button()
@@ -54,7 +59,21 @@ class ReceiptPage(Page):
             .replace("%3", local.tzname() or "")
         )
         self._tracking.setText(str(state.tracking_code))
+        self._deposit.setText(self._deposit_text(state.deposit))
         self._notice.setText(notice_text(state.notice) if state.notice is not None else "")
+
+    def _deposit_text(self, deposit: SyncState) -> str:
+        match deposit:
+            case SyncState.DEPOSITED:
+                return self.tr("Déposé dans l'urne")
+            case SyncState.PENDING:
+                return self.tr("En attente de transmission")
+            case _:
+                assert_never(deposit)
+
+    @property
+    def deposit_text(self) -> str:
+        return self._deposit.text()
 
     @property
     def tracking_text(self) -> str:
