@@ -2,11 +2,13 @@
 
 The administrator's PIN (to close the window) comes from ``ISOLOIR_ADMIN_PIN``; an assesseur
 PIN in ``ISOLOIR_ASSESSEUR_PIN`` enables the supervised réassort; ``--mail-dir`` enables the
-réassort by token through a file mailbox. ``--server URL`` (else the configuration's
-``server_url``) makes the kiosk online (docs/voter-flow.md, "Online kiosk"): each cast is sent at
-once, the outbox in the background, voters who voted elsewhere are told, lockouts are shared and
-réassort tokens go through the server's relay; ``--server-pin`` pins its TLS certificate by its
-SHA-256 fingerprint (docs/server.md, "TLS"). Papers are printed on the
+réassort by token through a file mailbox. An election package that names a central server makes
+the kiosk online (docs/voter-flow.md, "Online kiosk"): each cast is sent at once, the outbox in
+the background, voters who voted elsewhere are told, lockouts are shared and réassort tokens go
+through the server's relay; the TLS certificate is pinned by the SHA-256 the package signs
+(docs/server.md, "TLS and pinning"). ``--server URL`` (else the configuration's ``server_url``)
+and ``--server-pin`` may only repeat the package's: a contradiction, or a server for an offline
+election, is refused. Papers are printed on the
 CUPS queue ``--printer`` (else the system's default printer); when no printer takes a paper, it
 is written as a PDF into ``--print-dir`` (docs/receipts.md, "Printing"); with ``--pdf-only``
 (the demo), every paper is. A paper that did not print shows on the voter's page as "adressez-vous
@@ -55,12 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--key-file", type=Path, help="store key file (else the configuration's)")
     parser.add_argument("--mail-dir", type=Path, help="file mailbox for réassort tokens")
     parser.add_argument(
-        "--server", metavar="URL", help="central server (else the configuration's server_url)"
+        "--server",
+        metavar="URL",
+        help="central server (default: the package's; if given, it must be the package's)",
     )
     parser.add_argument(
         "--server-pin",
         metavar="FINGERPRINT",
-        help="SHA-256 fingerprint of the server's TLS certificate (https:// only)",
+        help="SHA-256 of the server's TLS certificate (default: the package's; if given, equal)",
     )
     printers = parser.add_mutually_exclusive_group()
     printers.add_argument("--printer", help="CUPS queue for the papers (else the default printer)")
@@ -148,29 +152,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with store:
         election = KioskElection.from_store(store)
-        server_url = args.server or config.server_url
         client: ServerClient | None = None
-        if server_url is not None:
+        server = election.manifest.server
+        given_url = args.server or config.server_url
+        if server is not None or given_url is not None or args.server_pin:
             from kiosk.sync.client import ServerClient
-            from kiosk.sync.tls import parse_fingerprint
+            from kiosk.sync.endpoint import package_endpoint
 
             try:
-                pin = parse_fingerprint(args.server_pin) if args.server_pin else None
+                endpoint = package_endpoint(server, given_url, args.server_pin)
                 client = ServerClient(
-                    server_url,
+                    endpoint.url,
                     election_id=election.manifest.election_id,
                     kiosk_id=election.kiosk.kiosk_id,
                     key=election.kiosk.signing_key(),
                     clock=clock,
                     package_fingerprint=election.fingerprint,
-                    pin=pin,
+                    pin=endpoint.pin,
                 )
             except ValueError as exc:
                 print(f"--server / --server-pin: {exc}", file=sys.stderr)
                 return 2
-        elif args.server_pin:
-            print("--server-pin needs a server (--server URL)", file=sys.stderr)
-            return 2
         online = _Online(store, client, clock, config.server_timeout) if client else None
         notifier: Notifier | None = online.notifier if online else None
         if notifier is None and args.mail_dir:

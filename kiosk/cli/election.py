@@ -201,6 +201,16 @@ def print_summary(loaded: ElectionPackage) -> None:
         f"KDF scrypt N=2^{manifest.kdf.log2_n} r={manifest.kdf.r} p={manifest.kdf.p}"
     )
     print(f"Kiosks:      {', '.join(k.id for k in manifest.kiosks) or 'none'}")
+    server = manifest.server
+    if server is None:
+        print("Server:      none (offline election: ballots travel on removable media)")
+    else:
+        pin = server.tls_certificate_sha256
+        print(f"Server:      {server.url}")
+        print(
+            "TLS pin:     "
+            + ("none (plain http:// on loopback)" if pin is None else pin.hex(":").upper())
+        )
     key = manifest.election_key
     print(
         "Election key: "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -143,6 +144,15 @@ def _run(args: argparse.Namespace) -> int:
         print(f"Database:    {state.database.url} (schema v{state.schema_version})")
         if tls_fingerprint:
             print(f"TLS certificate SHA-256 (kiosks pin it): {tls_fingerprint}")
+        signed = manifest.server
+        pin = None if signed is None else signed.tls_certificate_sha256
+        if pin is not None and tls_fingerprint and pin.hex(":").upper() != tls_fingerprint:
+            # Not fatal: behind a TLS-terminating proxy, the proxy's certificate is the pinned one.
+            print(
+                f"Warning: the election package pins another certificate "
+                f"({pin.hex(':').upper()}): its kiosks will refuse this one",
+                file=sys.stderr,
+            )
         print(f"Serving on {scheme}://{args.host}:{args.port} — Ctrl-C stops", flush=True)
 
     try:

@@ -54,43 +54,49 @@ def register_sync(
 
 
 def server_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--server", required=True, metavar="URL", help="the central server")
+    command.add_argument(
+        "--server",
+        metavar="URL",
+        help="the central server (default: the one the election package names; if given, it "
+        "must be that one)",
+    )
     command.add_argument(
         "--server-pin",
         metavar="SHA256-FINGERPRINT",
-        help="the server's TLS certificate fingerprint (https:// only; AB:CD:... or hex)",
+        help="the server's TLS certificate fingerprint (default: the package's; if given, it "
+        "must be the package's)",
     )
 
 
 def _client(args: argparse.Namespace, store: KioskStore) -> ServerClient:
+    from kiosk.election.codec import parse_manifest
     from kiosk.election.model import ElectionId
+    from kiosk.encoding import strict_json_loads
     from kiosk.sync.client import ServerClient
-    from kiosk.sync.tls import parse_fingerprint
+    from kiosk.sync.endpoint import package_endpoint
 
-    pin: bytes | None = None
-    if args.server_pin is not None:
-        try:
-            pin = parse_fingerprint(args.server_pin)
-        except ValueError as exc:
-            raise CliError(f"--server-pin: {exc}", exit_code=2) from None
-        if not args.server.startswith("https://"):
-            raise CliError("--server-pin needs an https:// server URL", exit_code=2)
-    if not args.server.startswith(("https://", "http://")):
-        raise CliError(f"--server: {args.server!r} is not an http(s) URL", exit_code=2)
     identity = store.kiosk_identity()
     if identity is None:
         raise CliError("this store has no kiosk key (isoloir admin init)")
     stored = store.stored_package()
     if stored is None:
         raise CliError("no election package loaded (isoloir admin load-package PACKAGE)")
+    manifest = parse_manifest(strict_json_loads(stored.manifest, "stored manifest"))
+    try:
+        endpoint = package_endpoint(manifest.server, args.server, args.server_pin)
+    except ValueError as exc:
+        if args.server is None and args.server_pin is None:
+            raise CliError(f"{exc}; nothing was sent") from None
+        raise CliError(f"--server / --server-pin: {exc}; nothing was sent", exit_code=2) from None
+    args.server = endpoint.url  # for the messages
     return ServerClient(
-        args.server,
+        endpoint.url,
         election_id=ElectionId(stored.election_id),
         kiosk_id=identity.kiosk_id,
         key=identity.signing_key(),
         clock=SystemClock(),
         package_fingerprint=stored.fingerprint,
-        pin=pin,
+        pin=endpoint.pin,
     )
 
 
@@ -140,16 +146,16 @@ def _enroll(args: argparse.Namespace) -> int:
     from kiosk.cli.admin import _open
     from kiosk.sync.client import ServerFailure
 
-    token = os.environ.get(TOKEN_VARIABLE)
-    if token is None:
-        if not sys.stdin.isatty():
-            raise CliError(f"no token: set {TOKEN_VARIABLE} or run on a terminal", exit_code=2)
-        token = getpass.getpass("Enrollment token: ")
-    token = token.strip()
-    if not token:
-        raise CliError("empty enrollment token", exit_code=2)
     store, _ = _open(args)
-    with store, _client(args, store) as client:
+    with store, _client(args, store) as client:  # the server checked first, the token then
+        token = os.environ.get(TOKEN_VARIABLE)
+        if token is None:
+            if not sys.stdin.isatty():
+                raise CliError(f"no token: set {TOKEN_VARIABLE} or run on a terminal", exit_code=2)
+            token = getpass.getpass("Enrollment token: ")
+        token = token.strip()
+        if not token:
+            raise CliError("empty enrollment token", exit_code=2)
         identity = client.enroll(token)
     if isinstance(identity, ServerFailure):
         raise CliError(f"enrollment refused: {_describe(identity)}")
@@ -164,7 +170,7 @@ def _not_reached(failure: ServerFailure, store: KioskStore) -> str:
         return (
             f"this kiosk is not enrolled with the server ({failure.code}): ask its administrator "
             f"for a token (isoloir server enroll-token --kiosk-id {kiosk}), then run isoloir "
-            "admin enroll --server URL with it; nothing was sent"
+            "admin enroll with it; nothing was sent"
         )
     return f"cannot sync: {_describe(failure)}; nothing was sent"
 

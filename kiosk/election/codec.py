@@ -6,10 +6,12 @@ fields are refused so that nothing unsigned or unchecked rides along.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.election.kdf import KdfParams, SecretHash
@@ -17,6 +19,7 @@ from kiosk.election.model import (
     BLANK_OPTION,
     SCHEMA,
     CandidateList,
+    CentralServer,
     ElectionId,
     ElectionKey,
     KioskId,
@@ -42,6 +45,10 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 _PHONE = re.compile(r"\+[0-9]{6,15}")
 _RESERVED_NAMES = frozenset({"manifest.json", "manifest.sig"})
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
+_URL_PATH = re.compile(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*")
+_MAX_URL = 255
 
 
 class PackageFormatError(ValueError):
@@ -147,6 +154,8 @@ def parse_manifest(value: JsonValue) -> Manifest:
         key_value = m.raw("election_key")
         election_key = None if key_value is None else _parse_election_key(key_value)
         assets = _parse_assets(m.raw("assets"))
+        # Optional, and absent rather than null: one signed form for an offline election.
+        server = _parse_server(m.raw("server")) if "server" in m.value else None
         manifest = Manifest(
             election_id=ElectionId(m.ident("election_id")),
             title=m.text("title"),
@@ -161,6 +170,7 @@ def parse_manifest(value: JsonValue) -> Manifest:
             kiosks=tuple(kiosks),
             election_key=election_key,
             assets=assets,
+            server=server,
         )
     _check_asset_references(manifest)
     return manifest
@@ -175,6 +185,74 @@ def _seat_method(m: _PackageFields) -> SeatMethod:
         raise PackageFormatError(
             f"manifest.seat_method: unknown seat allocation method {text!r} ({known})"
         ) from None
+
+
+def _parse_server(value: JsonValue) -> CentralServer:
+    if value is None:
+        raise PackageFormatError(
+            "manifest.server: null is not allowed (leave the field out for an offline election)"
+        )
+    with _reading(value, "manifest.server") as s:
+        url = check_server_url(s.string("url", _MAX_URL), "manifest.server.url")
+        if s.raw("tls_certificate_sha256") is None:
+            pin = None
+        else:
+            pin = s.hex("tls_certificate_sha256", 32)
+    if url.startswith("https://") and pin is None:
+        raise PackageFormatError(
+            "manifest.server.tls_certificate_sha256: an https:// server needs its certificate's "
+            "SHA-256 (isoloir server fingerprint --tls-cert CERT)"
+        )
+    if url.startswith("http://") and pin is not None:
+        raise PackageFormatError(
+            "manifest.server.tls_certificate_sha256: must be null for an http:// server "
+            "(no certificate to pin)"
+        )
+    return CentralServer(url=url, tls_certificate_sha256=pin)
+
+
+def check_server_url(text: str, where: str) -> str:
+    """``text`` if it is a server URL a package may name, else ``PackageFormatError``.
+
+    ``https://host[:port][/path]``, or ``http://`` to a loopback IP address (127.0.0.0/8, ::1)
+    for demos and tests; lowercase scheme and host, no user, query, fragment or trailing '/'.
+    """
+
+    def refuse(reason: str) -> PackageFormatError:
+        return PackageFormatError(f"{where}: {text[:80]!r} {reason}")
+
+    if len(text) > _MAX_URL or any(ord(ch) <= 32 or ord(ch) == 127 for ch in text):
+        raise refuse("is not a URL (too long, or spaces or control characters)")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise refuse("is not a URL (bad host or port)") from None
+    if parts.scheme not in ("https", "http") or not text.startswith(f"{parts.scheme}://"):
+        raise refuse("is not an https:// URL")
+    if "@" in parts.netloc:
+        raise refuse("may not hold a user name or password")
+    if "?" in text or "#" in text:
+        raise refuse("may not hold a query or a fragment")
+    if parts.netloc != parts.netloc.lower():
+        raise refuse("must have its host in lowercase")
+    if port == 0 or parts.netloc.endswith(":"):
+        raise refuse("has no valid port")
+    host = parts.hostname or ""
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is None and not _HOST_NAME.fullmatch(host):
+        raise refuse("names no valid host")
+    if not _URL_PATH.fullmatch(parts.path) or "/." in parts.path:
+        raise refuse("has a path that is not plain (no trailing '/', no '.' segments)")
+    if parts.scheme == "http" and (address is None or not address.is_loopback):
+        raise refuse(
+            "is plain http:// to a host that is not a loopback IP address (127.0.0.1, ::1): "
+            "a real server is https://"
+        )
+    return text
 
 
 def _parse_scrutin(value: JsonValue, path: str) -> Scrutin:
@@ -281,7 +359,7 @@ def _check_asset_references(manifest: Manifest) -> None:
 
 def manifest_to_json(manifest: Manifest) -> dict[str, JsonValue]:
     key = manifest.election_key
-    return {
+    encoded: dict[str, JsonValue] = {
         "schema": SCHEMA,
         "election_id": manifest.election_id,
         "title": manifest.title,
@@ -338,6 +416,13 @@ def manifest_to_json(manifest: Manifest) -> dict[str, JsonValue]:
         },
         "assets": dict(manifest.assets),
     }
+    if manifest.server is not None:  # absent for an offline election: older packages unchanged
+        pin = manifest.server.tls_certificate_sha256
+        encoded["server"] = {
+            "url": manifest.server.url,
+            "tls_certificate_sha256": None if pin is None else pin.hex(),
+        }
+    return encoded
 
 
 # ---- roll -------------------------------------------------------------------------------------
@@ -434,6 +519,7 @@ def roll_to_json(
 
 __all__ = [
     "PackageFormatError",
+    "check_server_url",
     "manifest_to_json",
     "package_path",
     "parse_manifest",

@@ -107,6 +107,15 @@ class ElectionKey:
 
 
 @dataclass(frozen=True)
+class CentralServer:
+    """The central server the organizer signed for this election (docs/election-package.md,
+    "Central server"): kiosks talk to this one only, and pin its certificate."""
+
+    url: str  # https://, or http:// to a loopback address (demos and tests)
+    tls_certificate_sha256: bytes | None  # SHA-256 of the certificate's DER; None for http://
+
+
+@dataclass(frozen=True)
 class Manifest:
     election_id: ElectionId
     title: str
@@ -121,6 +130,7 @@ class Manifest:
     kiosks: tuple[KioskKey, ...]
     election_key: ElectionKey | None
     assets: Mapping[str, str]  # package-relative path -> SHA-256 hex, roll included
+    server: CentralServer | None = None  # None: an offline election (removable media only)
 
     def scrutin(self, scrutin_id: ScrutinId) -> Scrutin:
         for scrutin in self.scrutins:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +51,7 @@ ROLL_COLUMNS: Final = (
 OPTIONAL_COLUMNS: Final = frozenset({"vote_code_state", "station"})
 _PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
 _PDF_MAGIC: Final = b"%PDF-"
+_SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
 
 
 class SourceError(ValueError):
@@ -201,7 +203,7 @@ def _manifest_json(spec: dict[str, Any], base: Path, files: dict[str, bytes]) ->
                 "blank_vote": {"label": scrutin.get("blank_label", "Vote blanc")},
             }
         )
-    return {
+    manifest: dict[str, Any] = {
         "schema": SCHEMA,
         "election_id": election.get("id"),
         "title": election.get("title"),
@@ -219,6 +221,31 @@ def _manifest_json(spec: dict[str, Any], base: Path, files: dict[str, bytes]) ->
         ],
         "election_key": None,
     }
+    if "server" in spec:
+        manifest["server"] = _server(spec["server"])
+    return manifest
+
+
+def _server(value: object) -> dict[str, Any]:
+    """``[server]``: the URL and the TLS certificate's SHA-256 as ``isoloir server run`` prints
+    it (``AB:CD:...``) or in hex; written in the manifest's lowercase hex. Absent: offline."""
+    if not isinstance(value, dict):
+        raise SourceError("server: expected a [server] table")
+    unknown = sorted(set(value) - {"url", "tls_certificate_sha256"})
+    if unknown:
+        raise SourceError(f"server.{unknown[0]}: unknown field")
+    pin = value.get("tls_certificate_sha256")
+    if isinstance(pin, str):
+        compact = pin.strip().replace(":", "").lower()
+        if not _SHA256_HEX.fullmatch(compact):
+            raise SourceError(
+                "server.tls_certificate_sha256: expected the certificate's SHA-256, "
+                "64 hex digits (AB:CD:... as isoloir server run prints it, or abcd...)"
+            )
+        pin = compact
+    elif pin is not None:
+        raise SourceError("server.tls_certificate_sha256: expected a string")
+    return {"url": value.get("url"), "tls_certificate_sha256": pin}
 
 
 def read_roll_csv(path: Path, scrutins: set[str], kdf: KdfParams) -> tuple[Voter, ...]:

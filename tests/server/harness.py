@@ -81,17 +81,30 @@ class PortalTransport(httpx.BaseTransport):
         return self._portal.call(forward)
 
 
+def listening_socket() -> socket.socket:
+    """A socket listening on a free loopback port (``getsockname()[1]``)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    return listener
+
+
 class ServerThread:
     """A real uvicorn serving ``app`` on 127.0.0.1, in a thread of this process (so the test's
     ManualClock is the server's). The socket listens before the thread starts: the first request
     waits in the backlog instead of failing, so readiness needs no sleep."""
 
     def __init__(
-        self, app: FastAPI, *, certfile: Path | None = None, keyfile: Path | None = None
+        self,
+        app: FastAPI,
+        *,
+        certfile: Path | None = None,
+        keyfile: Path | None = None,
+        listener: socket.socket | None = None,
     ) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self._socket.listen(128)
+        """``listener``: a socket already listening (``listening_socket()``), when the URL must
+        be known before the app, e.g. for a package that names its server."""
+        self._socket = listener or listening_socket()
         self.port: int = self._socket.getsockname()[1]
         scheme = "https" if certfile else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"

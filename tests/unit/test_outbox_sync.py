@@ -5,9 +5,12 @@ jitters inside its bounds and resets, and the progress callback counts batches."
 
 from __future__ import annotations
 
+import hashlib
 import io
 import random
+import socket
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,10 +21,13 @@ from fastapi import FastAPI
 from kiosk.cli import main
 from kiosk.cli.sync import TOKEN_VARIABLE, ProgressBar
 from kiosk.clock import ManualClock
-from kiosk.election.model import KioskId, ScrutinId
+from kiosk.crypto.context import election_context
+from kiosk.election import package
+from kiosk.election.model import CentralServer, KioskId, ScrutinId
 from kiosk.store import KioskStore, PollsState, SyncState, create_key_file, schema
 from kiosk.sync.client import FailureKind, ServerClient
 from kiosk.sync.outbox import Backoff, OutboxSync, SyncReport
+from kiosk.sync.tls import format_fingerprint
 from server.app import create_app, server_state
 from server.enrollment import issue_token
 from server.settings import ServerSettings
@@ -37,7 +43,13 @@ from tests.server.ballots import (  # noqa: F401 - sealed_fixture is a fixture
     voter_id,
 )
 from tests.server.conftest import START
-from tests.server.harness import ServerThread
+from tests.server.harness import (
+    Certificate,
+    ServerThread,
+    listening_socket,
+    row_counts,
+    self_signed_certificate,
+)
 
 KIOSK = "kiosk-01"
 
@@ -70,17 +82,22 @@ def server(app: FastAPI, sealed: SealedElection, clock: ManualClock) -> Iterator
         yield running
 
 
+def _kiosk_store(tmp_path: Path, sealed: SealedElection, clock: ManualClock) -> KioskStore:
+    made = KioskStore.create(tmp_path / "kiosk.db", create_key_file(tmp_path / "k"), clock)
+    made.load_package(sealed.package)
+    seed = sealed.kiosk_keys[KIOSK].private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    made.set_kiosk_key(KioskId(KIOSK), seed)
+    made.set_polls_state(PollsState.OPEN)
+    return made
+
+
 @pytest.fixture
 def store(tmp_path: Path, sealed: SealedElection, clock: ManualClock) -> Iterator[KioskStore]:
-    with KioskStore.create(tmp_path / "kiosk.db", create_key_file(tmp_path / "k"), clock) as made:
-        made.load_package(sealed.package)
-        seed = sealed.kiosk_keys[KIOSK].private_bytes(
-            serialization.Encoding.Raw,
-            serialization.PrivateFormat.Raw,
-            serialization.NoEncryption(),
-        )
-        made.set_kiosk_key(KioskId(KIOSK), seed)
-        made.set_polls_state(PollsState.OPEN)
+    with _kiosk_store(tmp_path, sealed, clock) as made:
         yield made
 
 
@@ -302,12 +319,73 @@ def _board(database: Database) -> list[str]:
 
 
 # ---- isoloir admin sync ------------------------------------------------------------------------
+# The commands find the server, and its certificate's pin, in the signed package
+# (docs/election-package.md, "Central server"): each test re-signs the election naming a server
+# on a socket that listens before the app exists.
 
 
 @pytest.fixture(autouse=True)
 def _cli_clock(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
     """The command signs with the server's (test) time, inside the voting window."""
     monkeypatch.setattr("kiosk.cli.sync.SystemClock", lambda: clock)
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    with listening_socket() as listening:
+        yield listening
+
+
+def naming_server(
+    sealed: SealedElection, folder: Path, url: str, pin: bytes | None = None
+) -> SealedElection:
+    """``sealed`` re-signed with ``server`` = ``url`` and ``pin``, written to ``folder``."""
+    manifest = replace(sealed.package.manifest, server=CentralServer(url, pin))
+    signed = package.resign(sealed.package, manifest, sealed.organizer_key)
+    package.write(signed, folder)
+    return replace(sealed, folder=folder, package=signed, context=election_context(signed))
+
+
+@dataclass(frozen=True)
+class Online:
+    """An election whose package names the server, that server's app, and the kiosk store."""
+
+    election: SealedElection
+    app: FastAPI
+    listener: socket.socket
+    url: str
+
+
+def _online(
+    tmp_path: Path,
+    sealed: SealedElection,
+    clock: ManualClock,
+    listener: socket.socket,
+    *,
+    scheme: str = "http",
+    pin: bytes | None = None,
+    kiosk_pin: bytes | None = None,
+) -> Iterator[Online]:
+    url = f"{scheme}://127.0.0.1:{listener.getsockname()[1]}"
+    election = naming_server(sealed, tmp_path / "online", url, pin)
+    kiosk_election = election
+    if kiosk_pin is not None:  # the kiosk loads a package that pins another certificate
+        kiosk_election = naming_server(sealed, tmp_path / "other-pin", url, kiosk_pin)
+    application = _server_app(tmp_path, election, clock)
+    with _kiosk_store(tmp_path, kiosk_election, clock) as made:
+        for n in (1, 3):
+            cast_into(made, election, n)
+    try:
+        yield Online(election, application, listener, url)
+    finally:
+        server_state(application).database.close()
+
+
+@pytest.fixture
+def online(
+    tmp_path: Path, sealed: SealedElection, clock: ManualClock, listener: socket.socket
+) -> Iterator[Online]:
+    yield from _online(tmp_path, sealed, clock, listener)
 
 
 def _admin(capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str) -> tuple[int, str, str]:
@@ -317,72 +395,190 @@ def _admin(capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str) -> tu
     return code, out, err
 
 
+def _enroll_all(online: Online, clock: ManualClock, server: ServerThread) -> None:
+    enroll_all(server_state(online.app).database, online.election, clock, server.url)
+
+
 def test_admin_sync_sends_everything_and_exits_0(
-    store: KioskStore,
-    sealed: SealedElection,
-    server: ServerThread,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    online: Online, clock: ManualClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for n in (1, 3):
-        cast_into(store, sealed, n)
-    store.close()
-    code, out, err = _admin(capsys, tmp_path, "sync", "--server", server.url, "--batch", "1")
+    with ServerThread(online.app, listener=online.listener) as running:
+        _enroll_all(online, clock, running)
+        code, out, err = _admin(capsys, tmp_path, "sync", "--batch", "1")
     assert (code, err) == (0, "")
     assert "Sent: 2 accepted, 0 already on the server, 0 rejected; 0 left to send." in out
     assert "\r" not in out  # not a terminal: no progress bar
 
 
 def test_admin_sync_says_how_to_enroll_and_exits_1(
-    store: KioskStore,
-    sealed: SealedElection,
-    app: FastAPI,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    online: Online, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cast_into(store, sealed, 1)
-    store.close()
-    with ServerThread(app) as running:  # nobody enrolled this kiosk
-        code, _, err = _admin(capsys, tmp_path, "sync", "--server", running.url)
+    with ServerThread(online.app, listener=online.listener):  # nobody enrolled this kiosk
+        code, _, err = _admin(capsys, tmp_path, "sync", "--server", online.url)
     assert code == 1
     assert "not enrolled" in err
     assert "isoloir server enroll-token --kiosk-id kiosk-01" in err
-    assert "isoloir admin enroll --server URL" in err
+    assert "isoloir admin enroll with it" in err
 
 
 def test_admin_sync_with_the_server_down_exits_1_with_the_reason(
-    store: KioskStore, sealed: SealedElection, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    online: Online, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cast_into(store, sealed, 1)
-    store.close()
-    code, _, err = _admin(capsys, tmp_path, "sync", "--server", "http://127.0.0.1:9")
+    online.listener.close()  # the package's server is not there
+    code, _, err = _admin(capsys, tmp_path, "sync")
     assert code == 1
     assert "cannot sync: unreachable" in err
-    code, _, err = _admin(capsys, tmp_path, "sync", "--server", "http://x", "--server-pin", "ab")
+    code, _, err = _admin(capsys, tmp_path, "sync", "--server-pin", "ab")
     assert code == 2
     assert "--server-pin" in err
 
 
 def test_admin_enroll_then_sync(
-    store: KioskStore,
-    sealed: SealedElection,
-    app: FastAPI,
+    online: Online,
     clock: ManualClock,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    cast_into(store, sealed, 1)
-    store.close()
-    token = issue_token(server_state(app).database, KIOSK, timedelta(hours=1), clock).token
+    token = issue_token(server_state(online.app).database, KIOSK, timedelta(hours=1), clock).token
     monkeypatch.setenv(TOKEN_VARIABLE, token)
-    with ServerThread(app) as running:
-        code, out, _ = _admin(capsys, tmp_path, "enroll", "--server", running.url)
+    with ServerThread(online.app, listener=online.listener):
+        code, out, _ = _admin(capsys, tmp_path, "enroll")
         assert code == 0
-        assert "Kiosk kiosk-01 enrolled" in out
-        code, out, _ = _admin(capsys, tmp_path, "sync", "--server", running.url)
+        assert f"Kiosk kiosk-01 enrolled at {clock.now().isoformat()}"[:30] in out
+        assert f"({online.url})" in out
+        code, out, _ = _admin(capsys, tmp_path, "sync", "--server", online.url + "/")
     assert code == 0
-    assert "1 accepted" in out
+    assert "2 accepted" in out
+
+
+@pytest.mark.parametrize("command", ["enroll", "sync"])
+def test_a_server_the_package_does_not_name_is_refused_before_anything_is_sent(
+    online: Online,
+    clock: ManualClock,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    database = server_state(online.app).database
+    monkeypatch.setenv(
+        TOKEN_VARIABLE, issue_token(database, KIOSK, timedelta(hours=1), clock).token
+    )
+    with ServerThread(online.app) as elsewhere:  # the same app, on a URL nobody signed
+        before = row_counts(database)
+        code, _, err = _admin(capsys, tmp_path, command, "--server", elsewhere.url)
+        assert code == 2
+        assert f"is not the server the election package names ({online.url})" in err
+        assert "nothing was sent" in err
+        assert row_counts(database) == before
+
+
+def test_an_offline_election_has_no_server(
+    store: KioskStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.close()  # its package names no server
+    code, _, err = _admin(capsys, tmp_path, "sync")
+    assert code == 1
+    assert "names no central server: this is an offline election" in err
+    code, _, err = _admin(capsys, tmp_path, "enroll", "--server", "http://127.0.0.1:9")
+    assert code == 2
+    assert "offline election" in err
+
+
+# ---- the package's certificate pin, over real TLS ---------------------------------------------
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> Certificate:
+    return self_signed_certificate(tmp_path / "tls")
+
+
+@pytest.fixture
+def tls_online(
+    tmp_path: Path,
+    sealed: SealedElection,
+    clock: ManualClock,
+    listener: socket.socket,
+    certificate: Certificate,
+) -> Iterator[Online]:
+    yield from _online(
+        tmp_path, sealed, clock, listener, scheme="https", pin=certificate.fingerprint
+    )
+
+
+def test_the_packages_pin_enrolls_and_syncs_over_tls(
+    tls_online: Online,
+    certificate: Certificate,
+    clock: ManualClock,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    database = server_state(tls_online.app).database
+    monkeypatch.setenv(
+        TOKEN_VARIABLE, issue_token(database, KIOSK, timedelta(hours=1), clock).token
+    )
+    with ServerThread(
+        tls_online.app,
+        certfile=certificate.cert,
+        keyfile=certificate.key,
+        listener=tls_online.listener,
+    ) as running:
+        assert running.url == tls_online.url
+        code, out, err = _admin(capsys, tmp_path, "enroll")  # no --server, no --server-pin
+        assert (code, err) == (0, "")
+        assert f"({tls_online.url})" in out
+        pin = format_fingerprint(certificate.fingerprint)
+        code, out, err = _admin(capsys, tmp_path, "sync", "--server-pin", pin)
+        assert len(_board(database)) == 2
+    assert (code, err) == (0, "")
+    assert "2 accepted" in out
+
+
+def test_a_package_pinning_another_certificate_is_refused_before_anything_is_sent(
+    tmp_path: Path,
+    sealed: SealedElection,
+    clock: ManualClock,
+    listener: socket.socket,
+    certificate: Certificate,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other = self_signed_certificate(tmp_path / "other-tls", "other").fingerprint
+    for online in _online(
+        tmp_path, sealed, clock, listener, scheme="https", pin=certificate.fingerprint,
+        kiosk_pin=other,
+    ):  # fmt: skip
+        database = server_state(online.app).database
+        monkeypatch.setenv(
+            TOKEN_VARIABLE, issue_token(database, KIOSK, timedelta(hours=1), clock).token
+        )
+        with ServerThread(
+            online.app, certfile=certificate.cert, keyfile=certificate.key, listener=listener
+        ):
+            before = row_counts(database)
+            code, _, err = _admin(capsys, tmp_path, "enroll")
+            assert code == 1
+            assert "enrollment refused: certificate" in err
+            assert format_fingerprint(certificate.fingerprint) in err  # what it presented
+            code, _, err = _admin(capsys, tmp_path, "sync")
+            assert code == 1
+            assert "cannot sync: certificate" in err
+            assert row_counts(database) == before  # the token is unused, nothing stored
+            assert _board(database) == []
+
+
+def test_a_server_pin_contradicting_the_package_is_refused(
+    tls_online: Online, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No server runs: the refusal comes before any connection.
+    wrong = format_fingerprint(hashlib.sha256(b"not the server").digest())
+    for command in ("enroll", "sync"):
+        code, _, err = _admin(capsys, tmp_path, command, "--server-pin", wrong)
+        assert code == 2
+        assert "is not the one the election package signs" in err
+        assert "nothing was sent" in err
 
 
 class _Terminal(io.StringIO):
