@@ -59,11 +59,11 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 unit: $(VENV)/.installed translations
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
+	ISOLOIR_REQUIRE_SYSTEM=1 QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
 
 # Longer fuzz and soak runs, outside the default suite.
 soak: $(VENV)/.installed translations
-	ISOLOIR_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
+	ISOLOIR_SOAK=1 ISOLOIR_REQUIRE_SYSTEM=1 QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
 
 translations: $(QM_EN) $(QM_FR)
 

@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
+from tests.system import unavailable
+
 PG_BIN: Final = Path(os.environ.get("ISOLOIR_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER: Final = "postgres"
 _SETTINGS: Final = (
@@ -133,7 +135,7 @@ def stop_cluster(cluster: PostgresCluster) -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
     if not (PG_BIN / "initdb").is_file() or not (PG_BIN / "pg_ctl").is_file():
-        pytest.skip(
+        unavailable(
             f"PostgreSQL 15 is not installed ({PG_BIN}/initdb missing): "
             "apt-get install postgresql-15 runs these tests"
         )

@@ -48,6 +48,7 @@ from server.web.rate_limit import RateLimiter
 from server.web.receipt_scan import rendered_pixels
 from server.web.router import CONTENT_SECURITY_POLICY, UPLOAD_BURST, UPLOAD_MAX_BYTES
 from tests.server.harness import PortalTransport, ServerThread, wait_for_health
+from tests.system import unavailable
 
 NOW: Final = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 BASE_URL: Final = "http://isoloir.test"
@@ -646,7 +647,7 @@ def browser() -> Iterator[Any]:
     a driver or a browser, must never run: offline mode, explicit paths, and a tripwire."""
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
-        pytest.skip(
+        unavailable(
             f"headless Chromium tests need Debian's chromium and chromium-driver ({missing})"
         )
     from selenium import webdriver

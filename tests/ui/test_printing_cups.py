@@ -39,6 +39,7 @@ from kiosk.verifier.ballots import check_slip, parse_slip
 from kiosk.voting import flow
 from tests import cups_server
 from tests.cups_server import CupsServer, PdfQueue
+from tests.system import unavailable
 from tests.ui.conftest import WAIT_MS
 from tests.unit.test_voting_world import Kiosk, VoterSecrets, sealed_election
 from ui import printing
@@ -71,7 +72,7 @@ def _forget_cups_server() -> None:
 def cups() -> Iterator[CupsServer]:
     problem = cups_server.missing()
     if problem is not None:
-        pytest.skip(f"no private CUPS server: {problem}")
+        unavailable(f"no private CUPS server: {problem}")
     with CupsServer.started() as server, pytest.MonkeyPatch.context() as patch:
         patch.setenv("CUPS_SERVER", str(server.socket))
         _forget_cups_server()
