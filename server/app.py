@@ -22,17 +22,22 @@ with a 4xx status for anything the client can fix, 503 when the database cannot 
 # time, and those naming a closure's dependency cannot be resolved from strings.
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import Depends, FastAPI, Header, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiosk import __version__
@@ -40,7 +45,15 @@ from kiosk.clock import Clock, SystemClock
 from kiosk.election import package as election_package
 from kiosk.election.model import ID_PATTERN, ElectionPackage, KioskId
 from kiosk.encoding import EncodingError, b64decode
-from kiosk.sync.signing import HEADER_KIOSK, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP
+from kiosk.sync.signing import (
+    HEADER_KIOSK,
+    HEADER_NONCE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    HEADERS,
+    SignatureHeaderError,
+    parse_headers,
+)
 from server.auth import AuthenticatedKiosk, Authenticator, SignedRequest
 from server.board import PublicBoard, load_server_key
 from server.board_api import board_router
@@ -52,8 +65,8 @@ from server.log import ServerEvent, log_event
 from server.messaging.routes import add_message_routes
 from server.metrics import CONTENT_TYPE, RequestMetricsMiddleware, ServerMetrics
 from server.settings import ServerSettings
-from server.storage import migrations
-from server.storage.database import Database, DatabaseUnavailable
+from server.storage import kiosks, migrations
+from server.storage.database import Database, DatabaseBusy, DatabaseUnavailable
 from server.storage.election import bind
 from server.voter_api import voter_router
 
@@ -130,7 +143,11 @@ def create_app(settings: ServerSettings, clock: Clock) -> FastAPI:
     """The server app; raises ``PackageError`` or ``DatabaseError`` (and subclasses) when the
     package or the database cannot serve, with a message for the operator."""
     loaded = election_package.load(settings.package, staging_parent=settings.staging_dir)
-    database = Database.open(settings.database_url)
+    database = Database.open(
+        settings.database_url,
+        lock_timeout=settings.db_lock_timeout.total_seconds(),
+        statement_timeout=settings.db_statement_timeout.total_seconds(),
+    )
     try:
         migrations.migrate(database, clock)
         schema_version = migrations.check(database)
@@ -192,13 +209,23 @@ def create_app(settings: ServerSettings, clock: Clock) -> FastAPI:
     app.state.isoloir = state
     _install_error_handlers(app, state)
     _add_public_routes(app, state)
-    _add_kiosk_routes(app, state)
-    server_key = load_server_key(database, clock, settings.server_key)
+    signed_request, authenticated_kiosk = _add_kiosk_routes(app, state)
+    try:
+        server_key = load_server_key(
+            database, clock, settings.server_key, create_file=settings.new_server_key
+        )
+    except BaseException:
+        database.close()
+        raise
     app.include_router(board_router(PublicBoard(database, loaded, clock, server_key)))
     from server.web import board_page_router  # the public board page (docs/server.md)
 
     app.include_router(board_page_router(state.package, state.database, state.clock))
-    app.add_middleware(BodyLimitMiddleware, state=state)
+    app.add_middleware(
+        RequestGateMiddleware,
+        state=state,
+        gates=_route_gates(app, signed_request, authenticated_kiosk),
+    )
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=state.metrics)
     return app
@@ -279,7 +306,10 @@ def _signature_headers() -> Callable[..., Awaitable[SignedRequest]]:
     return signed_request
 
 
-def _add_kiosk_routes(app: FastAPI, state: ServerState) -> None:
+def _add_kiosk_routes(
+    app: FastAPI, state: ServerState
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """Adds the kiosk-signed routes; the two dependencies that mark them (``_route_gates``)."""
     signed_request = _signature_headers()
 
     async def authenticated_kiosk(
@@ -330,13 +360,16 @@ def _add_kiosk_routes(app: FastAPI, state: ServerState) -> None:
     def whoami(kiosk: Annotated[AuthenticatedKiosk, Depends(authenticated_kiosk)]) -> KioskInfo:
         return info(kiosk.kiosk_id, kiosk.enrolled_at)
 
-    intake = EnvelopeIntake(state.database, state.package, state.clock)
+    intake = EnvelopeIntake(
+        state.database, state.package, state.clock, max_clock_skew=state.settings.max_clock_skew
+    )
     counter = envelope_counter(state.metrics.registry)
     app.include_router(envelope_router(intake, authenticated_kiosk, counter))
 
     add_message_routes(app, state, authenticated_kiosk)  # POST /v1/messages (server.messaging)
     # Voter status and shared lockout counters (server.voter_api)
     app.include_router(voter_router(state.database, state.clock, authenticated_kiosk))
+    return signed_request, authenticated_kiosk
 
 
 def request_target(scope: Scope) -> str:
@@ -404,9 +437,9 @@ def _install_error_handlers(app: FastAPI, state: ServerState) -> None:
         elif status == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
         elif status == 400:
-            # FastAPI's answer to a JSON body it cannot even decode (not UTF-8): the same 422
-            # as any other body that is not the documented one.
-            status, detail = 422, "the body is not JSON text in UTF-8"
+            # FastAPI's answer to a JSON body it cannot even decode: the same 422 as any other
+            # body that is not the documented one, saying why.
+            status, detail = 422, _undecodable(exc.__cause__)
         else:
             detail = str(exc.detail)
         response = _refusal_response(request, state, Refusal(status, code, detail))
@@ -416,11 +449,7 @@ def _install_error_handlers(app: FastAPI, state: ServerState) -> None:
 
     @app.exception_handler(DatabaseUnavailable)
     async def unavailable(request: Request, exc: Exception) -> Response:
-        return _refusal_response(
-            request,
-            state,
-            Refusal(503, ErrorCode.UNAVAILABLE, f"the database cannot be reached now: {exc}"),
-        )
+        return _refusal_response(request, state, _unavailable(exc))
 
     @app.exception_handler(migrations.MigrationError)
     async def schema_changed(request: Request, exc: Exception) -> Response:
@@ -429,26 +458,100 @@ def _install_error_handlers(app: FastAPI, state: ServerState) -> None:
         )
 
 
-class BodyLimitMiddleware:
-    """Refuses a body over ``max_body_bytes`` (413): by its Content-Length before reading it,
-    or as soon as a streamed body grows past the limit."""
+def _undecodable(cause: BaseException | None) -> str:
+    """Why a JSON body could not be decoded, from what ``json.loads`` raised."""
+    if isinstance(cause, RecursionError):
+        return "the JSON body is nested too deeply"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return f"a number in the JSON body has more than {sys.get_int_max_str_digits()} digits"
+    return "the body is not JSON text in UTF-8"
 
-    def __init__(self, app: ASGIApp, state: ServerState) -> None:
+
+def _unavailable(exc: BaseException) -> Refusal:
+    if isinstance(exc, DatabaseBusy):
+        # Nothing of the request was stored: the kiosk retries it (its upload is idempotent).
+        return Refusal(503, ErrorCode.UNAVAILABLE, f"{exc}; retry", retry_after=1)
+    return Refusal(503, ErrorCode.UNAVAILABLE, f"the database cannot be reached now: {exc}")
+
+
+SMALL_BODY_BYTES: Final = 64 << 10
+"""The body limit of the routes that take no kiosk-signed body (unsigned, unknown or body-less
+requests): a client that has not shown a signature cannot make the server read 16 MiB."""
+
+
+class Gate(Enum):
+    """How ``RequestGateMiddleware`` treats a route before reading its body."""
+
+    ENROLLED = "enrolled"  # kiosk-signed, by an enrolled kiosk (authenticated_kiosk)
+    LISTED = "listed"  # kiosk-signed by a kiosk of the package, enrolled or not (enrollment)
+    RAW = "raw"  # reads its body itself, under its own limit (the receipt upload)
+
+
+def _route_gates(
+    app: FastAPI, signed_request: Callable[..., Any], authenticated_kiosk: Callable[..., Any]
+) -> list[tuple[APIRoute, Gate]]:
+    def uses(dependant: Dependant, call: Callable[..., Any]) -> bool:
+        return any(d.call is call or uses(d, call) for d in dependant.dependencies)
+
+    def api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                yield route
+            # FastAPI keeps an included router whole (its routes are ours, without a prefix).
+            included = getattr(route, "original_router", None)
+            if isinstance(included, APIRouter):
+                yield from api_routes(included.routes)
+
+    gates: list[tuple[APIRoute, Gate]] = []
+    for route in api_routes(app.routes):
+        if uses(route.dependant, authenticated_kiosk):
+            gates.append((route, Gate.ENROLLED))
+        elif uses(route.dependant, signed_request):
+            gates.append((route, Gate.LISTED))
+        elif route.body_field is None and "requestBody" in (route.openapi_extra or {}):
+            gates.append((route, Gate.RAW))
+    return gates
+
+
+class RequestGateMiddleware:
+    """What happens before a body is read. A Content-Length over the limit is refused (413).
+    On a kiosk-signed route, the four signature headers must be there in their one form and
+    name a kiosk of the package (enrolled, where the route needs it): otherwise 401 with the
+    ``Authenticator``'s reasons, the body unread; the signature proper is checked after, as
+    before. Kiosk-signed routes (and those that read their body themselves) take up to
+    ``max_body_bytes``; any other request ``SMALL_BODY_BYTES``. A streamed body is cut (413)
+    as soon as it grows past its limit."""
+
+    def __init__(self, app: ASGIApp, state: ServerState, gates: list[tuple[APIRoute, Gate]]):
         self._app = app
+        self._state = state
+        self._gates = gates
         self._limit = state.settings.max_body_bytes
-        self._refusals = state.metrics.refusals
+
+    def _gate(self, scope: Scope) -> tuple[APIRoute, Gate] | None:
+        for route, gate in self._gates:
+            if route.matches(scope)[0] is Match.FULL:
+                return route, gate
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        detail = f"the body is larger than {self._limit} bytes"
+        found = self._gate(scope)
+        limit = self._limit if found is not None else min(self._limit, SMALL_BODY_BYTES)
+        detail = f"the body is larger than {limit} bytes"
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self._limit):
-                self._refusals.labels(ErrorCode.BODY_TOO_LARGE.value).inc()
-                body = ErrorBody(error=ErrorCode.BODY_TOO_LARGE, detail=detail)
-                response = JSONResponse(body.model_dump(mode="json"), status_code=413)
-                await response(scope, receive, send)
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
+                too_large = Refusal(413, ErrorCode.BODY_TOO_LARGE, detail)
+                await self._refuse(scope, None if found is None else found[0], too_large)(
+                    scope, receive, send
+                )
+                return
+        if found is not None and found[1] is not Gate.RAW:
+            refusal: Refusal | None = await run_in_threadpool(self._precheck, scope, found[1])
+            if refusal is not None:
+                await self._refuse(scope, found[0], refusal)(scope, receive, send)
                 return
         received = 0
 
@@ -456,12 +559,50 @@ class BodyLimitMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self._limit:
+            if received > limit:
                 # FastAPI lets an HTTPException through its body reading: it becomes our 413.
                 raise StarletteHTTPException(413, detail)
             return message
 
         await self._app(scope, limited, send)
+
+    def _refuse(self, scope: Scope, route: APIRoute | None, refusal: Refusal) -> Response:
+        if route is not None:
+            scope["route"] = route  # for the log line and the request metrics (route template)
+        request = Request(scope)
+        return _refusal_response(request, self._state, refusal)
+
+    def _precheck(self, scope: Scope, gate: Gate) -> Refusal | None:
+        """Steps 1 and 2 of ``server.auth`` from the headers alone, before the body is read."""
+        request = Request(scope)
+        headers = {name: request.headers.get(name) for name in HEADERS}
+        try:
+            kiosk_id = parse_headers(headers).kiosk_id
+        except SignatureHeaderError as exc:
+            code = ErrorCode.UNSIGNED if exc.missing else ErrorCode.BAD_SIGNATURE_HEADERS
+            return Refusal(401, code, str(exc))
+        if self._state.authenticator.package_key(kiosk_id) is None:
+            # 403 at enrollment, as ``server.enrollment`` answers it; 401 on the other routes.
+            status = 403 if gate is Gate.LISTED else 401
+            return Refusal(
+                status,
+                ErrorCode.UNKNOWN_KIOSK,
+                f"the election package lists no kiosk {kiosk_id!r}",
+            )
+        if gate is Gate.LISTED:
+            return None
+        try:
+            with self._state.database.transaction() as tx:
+                record = kiosks.find_kiosk(tx, kiosk_id)
+        except DatabaseUnavailable as exc:
+            return _unavailable(exc)
+        if record is None or not record.enrolled:
+            return Refusal(
+                401,
+                ErrorCode.KIOSK_NOT_ENROLLED,
+                f"kiosk {kiosk_id!r} is not enrolled with this server (enroll it with a token)",
+            )
+        return None
 
 
 class CatchAllMiddleware:

@@ -4,11 +4,14 @@ The board's format is the record's (docs/protocol.md §15.2, ``kiosk.record.boar
 writes rows that ``to_line`` turns into ``board.jsonl`` byte for byte, so ``isoloir tally`` and
 ``isoloir verify record`` read what it serves or exports. The head is signed by the server's
 Ed25519 key (``kiosk.record.signed_head``), kept in the database (generated at the first start)
-or in a key file the operator gives (``--server-key``).
+or in a key file the operator gives (``--server-key``, created with ``--new-server-key``). The
+database records the key's public half at the first start, and the key never changes after: a
+server or an export with another key is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,34 +49,118 @@ class ExportError(ValueError):
     """An export that cannot be written; the message says why."""
 
 
-def load_server_key(database: Database, clock: Clock, key_file: Path | None) -> Ed25519PrivateKey:
-    """The key that signs the board head: from ``key_file`` (created there at the first start,
-    readable by its owner only), else from the database (generated at the first start)."""
-    if key_file is not None:
-        return _key_from_file(key_file)
+def key_fingerprint(public_key: bytes) -> str:
+    """Hex SHA-256 of a 32-byte public key: what ``GET /v1/server-key`` shows as ``sha256``."""
+    return hashlib.sha256(public_key).hexdigest()
+
+
+def load_server_key(
+    database: Database, clock: Clock, key_file: Path | None, *, create_file: bool = False
+) -> Ed25519PrivateKey:
+    """The key that signs the board head, for a starting server: from ``key_file``, else from
+    the database (generated there at the first start). The database records the key's public
+    half at the first start, whichever its source, and any later start with another key is
+    refused (``ServerKeyError`` naming both fingerprints). A missing ``key_file`` is created
+    (readable by its owner only) with ``create_file`` only, and only while the database has
+    recorded no other key."""
+    if key_file is None:
+        return _key_from_database(database, clock)
+    with database.transaction() as tx:
+        recorded = server_key.stored(tx)
+    key = _key_from_file(key_file, create=create_file, recorded=recorded)
+    public = signing.public_bytes(key)
+    if recorded is None:
+        with database.transaction(write=True) as tx:
+            server_key.insert_if_absent(tx, None, public, isoformat_utc(clock.now()))
+            recorded = server_key.stored(tx)
+        if recorded is None:
+            raise ServerKeyError("the server key was not recorded")
+    _check_same(recorded, public, f"the key file {key_file}")
+    return key
+
+
+def existing_server_key(database: Database, key_file: Path | None) -> Ed25519PrivateKey:
+    """The key the server signs with, for an export: read only, never generated nor recorded.
+    ``key_file`` when the server uses one, else the database's; either must be the key the
+    database recorded (``ServerKeyError`` otherwise)."""
+    with database.transaction() as tx:
+        recorded = server_key.stored(tx)
+    if key_file is None:
+        if recorded is None:
+            raise ServerKeyError(
+                f"{database.url} holds no server key yet: start the server once, or give the "
+                "--server-key file it uses"
+            )
+        if recorded.private_key is None:
+            raise ServerKeyError(
+                "the server signs with a key file (public key SHA-256 "
+                f"{key_fingerprint(recorded.public_key)}): give it with --server-key"
+            )
+        return _checked_database_key(recorded)
+    key = _key_from_file(key_file, create=False, recorded=recorded)
+    if recorded is not None:
+        _check_same(recorded, signing.public_bytes(key), f"the key file {key_file}")
+    return key
+
+
+def _key_from_database(database: Database, clock: Clock) -> Ed25519PrivateKey:
     fresh = signing.generate()
     with database.transaction(write=True) as tx:
-        server_key.insert_if_absent(
-            tx,
-            fresh.private_bytes_raw(),
-            signing.public_bytes(fresh),
-            isoformat_utc(clock.now()),
-        )
-        stored = server_key.stored(tx)
-    if stored is None:
+        if server_key.stored(tx) is None:
+            server_key.insert_if_absent(
+                tx,
+                fresh.private_bytes_raw(),
+                signing.public_bytes(fresh),
+                isoformat_utc(clock.now()),
+            )
+        recorded = server_key.stored(tx)
+    if recorded is None:
         raise ServerKeyError("the server key was not stored")
-    private, public = stored
-    key = Ed25519PrivateKey.from_private_bytes(private)
-    if signing.public_bytes(key) != public:
-        raise ServerKeyError("the stored server key does not match its public key")
-    if private == fresh.private_bytes_raw():
+    if recorded.private_key is None:
+        raise ServerKeyError(
+            "this database's server signs with a key file (public key SHA-256 "
+            f"{key_fingerprint(recorded.public_key)}): give it with --server-key"
+        )
+    key = _checked_database_key(recorded)
+    if recorded.private_key == fresh.private_bytes_raw():
         log_event(logger, ServerEvent.SERVER_KEY, disposition="generated", where="database")
     return key
 
 
-def _key_from_file(path: Path) -> Ed25519PrivateKey:
+def _checked_database_key(recorded: server_key.StoredKey) -> Ed25519PrivateKey:
+    assert recorded.private_key is not None
+    key = Ed25519PrivateKey.from_private_bytes(recorded.private_key)
+    if signing.public_bytes(key) != recorded.public_key:
+        raise ServerKeyError("the stored server key does not match its public key")
+    return key
+
+
+def _check_same(recorded: server_key.StoredKey, public: bytes, what: str) -> None:
+    if public != recorded.public_key:
+        where = "a key file" if recorded.in_file else "the database"
+        raise ServerKeyError(
+            f"{what} holds server key {key_fingerprint(public)}, but this database's board head "
+            f"is signed by server key {key_fingerprint(recorded.public_key)} (kept in {where}); "
+            "give the server's own key (fingerprints: hex SHA-256 of the public key)"
+        )
+
+
+def _key_from_file(
+    path: Path, *, create: bool, recorded: server_key.StoredKey | None
+) -> Ed25519PrivateKey:
     try:
         if not path.exists():
+            if not create:
+                raise ServerKeyError(
+                    f"server key: {path} does not exist; to create a new server key there, "
+                    "give --new-server-key (a server's key never changes once it has signed)"
+                )
+            if recorded is not None:
+                raise ServerKeyError(
+                    f"server key: {path} does not exist, and this database's board head is "
+                    f"signed by server key {key_fingerprint(recorded.public_key)}: copy that "
+                    "key's file there instead of creating a new one"
+                )
             key = signing.generate()
             signing.save_private_key(key, path)
             log_event(logger, ServerEvent.SERVER_KEY, disposition="generated", where="file")

@@ -2,7 +2,8 @@
 
 Unsigned, public requests: ``GET /v1/server-key`` (the key that signs the board head),
 ``GET /v1/board/head`` (count and head hash, signed), ``GET /v1/board?after=N&limit=M``
-(board.jsonl lines, streamed, the record's format) and ``GET /v1/board/entries/{code}`` (one
+(board.jsonl lines, the record's format, a page of at most 10,000 entries: 1,000 unless
+``limit`` says) and ``GET /v1/board/entries/{code}`` (one
 entry, by a tracking code typed as people type it).
 """
 
@@ -22,7 +23,8 @@ from server.board import PublicBoard
 from server.errors import ApiError, ErrorBody, ErrorCode, Refusal
 
 JSONL: Final = "application/jsonl"
-MAX_PAGE: Final = 100_000
+MAX_PAGE: Final = 10_000
+DEFAULT_PAGE: Final = 1_000
 HEADER_COUNT: Final = "X-Isoloir-Board-Count"
 HEADER_HEAD: Final = "X-Isoloir-Board-Head"
 
@@ -108,8 +110,9 @@ def board_router(board: PublicBoard) -> APIRouter:
         responses={
             200: {
                 "content": {JSONL: {"schema": {"type": "string"}}},
-                "description": f"entries after+1 .. after+limit; {HEADER_COUNT} and "
-                f"{HEADER_HEAD} give the whole board's count and head when the read began",
+                "description": f"entries after+1 .. after+limit (a page: fetch the next with "
+                f"after=after+limit until {HEADER_COUNT}); {HEADER_COUNT} and {HEADER_HEAD} "
+                "give the whole board's count and head when the read began",
             },
             **_errors(404, 422, 503),
         },
@@ -117,13 +120,18 @@ def board_router(board: PublicBoard) -> APIRouter:
     def whole_board(
         after: Annotated[int, Query(ge=0, le=10**9, description="start after this seq")] = 0,
         limit: Annotated[
-            int | None, Query(ge=1, le=MAX_PAGE, description="at most this many entries")
-        ] = None,
+            int,
+            Query(
+                ge=1,
+                le=MAX_PAGE,
+                description=f"at most this many entries ({DEFAULT_PAGE}; at most {MAX_PAGE})",
+            ),
+        ] = DEFAULT_PAGE,
     ) -> StreamingResponse:
         head = board.head()
         if head is None:
             raise ApiError(_NOT_SEALED)
-        up_to = head.count if limit is None else min(head.count, after + limit)
+        up_to = min(head.count, after + limit)
         lines: Iterator[bytes] = board.lines(after, up_to)
         return StreamingResponse(
             lines,

@@ -11,10 +11,11 @@ printed for the voter (§12), which the board publishes. Each envelope gets one 
    for it, the server clock is within the voting window (for a removable-media bundle: the
    kiosk's signed statement that the ballot was cast inside it), the ballot's proofs verify;
 3. then, for the batch, one write transaction: the board's append lock first, then per envelope
-   (in a shuffled order, so that the board does not keep the batch's order) the voter has not
-   voted in that scrutin (``already_voted``: the envelope goes to the conflict report), the
-   tracking code is not on the board, and the émargement, the board entry (no voter reference)
-   and the answer are written together.
+   in voter-id order the voter has not voted in that scrutin (``already_voted``: the envelope
+   goes to the conflict report), the tracking code is not on the board, and the émargement and
+   the answer are written; then the accepted envelopes' board entries (no voter reference), in a
+   shuffled order, so that neither the board nor the émargement keeps the batch's order, nor
+   the order of the other.
 
 An envelope refused by step 2 or for its tracking code leaves nothing behind: the same checks give
 the same answer to a retry. Only accepted envelopes and conflicts are stored with their answer.
@@ -46,15 +47,22 @@ from kiosk.election.model import ElectionPackage, KioskId, ScrutinId, VoterId
 from kiosk.encoding import canonical_json
 from kiosk.record.board import BoardEntry, entry_hash, genesis
 from server.log import ServerEvent, log_event
+from server.settings import DEFAULT_MAX_CLOCK_SKEW
 from server.storage import board as rows
 from server.storage.board import Outcome, StoredAnswer
 from server.storage.database import ConstraintViolation, Database, Transaction
 
 MAX_BATCH: Final = 1000
 MAX_ENVELOPE_BYTES: Final = 1 << 20
-CLOSING_GRACE: Final = timedelta(minutes=5)
-"""How long after the polls close an envelope still enters: one cast at 17:59:59 and sent at
-once must not be refused on the way. The kiosk itself refuses to cast after closing."""
+OPENING_GRACE: Final = DEFAULT_MAX_CLOCK_SKEW
+"""How long before the polls open (server clock) an envelope already enters: the max accepted
+clock skew (the intake's ``max_clock_skew``). A kiosk whose clock is that far ahead opens, casts
+and signs requests the server accepts; its first ballots must not be refused for the gap."""
+CLOSING_GRACE: Final = timedelta(minutes=15)
+"""How long after the polls close an envelope still enters, at least: clearly more than the max
+accepted clock skew (a kiosk that far behind casts until closing + skew, server clock) plus time
+to send and retry. The grace is ``max(CLOSING_GRACE, 3 * max_clock_skew)``. Later, the kiosk
+keeps the ballot (held, not rejected) for removable media, judged by its signed statement."""
 _WRITE_ATTEMPTS: Final = 3
 
 logger = logging.getLogger(__name__)
@@ -168,7 +176,17 @@ class _Checked:
 class EnvelopeIntake:
     """Checks envelopes and puts the good ones in the ballot box (see the module docstring)."""
 
-    def __init__(self, database: Database, package: ElectionPackage, clock: Clock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        package: ElectionPackage,
+        clock: Clock,
+        *,
+        max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+    ) -> None:
+        """``max_clock_skew``: the server's setting; the window's graces follow from it."""
+        self._opening_grace = max_clock_skew
+        self._closing_grace = max(CLOSING_GRACE, 3 * max_clock_skew)
         self._database = database
         self._package = package
         self._clock = clock
@@ -262,7 +280,8 @@ class EnvelopeIntake:
             return Reason.NOT_ELIGIBLE
         if item.cast_in_window is None:
             now = self._clock.now()
-            if not self._window.opens_at <= now < self._window.closes_at + CLOSING_GRACE:
+            opens = self._window.opens_at - self._opening_grace
+            if not opens <= now < self._window.closes_at + self._closing_grace:
                 return Reason.OUTSIDE_WINDOW
         elif not item.cast_in_window:
             return Reason.CAST_OUTSIDE_WINDOW
@@ -309,7 +328,11 @@ class EnvelopeIntake:
         now = isoformat_utc(self._clock.now())
         answers: dict[int, EnvelopeAnswer] = {}
         conflicts: list[ScrutinId] = []
-        for item in order:
+        codes: set[TrackingCode] = set()
+        accepted: set[int] = set()
+        # First the émargements, by voter id (``order`` is shuffled, so a voter's two envelopes
+        # still tie at random): the order they are written in says nothing of the board's.
+        for item in sorted(order, key=lambda i: (i.envelope.voter_id, i.envelope.scrutin_id)):
             envelope = item.envelope
             envelope_id = envelope.envelope_id
             # Another upload of this id may have committed since the first look.
@@ -322,7 +345,7 @@ class EnvelopeIntake:
                 answers[item.position] = self._conflict(tx, item, kiosk_id, now)
                 conflicts.append(scrutin)
                 continue
-            if rows.tracking_code_taken(tx, item.tracking_code):
+            if item.tracking_code in codes or rows.tracking_code_taken(tx, item.tracking_code):
                 # Nothing of this envelope is kept: the same check refuses a retry the same way.
                 answers[item.position] = _refused(envelope_id, Reason.DUPLICATE_TRACKING_CODE)
                 continue
@@ -330,10 +353,19 @@ class EnvelopeIntake:
                 answers[item.position] = self._conflict(tx, item, kiosk_id, now)
                 conflicts.append(scrutin)
                 continue
+            codes.add(item.tracking_code)
+            accepted.add(item.position)
+            answer = answer_bytes(envelope_id, None)
+            self._keep(tx, item, kiosk_id, None, answer)
+            answers[item.position] = EnvelopeAnswer(Status.ACCEPTED, answer)
+        # Then the board, in the shuffled order, in the same transaction.
+        for item in order:
+            if item.position not in accepted:
+                continue
             count += 1
             unhashed = BoardEntry(
                 seq=count,
-                scrutin_id=scrutin,
+                scrutin_id=item.envelope.scrutin_id,
                 ballot=item.ballot,
                 tracking_code=item.tracking_code,
                 kiosk_id=kiosk_id,
@@ -344,9 +376,6 @@ class EnvelopeIntake:
             entry = replace(unhashed, hash=entry_hash(head, unhashed.body()))
             rows.append_entry(tx, entry)
             head = entry.hash
-            answer = answer_bytes(envelope_id, None)
-            self._keep(tx, item, kiosk_id, None, answer)
-            answers[item.position] = EnvelopeAnswer(Status.ACCEPTED, answer)
         rows.set_head(tx, count, head)
         return answers, conflicts
 

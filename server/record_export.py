@@ -12,7 +12,7 @@ from kiosk.clock import Clock
 from kiosk.election import package as package_io
 from kiosk.record.board import BoardHead
 from kiosk.record.signed_head import SignedHead
-from server.board import ExportError, PublicBoard, load_server_key
+from server.board import ExportError, PublicBoard, existing_server_key
 from server.storage import board as rows
 from server.storage import migrations
 from server.storage.database import Database
@@ -33,8 +33,10 @@ def export_record(
     key_file: Path | None = None,
 ) -> Exported:
     """Write ``out`` in the record layout: the package the database is bound to, the whole board,
-    its head and the head signed by the server key (the database's, or ``key_file``'s).
-    ``ExportError``, ``PackageError`` or ``DatabaseError`` say why not."""
+        its head and the head signed by the server key: the database's, or ``key_file``'s when the
+    server uses a key file. Read only: no key is ever generated, and a key that is not the one the
+    database recorded is refused (``ServerKeyError``).
+        ``ExportError``, ``PackageError`` or ``DatabaseError`` say why not."""
     package = package_io.load(package_path)
     with Database.open(database_url) as database:
         migrations.check(database)
@@ -48,7 +50,7 @@ def export_record(
                 f"{database.url} holds election {bound[0]} under package {bound[1]}, not this "
                 f"package ({package.manifest.election_id}, {package.fingerprint})"
             )
-        key = load_server_key(database, clock, key_file)
+        key = existing_server_key(database, key_file)
         head, signed = PublicBoard(database, package, clock, key).export_record(out)
     return Exported(head, signed)
 

@@ -14,7 +14,9 @@ voter id or a subject.
 
 # No "from __future__ import annotations": FastAPI reads these annotations at run time.
 
+import math
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Path
@@ -62,19 +64,32 @@ class SharedCounter(BaseModel):
     kind: SharedKind
     subject_id: str
     failures: int = Field(ge=0, description="failed attempts since the last success")
-    last_failure_at: str | None = Field(description="RFC 3339, UTC; null without failures")
+    last_failure_at: str | None = Field(
+        description="RFC 3339, UTC, the server's clock; null without failures"
+    )
+    seconds_since_last_failure: int | None = Field(
+        ge=0,
+        description="how long ago the last failure was, by the server's clock: what a kiosk "
+        "judges, against its own clock (clocks may differ); null without failures",
+    )
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorBody} for status in statuses}
 
 
-def _counter(count: lockouts.SharedCount) -> SharedCounter:
+def _counter(count: lockouts.SharedCount, now: datetime) -> SharedCounter:
+    since = None
+    if count.last_failure_at is not None:
+        last = datetime.fromisoformat(count.last_failure_at.replace("Z", "+00:00"))
+        # Rounded down: the failure never looks older than it is (the delay never shrinks).
+        since = max(0, math.floor((now - last).total_seconds()))
     return SharedCounter(
         kind=count.kind,
         subject_id=count.subject_id,
         failures=count.failures,
         last_failure_at=count.last_failure_at,
+        seconds_since_last_failure=since,
     )
 
 
@@ -92,16 +107,19 @@ def voter_router(
 
     def read(kind: SharedKind, subject_id: str) -> SharedCounter:
         with database.transaction() as tx:
-            return _counter(lockouts.read(tx, kind, subject_id))
+            count = lockouts.read(tx, kind, subject_id)
+        return _counter(count, clock.now())
 
     def failure(kind: SharedKind, subject_id: str) -> SharedCounter:
-        now = isoformat_utc(clock.now())
+        now = clock.now()
         with database.transaction(write=True) as tx:
-            return _counter(lockouts.count_failure(tx, kind, subject_id, now))
+            count = lockouts.count_failure(tx, kind, subject_id, isoformat_utc(now))
+        return _counter(count, now)
 
     def success(kind: SharedKind, subject_id: str) -> SharedCounter:
         with database.transaction(write=True) as tx:
-            return _counter(lockouts.clear(tx, kind, subject_id))
+            count = lockouts.clear(tx, kind, subject_id)
+        return _counter(count, clock.now())
 
     @router.get(
         VOTER_STATUS_PATH,

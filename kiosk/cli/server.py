@@ -56,6 +56,26 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="how far a signed request's timestamp may be from the server clock (300)",
     )
     serve.add_argument("--server-key", type=Path, help=_SERVER_KEY_HELP)
+    serve.add_argument(
+        "--new-server-key",
+        action="store_true",
+        help="create the --server-key file when it is missing (first start only: a database "
+        "that recorded another key refuses the new one)",
+    )
+    serve.add_argument(
+        "--db-lock-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="PostgreSQL lock_timeout: a request waiting longer for a lock gets a 503 (5)",
+    )
+    serve.add_argument(
+        "--db-statement-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="PostgreSQL statement_timeout: a longer statement is cancelled, a 503 (30)",
+    )
     serve.set_defaults(run=_run)
 
     token = commands.add_parser("enroll-token", help="issue a one-time enrollment token")
@@ -80,7 +100,12 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     database_option(export)
     export.add_argument("--package", type=existing_path, required=True, help="the sealed package")
     export.add_argument("--out", type=Path, required=True, help="the record folder to create")
-    export.add_argument("--server-key", type=Path, help=_SERVER_KEY_HELP)
+    export.add_argument(
+        "--server-key",
+        type=Path,
+        help="the key file the server signs with, when it uses one (default: the database's "
+        "key); never created here",
+    )
     export.set_defaults(run=_export_record)
 
     conflicts = commands.add_parser(
@@ -106,7 +131,7 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 _SERVER_KEY_HELP = (
-    "the board-head signing key (PEM), created there at the first start "
+    "the board-head signing key (PEM); created only with --new-server-key "
     "(default: a key kept in the database)"
 )
 
@@ -161,6 +186,9 @@ def _run(args: argparse.Namespace) -> int:
             package=args.package,
             max_clock_skew=timedelta(seconds=args.max_clock_skew),
             server_key=args.server_key,
+            new_server_key=args.new_server_key,
+            db_lock_timeout=timedelta(seconds=args.db_lock_timeout),
+            db_statement_timeout=timedelta(seconds=args.db_statement_timeout),
             delivery=DeliverySettings.from_environment(),  # ISOLOIR_SERVER_SMTP_* etc.
         )
         run(settings, options, announce=announce)

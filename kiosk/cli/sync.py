@@ -124,15 +124,18 @@ def _sync(args: argparse.Namespace) -> int:
             bar.close()
         left = store.status().outbox
         rejected = store.outbox(SyncState.REJECTED)
+        kept = store.outbox(SyncState.PENDING) + store.outbox(SyncState.EXPORTED)
     print(
         f"Sent: {report.accepted} accepted, {report.duplicates} already on the server, "
-        f"{report.rejected} rejected; {report.pending} left to send."
+        f"{report.rejected} rejected, {report.held} held; {report.pending} left to send."
     )
     if report.rejected:
         reasons = Counter(entry.reason or "?" for entry in rejected)
         print("Rejected, by the server's reason: " + ", ".join(
             f"{reason} {count}" for reason, count in sorted(reasons.items())
         ))  # fmt: skip
+    if report.held:
+        print(_held_message(Counter(entry.reason for entry in kept if entry.reason is not None)))
     if report.failure is not None:
         print(f"Stopped: {_describe(report.failure)}", file=sys.stderr)
     pending = left.pending + left.exported
@@ -140,6 +143,31 @@ def _sync(args: argparse.Namespace) -> int:
         print(f"{pending} sealed ballot(s) still wait for the server; run it again later.")
         return 1
     return 0
+
+
+def _held_message(reasons: Counter[str]) -> str:
+    """What the operator does with ballots the server refused for a reason that is not final:
+    they stay in the outbox (pending or exported), so a bundle carries them."""
+    lines = ["Held, kept on this kiosk (not lost), by the server's reason: " + ", ".join(
+        f"{reason} {count}" for reason, count in sorted(reasons.items())
+    )]  # fmt: skip
+    if "outside_window" in reasons:
+        lines.append(
+            "  outside_window: the polls are closed on the server's clock; these ballots were "
+            "sealed here and only removable media can deliver them now."
+        )
+    others = sorted(set(reasons) - {"outside_window"})
+    if others:
+        lines.append(
+            f"  {', '.join(others)}: the server refuses them for now (its package, its sealing or "
+            "this kiosk's enrollment); tell the server's administrator. A later sync retries them."
+        )
+    lines.append(
+        "Export them to removable media: isoloir admin export FILE.isoloir-bundle, then on the "
+        "server: isoloir server import-bundle FILE.isoloir-bundle (it judges the voting window by "
+        "this kiosk's signed statement)."
+    )
+    return "\n".join(lines)
 
 
 def _enroll(args: argparse.Namespace) -> int:

@@ -495,17 +495,27 @@ class KioskStore:
         return changed
 
     def record_sync_answers(
-        self, accepted: Iterable[bytes], rejected: Iterable[tuple[bytes, str]]
+        self,
+        accepted: Iterable[bytes],
+        rejected: Iterable[tuple[bytes, str]],
+        held: Iterable[tuple[bytes, str]] = (),
     ) -> int:
         """The server's answers to an upload, in one transaction: ``accepted`` ids move to
         ``accepted``, each ``(id, reason code)`` of ``rejected`` to ``rejected`` with its code.
         Only a ballot still ``pending`` or ``exported`` moves (an answer never overturns an
-        earlier one). Returns how many moved; one ``outbox-synced`` entry per new state."""
+        earlier one). Each ``(id, reason code)`` of ``held`` (a refusal that is not final) keeps
+        its state and gets the code as its ``reason``. Returns how many moved; one
+        ``outbox-synced`` entry per new state."""
         moves: list[tuple[bytes, SyncState, str | None]]
         moves = [(i, SyncState.ACCEPTED, None) for i in accepted]
         moves += [(i, SyncState.REJECTED, reason) for i, reason in rejected]
         now = self._now()
         with self._write() as db:
+            for held_id, held_reason in held:
+                db.execute(
+                    "UPDATE outbox SET reason = ? WHERE envelope_id = ? AND sync_state IN (?, ?)",
+                    (held_reason, held_id, SyncState.PENDING.value, SyncState.EXPORTED.value),
+                )
             counts = {SyncState.ACCEPTED: 0, SyncState.REJECTED: 0}
             for envelope_id, state, reason in moves:
                 counts[state] += db.execute(

@@ -22,7 +22,7 @@ from typing import ClassVar, Final
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.clock import Clock
+from kiosk.clock import Clock, isoformat_utc
 from kiosk.crypto.envelope import decode_envelope
 from kiosk.crypto.receipt import sign_receipt
 from kiosk.crypto.tracking import tracking_code
@@ -88,7 +88,10 @@ class SharedCounter:
     kind: str  # login, vote_code, reassort
     subject_id: str = field(repr=False)
     failures: int
-    last_failure_at: datetime | None
+    last_failure_at: datetime | None  # the server's clock: for display, never judged here
+    # How long ago the last failure was, by the server's own clock: what the kiosk judges,
+    # against its own clock (the two clocks may differ by minutes). None without failures.
+    seconds_since_last_failure: int | None = None
 
 
 class UploadStatus(StrEnum):
@@ -180,19 +183,25 @@ class ServerClient:
     def send_message(
         self,
         channel: str,
-        to: str,
-        subject: str,
-        body: str,
-        qr_token: str | None = None,
+        voter_id: VoterId,
+        language: str,
+        token: str,
+        expires_at: datetime,
         *,
         timeout: float = MESSAGE_TIMEOUT,
     ) -> MessageAccepted | ServerFailure:
-        """A signed ``POST /v1/messages``: the server relays one réassort message by e-mail or
-        SMS (``qr_token``, e-mail only: the token whose QR code the server attaches)."""
-        fields: dict[str, JsonValue] = {"channel": channel, "to": to, "subject": subject}
-        fields["body"] = body
-        if qr_token is not None:
-            fields["qr_token"] = qr_token
+        """A signed ``POST /v1/messages``: the server composes a réassort token message from its
+        fixed templates (in ``language``) and relays it by e-mail or SMS to ``voter_id``'s
+        address on its roll. No text and no address leave the kiosk."""
+        if not ID_PATTERN.fullmatch(voter_id):
+            raise ValueError("not a voter id")
+        fields: dict[str, JsonValue] = {
+            "channel": channel,
+            "voter_id": voter_id,
+            "language": language,
+            "token": token,
+            "expires_at": isoformat_utc(expires_at),
+        }
         response = self._send("POST", MESSAGES_PATH, canonical_json(fields), timeout=timeout)
         if isinstance(response, ServerFailure):
             return response
@@ -339,14 +348,18 @@ class ServerClient:
                 stated = (answer.string("kind", 16), answer.ident("subject_id"))
                 failures = answer.integer("failures", 0, 1 << 31)
                 last = answer.raw("last_failure_at")
+                since = answer.raw("seconds_since_last_failure")
             if stated != (kind, subject_id):
                 raise _ResponseError("response: the counter of another credential")
             last_at = _instant(last) if last is not None else None
             if (failures == 0) != (last_at is None):
                 raise _ResponseError("response.last_failure_at: does not fit the count")
+            seconds = _seconds_since(since)
+            if (seconds is None) != (last_at is None):
+                raise _ResponseError("response.seconds_since_last_failure: does not fit the count")
         except _ResponseError as exc:
             return ServerFailure(FailureKind.BAD_RESPONSE, str(exc), status=response.status_code)
-        return SharedCounter(kind, subject_id, failures, last_at)
+        return SharedCounter(kind, subject_id, failures, last_at, seconds)
 
     def _identity(
         self, response: httpx.Response | ServerFailure, *, expected_status: int
@@ -393,6 +406,14 @@ def _instant(value: JsonValue) -> datetime:
         return datetime.fromisoformat(value)
     except ValueError:
         raise _ResponseError("response.last_failure_at: not an RFC 3339 UTC time") from None
+
+
+def _seconds_since(value: JsonValue) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 40:
+        raise _ResponseError("response.seconds_since_last_failure: not a count of seconds")
+    return value
 
 
 def _upload_answers(value: JsonValue, ids: list[bytes]) -> list[UploadAnswer]:

@@ -1,9 +1,11 @@
 """Réassort messages through the central server: the ``Notifier`` of an online kiosk.
 
-The kiosk composes the message (``kiosk.voting.reassort``) and keeps every rule of the token: it
-is issued, held as a digest, spent once and expires here, on this kiosk, never on the server. The
-server only relays the message by SMTP or its SMS gateway (docs/server.md, "Réassort delivery"),
-with the credentials the kiosk never holds.
+The kiosk keeps every rule of the token: it is issued, held as a digest, spent once and expires
+here, on this kiosk, never on the server. It sends the server the message's ``TokenNotice`` only
+(channel, voter id, language, token, expiry): never text nor an address. The server composes the
+same message from the same templates (``kiosk.voting.reassort.compose_token_message``) to the
+voter's address on its roll, and relays it by SMTP or its SMS gateway (docs/server.md,
+"Réassort delivery"), with the credentials the kiosk never holds.
 
 ``send`` answers False on any failure (server unreachable, refused, rate limited, relay down), and
 the réassort then tells the voter the message could not be sent (``Notice.NOT_SENT``) and voids
@@ -15,7 +17,7 @@ from __future__ import annotations
 import threading
 from typing import Final
 
-from kiosk.sync.client import MESSAGE_TIMEOUT, ServerClient, ServerFailure
+from kiosk.sync.client import MESSAGE_TIMEOUT, FailureKind, ServerClient, ServerFailure
 from kiosk.voting.reassort import OutgoingMessage
 
 DEFAULT_TIMEOUT: Final = MESSAGE_TIMEOUT
@@ -41,12 +43,19 @@ class ServerNotifier:
             return self._last_failure
 
     def send(self, message: OutgoingMessage) -> bool:
+        notice = message.notice
+        if notice is None:  # the server relays token messages only, never free text
+            with self._lock:
+                self._last_failure = ServerFailure(
+                    FailureKind.REFUSED, "the server sends réassort token messages only"
+                )
+            return False
         result = self._client.send_message(
             message.channel.value,
-            message.to,
-            message.subject,
-            message.body,
-            message.qr_token,
+            notice.voter_id,
+            notice.language,
+            notice.token,
+            notice.expires_at,
             timeout=self._timeout,
         )
         failed = result if isinstance(result, ServerFailure) else None

@@ -38,6 +38,10 @@ class Link:
         self._lock = threading.Lock()
         self._quiet_until: datetime | None = None
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     def usable(self) -> bool:
         with self._lock:
             return self._quiet_until is None or self._clock.now() >= self._quiet_until
@@ -162,4 +166,9 @@ class ServerLockouts:
             self._link.failed(answer, f"lockout_{action}")
             return None
         self._link.answered()
-        return SharedFailures(answer.failures, answer.last_failure_at)
+        # The server says how long ago by its own clock; placed on this kiosk's clock, so that a
+        # skew between the two neither shortens nor lengthens the delays. Measured on arrival:
+        # the network time only makes the failure look more recent (a longer wait, never shorter).
+        since = answer.seconds_since_last_failure
+        last = None if since is None else self._link.clock.now() - timedelta(seconds=since)
+        return SharedFailures(answer.failures, last)

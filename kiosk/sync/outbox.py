@@ -3,9 +3,14 @@ answer (docs/store.md, "Outbox states and sync"; docs/server.md, "Kiosk sync").
 
 Qt-free. ``OutboxSync.push`` sends every ballot still ``pending`` or ``exported`` in batches and
 writes each batch's answers to the store in one transaction as soon as they arrive. Nothing is
-lost: a ballot leaves ``pending`` only when an answer says so, and a crash or a cut connection
-at any point leaves the rest ``pending``; sending one again is safe because the server answers
-an envelope id it has seen with its earlier answer (``duplicate``).
+lost: a ballot leaves ``pending``/``exported`` only for an acceptance or a refusal that is final
+by nature (``FINAL_REASONS``: the server stored it as a conflict, or no retry and no bundle could
+ever change the answer). Any other refusal (``outside_window``, ``bad_signature``,
+``election_not_sealed``, ...) is *held*: the ballot keeps its state and the reason, is sent again
+at the next push and stays in ``isoloir admin export``'s bundles, whose import judges the window
+by the kiosk's signed statement. A crash or a cut connection at any point leaves the rest where
+they were; sending one again is safe because the server answers an envelope id it has seen with
+its earlier answer (``duplicate``).
 
 A failed attempt starts an exponential backoff with jitter (``Backoff``). Its state lives in
 memory only, on purpose: after a restart the kiosk tries at once, which is what an operator
@@ -34,6 +39,19 @@ EnvelopeId: TypeAlias = bytes
 DEFAULT_BATCH: Final = 100
 _TOO_LARGE: Final = 413
 _UNSETTLED: Final = (SyncState.PENDING, SyncState.EXPORTED)
+_UNKNOWN: Final = "unknown"  # a refusal without a reason code: held, never final
+
+FINAL_REASONS: Final = frozenset(
+    {
+        "already_voted",  # stored by the server as a conflict: the voter's other ballot counts
+        "envelope_id_reused",  # the server holds other bytes under this id for good
+        "duplicate_tracking_code",  # this ballot is on the board already (append-only)
+        "not_eligible",  # the roll is the signed package's, the same the receipt is bound to
+        "cast_outside_window",  # the kiosk's own signed statement: cast outside the window
+    }
+)
+"""The server's refusals that no retry and no bundle can change: the ballot becomes ``rejected``.
+Every other refusal is held (docs/store.md, "Outbox states and sync")."""
 
 logger = logging.getLogger(__name__)
 
@@ -42,18 +60,21 @@ logger = logging.getLogger(__name__)
 class SyncReport:
     """What one ``push`` did. ``accepted``: in the ballot box now; ``duplicates``: the server had
     them already (accepted at an earlier upload whose answer was lost, or through a bundle);
-    ``rejected``: refused for good (each reason kept in the store); ``pending``: of the ballots
-    this push was asked for, those still without an answer."""
+    ``rejected``: refused for good (a reason of ``FINAL_REASONS``, kept in the store);
+    ``pending``: of the ballots this push was asked for, those still without an answer;
+    ``held``: refused for a reason that is not final (kept in the store): still ``pending`` or
+    ``exported``, sent again next time, and exportable to removable media."""
 
     accepted: int
     duplicates: int
     rejected: int
     pending: int  # left to send
     failure: ServerFailure | None  # why the last attempt stopped early (None: all sent)
+    held: int = 0  # refused for now: kept, retried, exportable
 
     @property
     def complete(self) -> bool:
-        return self.pending == 0 and self.failure is None
+        return self.pending == 0 and self.held == 0 and self.failure is None
 
 
 @dataclass(frozen=True)
@@ -159,7 +180,7 @@ class OutboxSync:
         todo = self._unsettled(only)
         total = len(todo)
         log_event(logger, LogEvent.OUTBOX_SYNC, disposition="start", count=total)
-        accepted = duplicates = rejected = done = 0
+        accepted = duplicates = rejected = held = done = 0
         size = self._batch
         failure: ServerFailure | None = None
         if progress is not None:
@@ -173,14 +194,15 @@ class OutboxSync:
                     continue
                 failure = answers
                 break
-            news, again, refused = self._record(answers)
+            news, again, refused, kept = self._record(answers)
             accepted, duplicates, rejected = accepted + news, duplicates + again, rejected + refused
+            held += kept
             done += len(chunk)
             self._answered()
             if progress is not None:
                 progress(done, total)
-        if failure is not None:
-            self._failed()
+        if failure is not None or held:
+            self._failed()  # held ballots wait for the backoff too: the server refused them now
         # Counts and the failure's kind only: no envelope id, no server detail.
         log_event(
             logger,
@@ -190,7 +212,7 @@ class OutboxSync:
             count=done,
             reason=None if failure is None else failure.kind.value,
         )
-        return SyncReport(accepted, duplicates, rejected, total - done, failure)
+        return SyncReport(accepted, duplicates, rejected, total - done, failure, held)
 
     def _unsettled(self, only: Sequence[EnvelopeId] | None) -> list[OutboxEntry]:
         entries = [entry for state in _UNSETTLED for entry in self._store.outbox(state)]
@@ -199,13 +221,15 @@ class OutboxSync:
         wanted = set(only)
         return [entry for entry in entries if entry.envelope_id in wanted]
 
-    def _record(self, answers: list[UploadAnswer]) -> tuple[int, int, int]:
-        """Write one batch's answers to the store; (accepted now, duplicates, rejected)."""
+    def _record(self, answers: list[UploadAnswer]) -> tuple[int, int, int, int]:
+        """Write one batch's answers to the store; (accepted now, duplicates, rejected, held)."""
         accepted = [a.envelope_id for a in answers if a.accepted]
-        refused = [(a.envelope_id, a.reason or "unknown") for a in answers if not a.accepted]
-        self._store.record_sync_answers(accepted, refused)
+        refusals = [(a.envelope_id, a.reason or _UNKNOWN) for a in answers if not a.accepted]
+        refused = [(i, reason) for i, reason in refusals if reason in FINAL_REASONS]
+        held = [(i, reason) for i, reason in refusals if reason not in FINAL_REASONS]
+        self._store.record_sync_answers(accepted, refused, held)
         duplicates = sum(1 for a in answers if a.accepted and a.status is UploadStatus.DUPLICATE)
-        return len(accepted) - duplicates, duplicates, len(refused)
+        return len(accepted) - duplicates, duplicates, len(refused), len(held)
 
 
 def _too_large(failure: ServerFailure) -> bool:

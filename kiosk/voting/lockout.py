@@ -163,7 +163,9 @@ class SharedFailures:
     """A credential's failures on every kiosk since its last success, as the server counts them."""
 
     failures: int
-    last_failure_at: datetime | None  # None without failures
+    # On this kiosk's clock (the server sends how long ago, by its clock: ``ServerLockouts``),
+    # so that the policy judges it against the kiosk's ``now``. None without failures.
+    last_failure_at: datetime | None
 
     def record(self, subject: Subject, policy: LockoutPolicy) -> LockoutRecord:
         """The record the policy would hold after these failures, the last one at its time."""

@@ -183,6 +183,19 @@ def _token_digest(token: str) -> bytes:
 
 
 @dataclass(frozen=True)
+class TokenNotice:
+    """What a token message says, without its text: enough for the central server to compose
+    the very same message itself (``compose_token_message``) to the roll's address. The
+    ``ServerNotifier`` sends only this, so that a kiosk key cannot make the server's relay
+    carry text of its own choosing (docs/server.md, "Réassort delivery")."""
+
+    voter_id: VoterId
+    language: Language
+    token: str = field(repr=False)  # compact form
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     channel: Channel
     to: str = field(repr=False)  # personal e-mail address or phone number
@@ -191,6 +204,8 @@ class OutgoingMessage:
     sent_at: datetime
     # The token again, compact, for a QR code attachment (e-mail only; an SMS stays text).
     qr_token: str | None = field(default=None, repr=False)
+    # What the message was composed from (``compose_token_message``); None for other text.
+    notice: TokenNotice | None = field(default=None, repr=False)
 
 
 class Notifier(Protocol):
@@ -272,18 +287,15 @@ class FileMailbox:
         return sorted(p for p in self._folder.glob("*.eml") if not p.name.startswith("."))
 
 
-def _compose(
-    channel: Channel,
-    to: str,
-    issued: IssuedToken,
-    now: datetime,
-    language: Language,
-    time_zone: str,
+def compose_token_message(
+    channel: Channel, to: str, notice: TokenNotice, now: datetime, time_zone: str
 ) -> OutgoingMessage:
-    until = issued.expires_at.astimezone(ZoneInfo(time_zone)).strftime("%H:%M")
-    printed = format_token(issued.token)
-    payload = token_qr_payload(issued.token)
-    if language == "en":
+    """The token message, from the fixed templates (French or English): the kiosk's composer,
+    and the central server's, which relays nothing else (``server.messaging.desk``)."""
+    until = notice.expires_at.astimezone(ZoneInfo(time_zone)).strftime("%H:%M")
+    printed = format_token(notice.token)
+    payload = token_qr_payload(notice.token)
+    if notice.language == "en":
         subject = "Resetting your vote code"
         if channel is Channel.SMS:
             body = f"Isoloir: your reset token is {printed}, valid until {until}."
@@ -307,8 +319,8 @@ def _compose(
                 "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message et "
                 "prévenez le bureau de vote.\n"
             )
-    qr_token = issued.token if channel is Channel.EMAIL else None
-    return OutgoingMessage(channel, to, subject, body, now, qr_token)
+    qr_token = notice.token if channel is Channel.EMAIL else None
+    return OutgoingMessage(channel, to, subject, body, now, qr_token, notice)
 
 
 # ---- channels --------------------------------------------------------------------------------
@@ -426,7 +438,8 @@ class ReassortDesk:
         if refused is not None:
             return refused
         issued = self._tokens.issue(voter_id, channel, now, self._rng)
-        message = _compose(channel, address, issued, now, language, self._time_zone)
+        notice = TokenNotice(voter_id, language, issued.token, issued.expires_at)
+        message = compose_token_message(channel, address, notice, now, self._time_zone)
         if not self._notifier.send(message):
             self._tokens.revoke(voter_id)
             return Refusal(Notice.NOT_SENT)

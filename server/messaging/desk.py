@@ -1,13 +1,18 @@
-"""The rules of relaying a kiosk's réassort message (docs/server.md, "Réassort delivery").
+"""The rules of sending a voter's réassort token (docs/server.md, "Réassort delivery").
+
+The kiosk sends no text and no address: the channel, the voter id, the language, the token and
+its expiry. The server composes the message from the fixed templates
+(``kiosk.voting.reassort.compose_token_message``) to the voter's réassort address on its roll,
+so that a kiosk key cannot turn the server's relay into a channel for text of its own.
 
 In this order, the first failure answered (after the signature and the body's schema):
 
-1. an SMS fits in 640 characters and has no QR token, an e-mail's QR token is the token its
-   text prints (422 ``invalid_request``);
+1. the expiry is ahead of the server's clock, by at most the token's lifetime and the clock
+   skew the signatures allow (422 ``invalid_request``);
 2. a relay serves the channel (503 ``channel_not_configured``);
-3. the destination is a réassort address of some voter on the package's roll, for that channel
-   (``kiosk.voting.reassort.delivery_address``: never a voter's login identifier), so that a
-   kiosk key cannot turn the server into a relay to anyone (403 ``destination_not_in_roll``);
+3. the voter is on the package's roll and has a réassort address for that channel
+   (``kiosk.voting.reassort.delivery_address``: never a voter's login identifier) (403
+   ``destination_not_in_roll``);
 4. one slot of the destination's quota, then one of the kiosk's, in one transaction (429
    ``rate_limited``, with the time a slot frees);
 5. the relay takes the message: 202; or it cannot (503 ``delivery_unavailable``) or will not
@@ -34,9 +39,14 @@ from typing import Final
 from prometheus_client import CollectorRegistry, Counter
 
 from kiosk.clock import Clock, isoformat_utc
-from kiosk.election.model import ElectionPackage, KioskId
+from kiosk.election.model import ElectionPackage, KioskId, Voter, VoterId
 from kiosk.voting.model import Channel
-from kiosk.voting.reassort import OutgoingMessage, delivery_address, format_token
+from kiosk.voting.reassort import (
+    TOKEN_TTL,
+    TokenNotice,
+    compose_token_message,
+    delivery_address,
+)
 from server.errors import ErrorCode, Refusal
 from server.log import ServerEvent, log_event
 from server.messaging.senders import (
@@ -53,7 +63,7 @@ from server.storage import message_quota
 from server.storage.database import Database, DatabaseError
 from server.storage.message_quota import QuotaFull, QuotaScope, SlotClaim
 
-MAX_SMS_CHARS: Final = 640  # four or five concatenated SMS at most
+DEFAULT_MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
 _DESTINATION_TAG: Final = b"isoloir/message-destination/v1\x00"
 _PHONE_SEPARATORS: Final = re.compile(r"[\s().-]")
 _PHONE: Final = re.compile(r"\+?[0-9]{6,15}")
@@ -77,18 +87,6 @@ def normalize_destination(channel: Channel, text: str) -> str | None:
 def destination_digest(channel: Channel, normalized: str) -> str:
     data = _DESTINATION_TAG + channel.value.encode("ascii") + b"\x00" + normalized.encode("utf-8")
     return hashlib.sha256(data).hexdigest()
-
-
-def roll_destinations(package: ElectionPackage) -> dict[Channel, frozenset[str]]:
-    """Every réassort destination the roll allows, by channel, normalized."""
-    found: dict[Channel, set[str]] = {channel: set() for channel in Channel}
-    for voter in package.roll:
-        for channel in Channel:
-            address = delivery_address(voter, channel)
-            normalized = None if address is None else normalize_destination(channel, address)
-            if normalized is not None:
-                found[channel].add(normalized)
-    return {channel: frozenset(values) for channel, values in found.items()}
 
 
 def senders_for(settings: DeliverySettings) -> dict[Channel, Sender]:
@@ -136,11 +134,14 @@ class MessageDesk:
         *,
         senders: Mapping[Channel, Sender] | None = None,
         registry: CollectorRegistry | None = None,
+        max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     ) -> None:
         self._database = database
         self._clock = clock
+        self._voters: dict[VoterId, Voter] = {voter.id: voter for voter in package.roll}
+        self._time_zone = package.manifest.time_zone
+        self._longest_expiry = TOKEN_TTL + max_clock_skew
         self._senders = dict(senders) if senders is not None else senders_for(settings)
-        self._destinations = roll_destinations(package)
         self._limits = {
             QuotaScope.DESTINATION: settings.per_destination,
             QuotaScope.KIOSK: settings.per_kiosk,
@@ -158,11 +159,10 @@ class MessageDesk:
     def backends(self) -> dict[Channel, str]:
         return {channel: sender.backend for channel, sender in self._senders.items()}
 
-    def relay(self, kiosk_id: KioskId, message: OutgoingMessage) -> Relayed | Refusal:
-        """Check ``message`` (its ``sent_at`` is ignored: the server's clock stamps it), then
-        hand it to the channel's relay. Raises ``DatabaseUnavailable`` as every endpoint does."""
-        channel = message.channel
-        invalid = _invalid(message)
+    def relay(self, kiosk_id: KioskId, channel: Channel, notice: TokenNotice) -> Relayed | Refusal:
+        """Compose ``notice``'s message to the voter's réassort address on the roll, then hand
+        it to the channel's relay. Raises ``DatabaseUnavailable`` as every endpoint does."""
+        invalid = self._invalid(notice)
         if invalid is not None:
             return self._refused(
                 kiosk_id, channel, "refused", Refusal(422, ErrorCode.INVALID_REQUEST, invalid)
@@ -179,8 +179,10 @@ class MessageDesk:
                     f"this server has no relay for {channel.value} messages",
                 ),
             )
-        destination = normalize_destination(channel, message.to)
-        if destination is None or destination not in self._destinations[channel]:
+        voter = self._voters.get(notice.voter_id)
+        address = delivery_address(voter, channel) if voter is not None else None
+        destination = None if address is None else normalize_destination(channel, address)
+        if address is None or destination is None:
             return self._refused(
                 kiosk_id,
                 channel,
@@ -188,21 +190,20 @@ class MessageDesk:
                 Refusal(
                     403,
                     ErrorCode.DESTINATION_NOT_IN_ROLL,
-                    f"the {channel.value} destination is no voter's réassort address on the roll",
+                    f"no voter on the roll with this id has a {channel.value} réassort address",
                 ),
             )
         now = self._clock.now()
         claims = self._claim(kiosk_id, channel, destination, now)
         if isinstance(claims, QuotaFull):
             return self._refused(kiosk_id, channel, "rate_limited", self._rate_limited(claims, now))
-        # SMS goes out normalized; e-mail as the kiosk wrote it, trimmed (it matched the roll).
-        outgoing = OutgoingMessage(
+        # SMS goes out normalized; e-mail as the roll writes it, trimmed.
+        outgoing = compose_token_message(
             channel,
-            destination if channel is Channel.SMS else message.to.strip(),
-            message.subject,
-            message.body,
+            destination if channel is Channel.SMS else address,
+            notice,
             now,
-            message.qr_token,
+            self._time_zone,
         )
         try:
             failure = sender.send(outgoing)
@@ -223,6 +224,17 @@ class MessageDesk:
         )
         self._prune(now)
         return Relayed(channel, isoformat_utc(now))
+
+    def _invalid(self, notice: TokenNotice) -> str | None:
+        now = self._clock.now()
+        if notice.expires_at.tzinfo is None:
+            return "expires_at: not a UTC time"
+        if not now < notice.expires_at <= now + self._longest_expiry:
+            return (
+                "expires_at: a token expires within "
+                f"{_duration(self._longest_expiry)} of the server's clock"
+            )
+        return None
 
     # ---- quotas ----
 
@@ -335,17 +347,6 @@ class MessageDesk:
             ErrorCode.DELIVERY_FAILED,
             f"{failure.detail} [{failure.reason}]; the message was not sent",
         )
-
-
-def _invalid(message: OutgoingMessage) -> str | None:
-    if message.channel is Channel.SMS:
-        if message.qr_token is not None:
-            return "qr_token: an SMS carries no QR code"
-        if len(message.body) > MAX_SMS_CHARS:
-            return f"body: an SMS holds at most {MAX_SMS_CHARS} characters"
-    elif message.qr_token is not None and format_token(message.qr_token) not in message.body:
-        return "qr_token: not the token the message's text gives"
-    return None
 
 
 def _duration(window: timedelta) -> str:

@@ -18,6 +18,8 @@ unique constraints and ``ON CONFLICT`` for races (the nonce insert is the model)
 Connections are reused through a small pool, and a connection left in an unknown state (a lost
 PostgreSQL connection, an unfinished transaction) is closed instead of reused. Lost or busy
 databases raise ``DatabaseUnavailable`` (the API answers 503); broken SQL raises as it is.
+PostgreSQL sessions run with ``lock_timeout`` and ``statement_timeout`` (``Database.open``): a
+statement that waits or runs longer is cancelled and raises ``DatabaseBusy`` (a 503 too).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ SQLITE_PREFIX: Final = "sqlite:///"
 POSTGRESQL_SCHEMES: Final = ("postgresql", "postgres")
 DEFAULT_BUSY_TIMEOUT: Final = 10.0
 DEFAULT_MAX_IDLE: Final = 8
+DEFAULT_LOCK_TIMEOUT: Final = 5.0  # seconds: PostgreSQL lock_timeout
+DEFAULT_STATEMENT_TIMEOUT: Final = 30.0  # seconds: PostgreSQL statement_timeout
 _SQLITE_UNAVAILABLE: Final = ("locked", "busy", "unable to open", "disk i/o", "readonly", "full")
 
 
@@ -60,6 +64,11 @@ class DatabaseUrlError(DatabaseError, ValueError):
 
 class DatabaseUnavailable(DatabaseError):
     """The database cannot be reached now (down, lost, busy): the request may be retried."""
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """A statement waited past PostgreSQL's lock_timeout or ran past its statement_timeout: it
+    was cancelled and its transaction rolled back; the request may be retried."""
 
 
 class ConstraintViolation(DatabaseError):
@@ -175,10 +184,13 @@ class Database:
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         max_idle: int = DEFAULT_MAX_IDLE,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
     ) -> None:
         self.url = url
         self.backend = url.backend
         self._busy_timeout = busy_timeout
+        self._timeouts = (lock_timeout, statement_timeout)
         self._max_idle = max_idle
         self._idle: list[_Connection] = []
         self._lock = threading.Lock()
@@ -191,10 +203,19 @@ class Database:
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         max_idle: int = DEFAULT_MAX_IDLE,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
     ) -> Database:
-        """A database from its URL; nothing is connected until the first transaction."""
+        """A database from its URL; nothing is connected until the first transaction.
+        ``lock_timeout`` and ``statement_timeout`` (seconds) bound each PostgreSQL statement."""
         parsed = parse_database_url(url) if isinstance(url, str) else url
-        return cls(parsed, busy_timeout=busy_timeout, max_idle=max_idle)
+        return cls(
+            parsed,
+            busy_timeout=busy_timeout,
+            max_idle=max_idle,
+            lock_timeout=lock_timeout,
+            statement_timeout=statement_timeout,
+        )
 
     def __enter__(self) -> Database:
         return self
@@ -239,7 +260,7 @@ class Database:
                 return self._idle.pop()
         if self.backend is Backend.SQLITE:
             return _SqliteConnection.connect(self.url, self._busy_timeout)
-        return _PostgresConnection.connect(self.url, self._busy_timeout)
+        return _PostgresConnection.connect(self.url, self._busy_timeout, self._timeouts)
 
     def _release(self, connection: _Connection) -> None:
         keep = False
@@ -317,9 +338,12 @@ class _PostgresConnection:
         self._connection = connection
 
     @classmethod
-    def connect(cls, url: DatabaseUrl, timeout: float) -> _PostgresConnection:
+    def connect(
+        cls, url: DatabaseUrl, timeout: float, limits: tuple[float, float]
+    ) -> _PostgresConnection:
         import psycopg  # only PostgreSQL deployments load the driver
 
+        lock_ms, statement_ms = (max(1, round(limit * 1000)) for limit in limits)
         try:
             # autocommit: psycopg opens no transaction of its own; ours are explicit BEGINs.
             connection = psycopg.connect(
@@ -327,6 +351,7 @@ class _PostgresConnection:
                 autocommit=True,
                 connect_timeout=max(2, int(timeout)),
                 application_name="isoloir-server",
+                options=f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}",
             )
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -347,6 +372,14 @@ class _PostgresConnection:
             return cursor.rowcount, rows
         except psycopg.IntegrityError as exc:
             raise ConstraintViolation(_first_line(exc)) from None
+        except psycopg.errors.LockNotAvailable:
+            raise DatabaseBusy(
+                "the database is busy: a lock was not granted within lock_timeout"
+            ) from None
+        except psycopg.errors.QueryCanceled:
+            raise DatabaseBusy(
+                "the database is busy: a statement ran past statement_timeout"
+            ) from None
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(f"PostgreSQL: {_first_line(exc)}") from None
 

@@ -10,7 +10,10 @@ refused rather than guessed at.
 The runner creates ``schema_migration`` itself (it must exist before the first file runs), under
 a lock: SQLite's write lock (``BEGIN IMMEDIATE``) or a PostgreSQL transaction-level advisory lock,
 so that several server processes starting at once apply each migration exactly once. Only the
-runner knows the engines apart; the migration files do not.
+runner knows the engines apart; the migration files do not, with one exception it translates:
+a ``CREATE TABLE`` that ends with the comment ``/* isoloir:keyed */`` is, on SQLite, created
+``WITHOUT ROWID`` (stored in its primary-key b-tree, no hidden row number that would keep the
+arrival order); PostgreSQL reads the marker as the comment it is (docs/server.md, "Privacy").
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from kiosk.clock import Clock, isoformat_utc
 from server.log import ServerEvent, log_event
 from server.storage.database import Backend, Database, DatabaseError, Transaction
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 """The schema this program writes; equal to the number of the last migration file."""
 
 HISTORY_TABLE: Final = "schema_migration"
@@ -42,6 +45,8 @@ CREATE TABLE schema_migration (
 # pg_advisory_xact_lock's key: any constant; this one spells "isoloir" in ASCII.
 _POSTGRES_LOCK_KEY: Final = 0x69736F6C6F6972
 _FILE_NAME: Final = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+KEYED_MARKER: Final = "/* isoloir:keyed */"
+"""Ends a ``CREATE TABLE`` to be stored by its primary key: ``WITHOUT ROWID`` on SQLite."""
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +109,18 @@ def split_statements(sql: str) -> list[str]:
     return statements
 
 
+def for_backend(statement: str, backend: Backend) -> str:
+    """The statement as ``backend`` runs it: only the keyed-table marker differs."""
+    if KEYED_MARKER not in statement:
+        return statement
+    code = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--"))
+    if not (code.lstrip().startswith("CREATE TABLE") and statement.endswith(KEYED_MARKER)):
+        raise RuntimeError(f"{KEYED_MARKER} may only end a CREATE TABLE: {statement[:60]!r}")
+    if backend is Backend.SQLITE:
+        return statement.removesuffix(KEYED_MARKER) + "WITHOUT ROWID"
+    return statement
+
+
 def migrate(database: Database, clock: Clock) -> list[Migration]:
     """Apply every pending migration, each in its own transaction; the ones applied now."""
     applied: list[Migration] = []
@@ -118,7 +135,7 @@ def migrate(database: Database, clock: Clock) -> list[Migration]:
                 return applied
             migration = shipped()[current]
             for statement in migration.statements():
-                tx.execute(statement)
+                tx.execute(for_backend(statement, tx.backend))
             tx.execute(
                 "INSERT INTO schema_migration (version, name, sha256, applied_at)"
                 " VALUES (?, ?, ?, ?)",

@@ -8,12 +8,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Final
 
 import anyio.from_thread
 import httpx
+import psycopg
 import pytest
 from fastapi import FastAPI
 
@@ -21,6 +25,7 @@ from kiosk.cli import main as isoloir
 from kiosk.clock import ManualClock, isoformat_utc
 from kiosk.crypto.ballot import seal
 from kiosk.crypto.envelope import encode_envelope, sign_envelope
+from kiosk.election import signing
 from kiosk.election.model import ElectionId, KioskId, ListId, ScrutinId
 from kiosk.record import board as board_io
 from kiosk.record.board import BoardHead, genesis
@@ -34,22 +39,29 @@ from kiosk.record.signed_head import (
 from kiosk.sync.client import KioskIdentity, ServerClient, UploadStatus
 from kiosk.trustee.demo import DEMO_PASSPHRASE
 from kiosk.verifier import verify_record
-from server.app import create_app, server_state
-from server.settings import ServerSettings
+from server.app import SMALL_BODY_BYTES, create_app, server_state
+from server.board import ServerKeyError
+from server.record_export import export_record
+from server.settings import ServerSettings, SettingsError
+from server.storage import migrations
 from server.storage.database import Database
+from server.storage.election import bind
 from tests.server.ballots import (  # noqa: F401 - the *_fixture names are fixtures
     Cast,
     SealedElection,
+    ballot_rows,
     box_fixture,
     cast,
     db_fixture,
+    enroll_all,
     kiosks_fixture,
     portal_fixture,
     sealed_fixture,
+    upload_body,
     voter_id,
 )
 from tests.server.conftest import BASE_URL
-from tests.server.harness import Election, PortalTransport
+from tests.server.harness import Election, PortalTransport, signed_headers
 
 CHOICES = (("cap", "l0"), ("cap", "l1"), ("cap", "l0"), ("capn", "blank"), ("capn", "l2"))
 
@@ -165,30 +177,103 @@ def test_an_entry_is_found_by_its_tracking_code_as_people_type_it(
         assert (refused.status_code, refused.json()["error"]) == (422, "invalid_request")
 
 
-def test_the_server_key_is_kept_in_the_database_or_in_its_file(
+def key_of(settings: ServerSettings, clock: ManualClock) -> bytes:
+    """The public key a server started with ``settings`` serves."""
+    app = create_app(settings, clock)
+    try:
+        with anyio.from_thread.start_blocking_portal() as blocking:
+            transport = PortalTransport(app, blocking)
+            with httpx.Client(transport=transport, base_url=BASE_URL) as web:
+                return server_key(web)
+    finally:
+        server_state(app).database.close()
+
+
+def fingerprint(public_key: bytes) -> str:
+    return hashlib.sha256(public_key).hexdigest()
+
+
+def test_the_server_key_is_kept_in_the_database_and_never_changes(
     database_url: str, sealed: SealedElection, clock: ManualClock, tmp_path: Path
 ) -> None:
-    def key_of(settings: ServerSettings) -> bytes:
-        app = create_app(settings, clock)
-        try:
-            with anyio.from_thread.start_blocking_portal() as blocking:
-                transport = PortalTransport(app, blocking)
-                with httpx.Client(transport=transport, base_url=BASE_URL) as web:
-                    return server_key(web)
-        finally:
-            server_state(app).database.close()
-
     in_database = ServerSettings(database_url=database_url, package=sealed.folder)
-    first = key_of(in_database)
-    assert key_of(in_database) == first  # the same key after a restart
+    first = key_of(in_database, clock)
+    assert key_of(in_database, clock) == first  # the same key after a restart
     key_file = tmp_path / "keys" / "server-key.pem"
-    with_file = ServerSettings(
-        database_url=database_url, package=sealed.folder, server_key=key_file
-    )
-    from_file = key_of(with_file)
-    assert from_file != first
+    key_file.parent.mkdir()
+    for new in (False, True):
+        with_file = ServerSettings(database_url=database_url, package=sealed.folder,
+                                   server_key=key_file, new_server_key=new)  # fmt: skip
+        with pytest.raises(ServerKeyError) as refused:
+            create_app(with_file, clock)
+        assert not key_file.exists()  # never created over a database that has another key
+    assert fingerprint(first) in str(refused.value)
+    # A key file holding another key: refused, naming both fingerprints.
+    other = signing.generate()
+    signing.save_private_key(other, key_file)
+    with pytest.raises(ServerKeyError) as refused:
+        create_app(replace(with_file, new_server_key=False), clock)
+    assert fingerprint(first) in str(refused.value)
+    assert fingerprint(signing.public_bytes(other)) in str(refused.value)
+    assert key_of(in_database, clock) == first
+
+
+def test_a_key_file_is_created_on_request_only_and_recorded(
+    sealed: SealedElection, clock: ManualClock, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    key_file = tmp_path / "server-key.pem"
+    with_file = ServerSettings(database_url=url, package=sealed.folder, server_key=key_file)
+    with pytest.raises(ServerKeyError, match="--new-server-key"):
+        create_app(with_file, clock)
+    assert not key_file.exists()
+    from_file = key_of(replace(with_file, new_server_key=True), clock)
     assert key_file.stat().st_mode & 0o077 == 0
-    assert key_of(with_file) == from_file
+    assert key_of(with_file, clock) == from_file  # restarts take the file as it is
+    with Database.open(url) as database, database.transaction() as tx:
+        row = tx.query_one("SELECT private_key, public_key FROM server_key")
+    assert row == (bytes(32), from_file)  # the public key only: the seed stays in the file
+    # Without the file, the server does not make a key of its own in the database ...
+    with pytest.raises(ServerKeyError, match=fingerprint(from_file)):
+        create_app(ServerSettings(database_url=url, package=sealed.folder), clock)
+    # ... and a second host where the file is missing does not make another one.
+    elsewhere = tmp_path / "host2" / "server-key.pem"
+    elsewhere.parent.mkdir()
+    with pytest.raises(ServerKeyError, match=fingerprint(from_file)):
+        create_app(replace(with_file, server_key=elsewhere, new_server_key=True), clock)
+    assert not elsewhere.exists()
+    with pytest.raises(SettingsError):
+        ServerSettings(database_url=url, package=sealed.folder, new_server_key=True)
+
+
+def test_export_record_needs_the_servers_own_key_and_never_makes_one(
+    sealed: SealedElection, clock: ManualClock, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    key_file = tmp_path / "server-key.pem"
+    # A database no server has started on has no key: the export does not make one.
+    with Database.open(url) as database:
+        migrations.migrate(database, clock)
+        bind(database, sealed.package, clock)
+    with pytest.raises(ServerKeyError, match="no server key"):
+        export_record(url, sealed.folder, tmp_path / "r0", clock=clock)
+    with pytest.raises(ServerKeyError, match="does not exist"):
+        export_record(url, sealed.folder, tmp_path / "r0", clock=clock, key_file=key_file)
+    assert not key_file.exists()
+    served = key_of(ServerSettings(database_url=url, package=sealed.folder,
+                                   server_key=key_file, new_server_key=True), clock)  # fmt: skip
+    with pytest.raises(ServerKeyError, match="--server-key"):
+        export_record(url, sealed.folder, tmp_path / "r1", clock=clock)
+    other = tmp_path / "other.pem"
+    signing.save_private_key(signing.generate(), other)
+    with pytest.raises(ServerKeyError, match=fingerprint(served)):
+        export_record(url, sealed.folder, tmp_path / "r1", clock=clock, key_file=other)
+    assert not (tmp_path / "r1").exists()
+    with Database.open(url) as database, database.transaction() as tx:
+        assert tx.query_one("SELECT private_key FROM server_key") == (bytes(32),)
+    exported = export_record(url, sealed.folder, tmp_path / "r1", clock=clock, key_file=key_file)
+    assert exported.signed.server_key == served
+    assert verify_signed_head(exported.signed, served)
 
 
 def test_the_openapi_schema_publishes_the_board_and_the_upload(web: httpx.Client) -> None:
@@ -311,3 +396,108 @@ def test_an_exported_record_is_tallied_decrypted_and_verified(
     }
     assert isoloir(["server", "export-record", "--db", url, "--package", str(sealed.folder),
                     "--out", str(record)]) == 1  # never over an existing record  # fmt: skip
+
+
+# ---- what an unsigned client can make the server do ---------------------------------------------
+
+
+def signed_post(sealed: SealedElection, clock: ManualClock, kiosk_id: str, body: bytes,
+                target: str = "/v1/envelopes") -> dict[str, str]:  # fmt: skip
+    headers = signed_headers(sealed.kiosk_keys[kiosk_id], election_id=sealed.election_id,
+                             kiosk_id=kiosk_id, timestamp=int(clock.now().timestamp()),
+                             method="POST", target=target, body=body)  # fmt: skip
+    return {**headers, "content-type": "application/json"}
+
+
+DEEP: Final = b"[" * 50_000 + b"]" * 50_000
+HUGE_NUMBER: Final = b'{"envelopes": [' + b"9" * 5_000 + b"]}"
+
+
+def test_a_kiosk_route_checks_the_signature_headers_before_reading_the_body(
+    web: httpx.Client, sealed: SealedElection, clock: ManualClock
+) -> None:
+    def refused(headers: dict[str, str]) -> tuple[int, str]:
+        answer = web.post("/v1/envelopes", content=DEEP, headers=headers)
+        return answer.status_code, answer.json()["error"]
+
+    assert refused({"content-type": "application/json"}) == (401, "unsigned")
+    bad = {**signed_post(sealed, clock, "kiosk-01", DEEP), "X-Isoloir-Nonce": "zz"}
+    assert refused(bad) == (401, "bad_signature_headers")
+    stranger = signed_headers(sealed.outsider_key, election_id=sealed.election_id,
+                              kiosk_id="kiosk-99", timestamp=0)  # fmt: skip
+    assert refused(stranger) == (401, "unknown_kiosk")
+    # Listed in the package, not enrolled yet (no kiosk is, here).
+    assert refused(signed_post(sealed, clock, "kiosk-01", DEEP)) == (401, "kiosk_not_enrolled")
+    # Requests that show no kiosk signature are held to a small body.
+    big = web.post("/v1/board/lookup", content=b"x" * (SMALL_BODY_BYTES + 1))
+    assert (big.status_code, big.json()["error"]) == (413, "body_too_large")
+
+
+def test_an_undecodable_json_body_is_told_precisely(
+    web: httpx.Client, kiosks: Callable[[str], ServerClient], sealed: SealedElection,
+    clock: ManualClock,
+) -> None:  # fmt: skip
+    for body, why in ((DEEP, "nested too deeply"), (HUGE_NUMBER, "more than 4300 digits")):
+        answer = web.post("/v1/envelopes", content=body,
+                          headers=signed_post(sealed, clock, "kiosk-01", body))  # fmt: skip
+        assert (answer.status_code, answer.json()["error"]) == (422, "invalid_request")
+        assert why in answer.json()["detail"]
+
+
+def test_the_board_is_read_by_pages_of_at_most_10000(
+    web: httpx.Client, kiosks: Callable[[str], ServerClient], sealed: SealedElection
+) -> None:
+    cast_some(sealed, kiosks, 3)
+    assert len(board_io.parse_board(web.get("/v1/board").content)) == 3  # 1,000 by default
+    for limit in (10_001, 100_000):
+        too_many = web.get("/v1/board", params={"limit": limit})
+        assert (too_many.status_code, too_many.json()["error"]) == (422, "invalid_request")
+    assert len(web.get("/v1/board", params={"limit": 10_000}).content.splitlines()) == 3
+    [limit] = [p for p in web.get("/openapi.json").json()["paths"]["/v1/board"]["get"]["parameters"]
+               if p["name"] == "limit"]  # fmt: skip
+    assert (limit["schema"]["default"], limit["schema"]["maximum"]) == (1_000, 10_000)
+
+
+# ---- PostgreSQL's lock and statement timeouts ---------------------------------------------------
+
+
+def test_an_upload_behind_a_held_board_lock_is_503_and_stores_nothing(
+    database_url: str, sealed: SealedElection, clock: ManualClock
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's lock_timeout")
+    settings = ServerSettings(database_url=database_url, package=sealed.folder,
+                              db_lock_timeout=timedelta(milliseconds=300))  # fmt: skip
+    app = create_app(settings, clock)
+    database = server_state(app).database
+    try:
+        with anyio.from_thread.start_blocking_portal() as blocking:
+            transport = PortalTransport(app, blocking)
+            enroll_all(database, sealed, clock, BASE_URL, transport)
+            with httpx.Client(transport=transport, base_url=BASE_URL) as web:
+                first = cast(sealed, "kiosk-01", voter_id(0), "cap", "l0")
+                answer = web.post("/v1/envelopes", content=upload_body(first),
+                                  headers=signed_post(sealed, clock, "kiosk-01",
+                                                      upload_body(first)))  # fmt: skip
+                assert answer.status_code == 200
+                before = ballot_rows(database)
+                second = cast(sealed, "kiosk-02", voter_id(1), "cap", "l1")
+                body = upload_body(second)
+                with psycopg.connect(database_url, autocommit=False) as holder:
+                    holder.execute("SELECT * FROM board_head FOR UPDATE")
+                    started = time.monotonic()
+                    headers = signed_post(sealed, clock, "kiosk-02", body)
+                    busy = web.post("/v1/envelopes", content=body, headers=headers)
+                    waited = time.monotonic() - started
+                    assert (busy.status_code, busy.json()["error"]) == (503, "unavailable")
+                    assert "lock_timeout" in busy.json()["detail"]
+                    assert busy.headers["retry-after"] == "1"
+                    assert waited < 5
+                    assert ballot_rows(database) == before
+                # The lock gone, the kiosk's retry goes through.
+                again = web.post("/v1/envelopes", content=body,
+                                 headers=signed_post(sealed, clock, "kiosk-02", body))  # fmt: skip
+                assert again.status_code == 200
+                assert ballot_rows(database)["board_count"] == before["board_count"] + 1
+    finally:
+        database.close()

@@ -40,6 +40,7 @@ from kiosk.store import KioskStore, PollsState, StoreKey, create_key_file
 from kiosk.sync.client import KioskIdentity, ServerFailure, UploadStatus
 from kiosk.trustee.demo import DEMO_PASSPHRASE
 from kiosk.verifier import verify_record
+from server.board import load_server_key
 from server.bundles import BundleRefused, import_bundle
 from server.enrollment import issue_token
 from server.envelopes import EnvelopeIntake, Reason, Status, UploadItem
@@ -168,6 +169,9 @@ def test_an_offline_kiosks_bundle_reaches_the_board_and_its_record_verifies(
         assert store.status().outbox.exported == 5
 
     record = tmp_path / "record"
+    # export-record never makes the server key: the server's first start does (server.board).
+    with Database.open(database_url) as database:
+        load_server_key(database, clock, None)
     assert isoloir(["server", "export-record", "--db", database_url, "--package",
                     str(sealed.folder), "--out", str(record)]) == 0  # fmt: skip
     layout = RecordLayout(record)

@@ -213,7 +213,7 @@ def test_a_stale_enrollment_is_refused_and_the_token_kept(
     assert isinstance(kiosk_client("kiosk-01").enroll(token), KioskIdentity)
 
 
-def test_malformed_enrollments_are_422_not_500(http: httpx.Client) -> None:
+def test_malformed_enrollments_are_422_not_500(http: httpx.Client, election: Election) -> None:
     cases = [
         b"{",
         b"[]",
@@ -223,7 +223,11 @@ def test_malformed_enrollments_are_422_not_500(http: httpx.Client) -> None:
         canonical_json({"kiosk_id": "kiosk-01", "public_key": "A" * 44, "token": 7}),
     ]
     for body in cases:
-        answer = http.post(ENROLL, content=body, headers={"Content-Type": "application/json"})
+        # Headers of a listed kiosk, in their form: the body is read only then (server.app).
+        headers = signed_headers(election.kiosk_keys["kiosk-01"], election_id=election.election_id,
+                                 kiosk_id="kiosk-01", timestamp=0)  # fmt: skip
+        answer = http.post(ENROLL, content=body,
+                           headers={"Content-Type": "application/json", **headers})  # fmt: skip
         assert answer.status_code == 422, (body, answer.text)
         assert answer.json()["error"] == "invalid_request"
         assert set(answer.json()) == {"error", "detail"}

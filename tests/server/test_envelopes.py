@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -30,8 +30,15 @@ from kiosk.sync.client import (
     UploadAnswer,
     UploadStatus,
 )
-from server.envelopes import CLOSING_GRACE
+from server.envelopes import (
+    CLOSING_GRACE,
+    OPENING_GRACE,
+    EnvelopeIntake,
+    Reason,
+    UploadItem,
+)
 from server.record_export import conflict_report
+from server.settings import DEFAULT_MAX_CLOCK_SKEW
 from server.storage.board import Conflict
 from server.storage.database import Database
 from tests.factories import CLOSES
@@ -459,3 +466,33 @@ def _conflicts(db: Database) -> list[Conflict]:
     return conflict_report(
         url.target if url.backend.value == "postgresql" else f"sqlite:///{url.target}"
     )
+
+
+def test_the_window_opens_early_by_the_clock_skew_and_closes_late_by_more(
+    kiosks: Callable[[str], ServerClient], sealed: SealedElection, db: Database
+) -> None:
+    """A kiosk whose clock is ahead by the max accepted skew casts its first ballots before the
+    server's opening; one behind by it casts until closing + skew: both graces cover them."""
+    assert CLOSING_GRACE > OPENING_GRACE == DEFAULT_MAX_CLOCK_SKEW
+    opens = sealed.package.manifest.window.opens_at
+    kiosks("kiosk-01")  # every kiosk enrolled
+
+    def upload(at: datetime, voter: int) -> Reason | None:
+        item = cast(sealed, "kiosk-01", voter_id(voter))
+        intake = EnvelopeIntake(db, sealed.package, ManualClock(at))
+        [answer] = intake.upload(
+            KioskId("kiosk-01"), [UploadItem(item.envelope, item.receipt_signature)]
+        )
+        return answer.reason
+
+    assert upload(opens - OPENING_GRACE - timedelta(seconds=1), 3) is Reason.OUTSIDE_WINDOW
+    assert upload(opens - OPENING_GRACE, 3) is None
+    assert upload(CLOSES + DEFAULT_MAX_CLOCK_SKEW + timedelta(minutes=5), 4) is None
+    # A server allowing a larger skew widens both graces with it.
+    wide = EnvelopeIntake(
+        db, sealed.package, ManualClock(CLOSES + timedelta(minutes=20)),
+        max_clock_skew=timedelta(minutes=10),
+    )  # fmt: skip
+    late = cast(sealed, "kiosk-01", voter_id(5))
+    [answer] = wide.upload(KioskId("kiosk-01"), [UploadItem(late.envelope, late.receipt_signature)])
+    assert answer.reason is None

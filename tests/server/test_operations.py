@@ -24,7 +24,7 @@ from server.log import ServerEvent, configure, log_event
 from server.settings import ServerSettings
 from server.storage import SCHEMA_VERSION
 from server.storage.database import DatabaseUnavailable, DatabaseUrlError
-from tests.server.harness import Election, PortalTransport
+from tests.server.harness import Election, PortalTransport, signed_headers
 from tests.server.postgres import PostgresCluster
 
 
@@ -151,7 +151,14 @@ def test_the_openapi_schema_is_published(http: httpx.Client) -> None:
     assert http.get("/docs").status_code == 404  # no page pulling scripts from a CDN
 
 
-def test_errors_have_one_shape(http: httpx.Client) -> None:
+def listed(election: Election) -> dict[str, str]:
+    """Signature headers of a kiosk of the package, in their form: a request gets past the checks
+    made before its body is read (the signature itself is checked after the body)."""
+    return signed_headers(election.kiosk_keys["kiosk-01"], election_id=election.election_id,
+                          kiosk_id="kiosk-01", timestamp=0)  # fmt: skip
+
+
+def test_errors_have_one_shape(http: httpx.Client, election: Election) -> None:
     cases = [
         (http.get("/nowhere"), 404, "not_found"),
         (http.delete("/health"), 405, "method_not_allowed"),
@@ -159,12 +166,17 @@ def test_errors_have_one_shape(http: httpx.Client) -> None:
             http.post(
                 "/v1/kiosks/enroll",
                 content=b"\xff\xfe",
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **listed(election)},
             ),
             422,
             "invalid_request",
         ),
-        (http.post("/v1/kiosks/enroll", json={"kiosk_id": 5}), 422, "invalid_request"),
+        (
+            http.post("/v1/kiosks/enroll", json={"kiosk_id": 5}, headers=listed(election)),
+            422,
+            "invalid_request",
+        ),
+        (http.post("/v1/kiosks/enroll", json={"kiosk_id": 5}), 401, "unsigned"),
         (
             http.get("/v1/kiosks/me", headers={"X-Isoloir-Nonce": "é".encode()}),
             401,
@@ -177,11 +189,12 @@ def test_errors_have_one_shape(http: httpx.Client) -> None:
     assert cases[1][0].headers["Allow"] == "GET"
 
 
-def test_validation_errors_never_echo_what_was_sent(http: httpx.Client) -> None:
+def test_validation_errors_never_echo_what_was_sent(http: httpx.Client, election: Election) -> None:
     secret = "SECRET-TOKEN-VALUE-" + "X" * 60
     answer = http.post(
         "/v1/kiosks/enroll",
         json={"kiosk_id": "kiosk-01", "public_key": "A" * 44, "token": secret},
+        headers=listed(election),
     )
     assert answer.status_code == 422
     assert "SECRET" not in answer.text
@@ -204,7 +217,9 @@ def test_a_body_over_the_limit_is_413(small_body_app: FastAPI) -> None:
         with httpx.Client(transport=transport, base_url="http://t") as http:
             answer = http.post("/v1/kiosks/enroll", content=b"x" * 2049)
             assert (answer.status_code, answer.json()["error"]) == (413, "body_too_large")
-            assert http.post("/v1/kiosks/enroll", content=b"x" * 2048).status_code == 422
+            # Within the limit, an unsigned body is refused before it is read.
+            answer = http.post("/v1/kiosks/enroll", content=b"x" * 2048)
+            assert (answer.status_code, answer.json()["error"]) == (401, "unsigned")
 
 
 def test_a_bad_package_or_database_stops_the_start(

@@ -11,7 +11,7 @@ content type and body that the schema documents for that operation. Two runs:
   over its exact bytes (``KioskSigner``), so that drawn bodies reach the handlers. Besides the
   schema's own requests, realistic ones are mixed in (``Realistic``): real sealed envelopes, whole
   or with a flipped byte, from this kiosk or another; enrollments of the package's kiosks with
-  real, spent or made-up tokens; réassort messages to the roll's addresses, relayed to a demo
+  real, spent or made-up tokens; réassort tokens for the roll's voters, relayed to a demo
   outbox; the roll's voters for the status and lockout endpoints. Each operation must answer a
   success at least once: proof that the signing works.
 
@@ -49,13 +49,13 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from kiosk.clock import ManualClock
+from kiosk.clock import ManualClock, isoformat_utc
 from kiosk.election import signing
 from kiosk.election.model import ElectionId, KioskId
 from kiosk.encoding import JsonValue, b64encode
 from kiosk.sync.client import ENROLL_PATH
 from kiosk.sync.signing import HEADERS, sign_request
-from kiosk.voting.reassort import TOKEN_ALPHABET, TOKEN_LENGTH, format_token, token_qr_payload
+from kiosk.voting.reassort import TOKEN_ALPHABET, TOKEN_LENGTH
 from server.app import create_app, server_state
 from server.enrollment import issue_token
 from server.messaging.settings import DeliverySettings
@@ -131,6 +131,7 @@ class Realistic:
     casts: tuple[Cast, ...]  # envelopes of every voter, this kiosk's and another's
     on_board: tuple[Cast, ...]  # uploaded before the run
     tokens: tuple[tuple[str, str], ...]  # (kiosk id, unspent enrollment token)
+    clock: ManualClock  # the server's
 
 
 class KioskSigner(requests.auth.AuthBase):
@@ -234,7 +235,7 @@ def realistic(
         (kiosk_id, issue_token(database, kiosk_id, timedelta(hours=1), clock).token)
         for kiosk_id in KIOSK_IDS
     )
-    return Realistic(sealed, casts, on_board, tokens)
+    return Realistic(sealed, casts, on_board, tokens, clock)
 
 
 # ---- what is drawn --------------------------------------------------------------------------
@@ -306,26 +307,26 @@ def _enrollment(real: Realistic) -> st.SearchStrategy[dict[str, JsonValue]]:
 
 
 def _message(real: Realistic) -> st.SearchStrategy[dict[str, JsonValue]]:
-    roll = real.sealed.package.roll
-    emails = [voter.personal_email for voter in roll if voter.personal_email]
-    phones = [voter.phone for voter in roll if voter.phone]
+    voter_ids = [str(voter.id) for voter in real.sealed.package.roll]
     tokens = st.text(alphabet=TOKEN_ALPHABET, min_size=TOKEN_LENGTH, max_size=TOKEN_LENGTH)
 
-    def email(to: str, token: str, subject: str) -> dict[str, JsonValue]:
-        text = f"Votre jeton : {format_token(token)}\nQR code : {token_qr_payload(token)}\n"
-        return {"channel": "email", "to": to, "subject": subject, "body": text, "qr_token": token}
+    def body(channel: str, voter_id: str, language: str, token: str) -> dict[str, JsonValue]:
+        # Drawn before the clock moves by its step: expires 10 minutes after the request.
+        expires_at = real.clock.now() + CLOCK_STEP["POST /v1/messages"] + timedelta(minutes=10)
+        return {
+            "channel": channel,
+            "voter_id": voter_id,
+            "language": language,
+            "token": token,
+            "expires_at": isoformat_utc(expires_at),
+        }
 
-    def sms(to: str, token: str) -> dict[str, JsonValue]:
-        text = f"Isoloir : votre jeton de réassort est {format_token(token)}."
-        return {"channel": "sms", "to": to, "subject": "Réassort", "body": text}
-
-    subjects = st.sampled_from(["Réassort de votre code de vote", "x"])
-    addresses = st.sampled_from(emails).flatmap(
-        lambda address: st.sampled_from([address, address.upper(), f" {address} "])
-    )
-    return st.one_of(
-        st.builds(email, addresses, tokens, subjects),
-        st.builds(sms, st.sampled_from(phones), tokens),
+    return st.builds(
+        body,
+        st.sampled_from(["email", "sms"]),
+        st.sampled_from([*voter_ids, "v9999"]),
+        st.sampled_from(["fr", "en"]),
+        tokens,
     )
 
 

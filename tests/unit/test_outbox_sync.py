@@ -26,12 +26,16 @@ from kiosk.election import package
 from kiosk.election.model import CentralServer, KioskId, ScrutinId
 from kiosk.store import KioskStore, PollsState, SyncState, create_key_file, schema
 from kiosk.sync.client import FailureKind, ServerClient
-from kiosk.sync.outbox import Backoff, OutboxSync, SyncReport
+from kiosk.sync.online import AtCastUpload
+from kiosk.sync.outbox import FINAL_REASONS, Backoff, OutboxSync, SyncReport
 from kiosk.sync.tls import format_fingerprint
 from server.app import create_app, server_state
+from server.bundles import import_bundle
 from server.enrollment import issue_token
+from server.envelopes import CLOSING_GRACE, Reason
 from server.settings import ServerSettings
 from server.storage.database import Database
+from tests.factories import CLOSES
 from tests.faults import Fault, FaultProxy, Schedule
 from tests.server.ballots import (  # noqa: F401 - sealed_fixture is a fixture
     Cast,
@@ -167,6 +171,76 @@ def test_exported_ballots_are_sent_and_only_restricts_the_push(
         assert states(store)[other.envelope_id] == (SyncState.PENDING, None)
         assert sync.push().accepted == 2
     assert {state for state, _ in states(store).values()} == {SyncState.ACCEPTED}
+
+
+# ---- refusals that are not final: held, never lost ----------------------------------------
+
+
+def test_a_ballot_cast_in_the_window_and_synced_after_closing_is_held_exported_and_imported(
+    store: KioskStore,
+    sealed: SealedElection,
+    clock: ManualClock,
+    server: ServerThread,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The review's repro: cast at 15:59, the kiosk offline until after closing + grace."""
+    clock.advance(CLOSES - timedelta(minutes=1) - clock.now())
+    late = cast_into(store, sealed, 1)
+    clock.advance(timedelta(minutes=1) + CLOSING_GRACE + timedelta(minutes=5))
+    sync, kiosk_client = sync_for(store, sealed, clock, server.url)
+    with kiosk_client:
+        # What the voter's proof of deposit says is unchanged: "en attente de transmission".
+        uploader = AtCastUpload(sync, timeout=5.0)
+        try:
+            assert uploader.deposit(late.envelope_id) is SyncState.PENDING
+        finally:
+            uploader.close()
+        report = sync.push()
+    assert report == SyncReport(0, 0, 0, 0, None, held=1)
+    assert not report.complete
+    assert states(store) == {late.envelope_id: (SyncState.PENDING, "outside_window")}
+    assert sync.failures >= 1  # the backoff applies
+    assert sync.next_attempt is not None
+    # ``isoloir admin export`` includes it, with the kiosk's signed in-window statement ...
+    out = tmp_path / "stick.isoloir-bundle"
+    code, printed, err = _admin(capsys, tmp_path, "export", str(out))
+    assert (code, err) == (0, ""), printed
+    assert states(store) == {late.envelope_id: (SyncState.EXPORTED, "outside_window")}
+    # ... and the server's import-bundle counts it, days later.
+    database_url = f"sqlite:///{tmp_path / 'server.db'}"
+    imported = import_bundle(
+        database_url, sealed.folder, out, clock=ManualClock(CLOSES + timedelta(days=2))
+    )
+    assert (imported.accepted, imported.rejected) == (1, {})
+    # The next online sync brings the answer back: accepted, no reason left.
+    with client(sealed, KIOSK, clock, server.url) as again:
+        settled = OutboxSync(store, again, clock).push()
+    assert (settled.duplicates, settled.held, settled.complete) == (1, 0, True)
+    assert states(store) == {late.envelope_id: (SyncState.ACCEPTED, None)}
+
+
+def test_only_final_reasons_reject_and_every_server_reason_is_classified() -> None:
+    codes = {reason.value for reason in Reason}
+    assert codes >= FINAL_REASONS
+    assert "already_voted" in FINAL_REASONS  # a conflict the server stored: final
+    held = codes - FINAL_REASONS
+    assert {"outside_window", "bad_signature", "election_not_sealed", "unknown_scrutin"} <= held
+
+
+def test_admin_sync_names_held_ballots_and_the_export_command(
+    online: Online, clock: ManualClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock.advance(CLOSES + CLOSING_GRACE - clock.now())  # both cast inside the window
+    with ServerThread(online.app, listener=online.listener) as running:
+        _enroll_all(online, clock, running)
+        code, out, err = _admin(capsys, tmp_path, "sync")
+    assert (code, err) == (1, "")
+    assert "0 rejected, 2 held; 0 left to send." in out
+    assert "by the server's reason: outside_window 2" in out
+    assert "isoloir admin export FILE.isoloir-bundle" in out
+    assert "isoloir server import-bundle" in out
+    assert "2 sealed ballot(s) still wait for the server" in out
 
 
 # ---- resume, progress, batch size ----------------------------------------------------------
@@ -406,7 +480,7 @@ def test_admin_sync_sends_everything_and_exits_0(
         _enroll_all(online, clock, running)
         code, out, err = _admin(capsys, tmp_path, "sync", "--batch", "1")
     assert (code, err) == (0, "")
-    assert "Sent: 2 accepted, 0 already on the server, 0 rejected; 0 left to send." in out
+    assert "Sent: 2 accepted, 0 already on the server, 0 rejected, 0 held; 0 left to send." in out
     assert "\r" not in out  # not a terminal: no progress bar
 
 
