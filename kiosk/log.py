@@ -46,7 +46,7 @@ SAFE_FIELDS: Final = frozenset().union(*(event.fields for event in AuditEvent)) 
 Never add a password, vote code, answer, NUMEN, nonce, key or choice.
 """
 
-_FIELDS_ATTR: Final = "isoloir_fields"
+FIELDS_ATTR: Final = "isoloir_fields"  # where a record carries its fields (server/log.py too)
 
 
 class LogEvent(Enum):
@@ -76,20 +76,32 @@ _EVENT_NAMES: Final = frozenset(event.value for event in LogEvent)
 def log_event(
     logger: logging.Logger, event: LogEvent, level: int = logging.INFO, **fields: object
 ) -> None:
-    logger.log(level, event.value, extra={_FIELDS_ATTR: fields})
+    logger.log(level, event.value, extra={FIELDS_ATTR: fields})
 
 
 class RedactingFilter(logging.Filter):
+    """Lets through only catalog names as messages and only ``safe_fields`` as fields (the
+    kiosk's by default; the server passes its own catalog)."""
+
+    def __init__(
+        self,
+        event_names: frozenset[str] = _EVENT_NAMES,
+        safe_fields: frozenset[str] = SAFE_FIELDS,
+    ) -> None:
+        super().__init__()
+        self._event_names = event_names
+        self._safe_fields = safe_fields
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args or record.msg not in _EVENT_NAMES:
+        if record.args or record.msg not in self._event_names:
             # Free text and %-arguments could carry anything: only catalog names pass.
             record.args = None
             record.msg = REDACTED
-        fields = getattr(record, _FIELDS_ATTR, {})
+        fields = getattr(record, FIELDS_ATTR, {})
         setattr(
             record,
-            _FIELDS_ATTR,
-            {k: (v if k in SAFE_FIELDS else REDACTED) for k, v in fields.items()},
+            FIELDS_ATTR,
+            {k: (v if k in self._safe_fields else REDACTED) for k, v in fields.items()},
         )
         if record.exc_info:
             # Exception messages may quote input; keep the exception type only.
@@ -97,7 +109,7 @@ class RedactingFilter(logging.Filter):
             record.exc_info = None
             record.exc_text = None
             name = exc_type.__name__ if exc_type else "?"
-            setattr(record, _FIELDS_ATTR, {**getattr(record, _FIELDS_ATTR), "error": name})
+            setattr(record, FIELDS_ATTR, {**getattr(record, FIELDS_ATTR), "error": name})
         return True
 
 
@@ -111,7 +123,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
-        entry.update(getattr(record, _FIELDS_ATTR, {}))
+        entry.update(getattr(record, FIELDS_ATTR, {}))
         return json.dumps(entry, ensure_ascii=False, default=str, sort_keys=False)
 
 

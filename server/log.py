@@ -1,22 +1,20 @@
 """The server's log catalog: JSON lines that tell a story and never a secret.
 
 The kiosk's rules (kiosk/log.py) hold here too, with the server's own events: code logs a
-``ServerEvent`` and keyword fields; ``ServerRedactingFilter`` passes only catalog names as
-messages and only the fields in ``SAFE_FIELDS``, drops %-arguments and exception text, and
-shows anything else as ``"[redacted]"``. Enrollment tokens, request nonces, signatures, keys
-and voter ids are never fields: a slip still does not reach the log.
+``ServerEvent`` and keyword fields; the kiosk's ``RedactingFilter``, given this catalog,
+passes only its names as messages and only the fields in ``SAFE_FIELDS``, drops %-arguments
+and exception text, and shows anything else as ``"[redacted]"``. Enrollment tokens, request
+nonces, signatures, keys and voter ids are never fields: a slip still does not reach the log.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-import time
 from enum import Enum
 from typing import Final, TextIO
 
-from kiosk.log import REDACTED
+from kiosk.log import FIELDS_ATTR, JsonFormatter, RedactingFilter
 
 SAFE_FIELDS: Final = frozenset(
     {
@@ -51,8 +49,6 @@ SAFE_FIELDS: Final = frozenset(
 )
 """Fields that may reach a log. Never add a token, nonce, signature, key or voter id."""
 
-_FIELDS_ATTR: Final = "isoloir_server_fields"
-
 
 class ServerEvent(Enum):
     """Every event the server may log. Long actions log a start and an end with a disposition."""
@@ -80,44 +76,14 @@ _EVENT_NAMES: Final = frozenset(event.value for event in ServerEvent)
 def log_event(
     logger: logging.Logger, event: ServerEvent, level: int = logging.INFO, **fields: object
 ) -> None:
-    logger.log(level, event.value, extra={_FIELDS_ATTR: fields})
-
-
-class ServerRedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args or record.msg not in _EVENT_NAMES:
-            record.args = None
-            record.msg = REDACTED
-        fields = getattr(record, _FIELDS_ATTR, {})
-        safe = {k: (v if k in SAFE_FIELDS else REDACTED) for k, v in fields.items()}
-        if record.exc_info:
-            exc_type = record.exc_info[0]
-            record.exc_info = None
-            record.exc_text = None
-            safe["error"] = exc_type.__name__ if exc_type else "?"
-        setattr(record, _FIELDS_ATTR, safe)
-        return True
-
-
-class ServerJsonFormatter(logging.Formatter):
-    converter = staticmethod(time.gmtime)
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%SZ"),
-            "level": record.levelname,
-            "logger": record.name,
-            "event": record.getMessage(),
-        }
-        entry.update(getattr(record, _FIELDS_ATTR, {}))
-        return json.dumps(entry, ensure_ascii=False, default=str)
+    logger.log(level, event.value, extra={FIELDS_ATTR: fields})
 
 
 def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
     """Send the ``server`` loggers' records, redacted, as JSON lines to ``stream`` (stderr)."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.addFilter(ServerRedactingFilter())
-    handler.setFormatter(ServerJsonFormatter())
+    handler.addFilter(RedactingFilter(_EVENT_NAMES, SAFE_FIELDS))
+    handler.setFormatter(JsonFormatter())
     root = logging.getLogger("server")
     root.handlers[:] = [handler]
     root.setLevel(level)
