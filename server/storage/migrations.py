@@ -18,16 +18,12 @@ arrival order); PostgreSQL reads the marker as the comment it is (docs/server.md
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-import sqlite3
-from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Final
 
 from kiosk.clock import Clock, isoformat_utc
+from kiosk.migrations import Migration, load_shipped
 from server.log import ServerEvent, log_event
 from server.storage.database import Backend, Database, DatabaseError, Transaction
 
@@ -44,7 +40,6 @@ CREATE TABLE schema_migration (
 )"""
 # pg_advisory_xact_lock's key: any constant; this one spells "isoloir" in ASCII.
 _POSTGRES_LOCK_KEY: Final = 0x69736F6C6F6972
-_FILE_NAME: Final = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 KEYED_MARKER: Final = "/* isoloir:keyed */"
 """Ends a ``CREATE TABLE`` to be stored by its primary key: ``WITHOUT ROWID`` on SQLite."""
 
@@ -55,62 +50,15 @@ class MigrationError(DatabaseError):
     """The database's migration history does not match this program's migrations."""
 
 
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-    @property
-    def file_name(self) -> str:
-        return f"{self.version:04d}_{self.name}.sql"
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
-
-    def statements(self) -> list[str]:
-        return split_statements(self.sql)
-
-
 @cache
 def shipped() -> tuple[Migration, ...]:
     """Every migration shipped with this program, in order; a broken set is a packaging bug."""
-    folder = resources.files("server.storage").joinpath("migrations")
-    found: list[Migration] = []
-    for entry in folder.iterdir():
-        match = _FILE_NAME.match(entry.name)
-        if match is None:
-            if entry.name.endswith(".sql"):
-                raise RuntimeError(f"migration file {entry.name!r} is not named NNNN_name.sql")
-            continue
-        found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.version)
-    versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)) or versions[-1:] != [SCHEMA_VERSION]:
-        raise RuntimeError(
-            f"migrations must be numbered 1..{SCHEMA_VERSION} without gaps, found {versions}"
-        )
-    return tuple(found)
-
-
-def split_statements(sql: str) -> list[str]:
-    """Single statements, so that each runs inside the migration's one transaction."""
-    statements: list[str] = []
-    current: list[str] = []
-    for char in sql:
-        current.append(char)
-        if char == ";" and sqlite3.complete_statement("".join(current)):
-            statements.append("".join(current).strip().removesuffix(";").strip())
-            current = []
-    rest = [line for line in "".join(current).splitlines() if not line.strip().startswith("--")]
-    if "".join(rest).strip():
-        raise RuntimeError(f"migration ends with an unterminated statement: {rest[0][:60]!r}")
-    return statements
+    return load_shipped("server.storage", SCHEMA_VERSION)
 
 
 def for_backend(statement: str, backend: Backend) -> str:
     """The statement as ``backend`` runs it: only the keyed-table marker differs."""
+    statement = statement.removesuffix(";").rstrip()
     if KEYED_MARKER not in statement:
         return statement
     code = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--"))

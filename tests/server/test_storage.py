@@ -12,6 +12,7 @@ import pytest
 
 from kiosk.clock import ManualClock
 from kiosk.election.model import KioskId
+from kiosk.migrations import split_statements
 from server.storage import (
     SCHEMA_VERSION,
     Backend,
@@ -26,7 +27,7 @@ from server.storage import (
 )
 from server.storage import kiosks as kiosk_rows
 from server.storage.election import ElectionMismatchError, bind
-from server.storage.migrations import shipped, split_statements
+from server.storage.migrations import shipped
 from tests.server.harness import Election
 
 CLOCK = ManualClock(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
