@@ -61,7 +61,6 @@ import dataclasses
 import json
 import multiprocessing
 import os
-import pwd
 import re
 import shutil
 import signal
@@ -104,12 +103,12 @@ from kiosk.election.model import (
 from kiosk.encoding import b64encode, canonical_json
 from kiosk.sync.client import DEFAULT_TIMEOUT, KioskIdentity, ServerClient
 from kiosk.sync.signing import sign_request
+from tests.server.postgres import PostgresCluster, start_cluster, stop_cluster
 
 TARGET_RATIO: Final = 0.8
 ALONE: Final = 20  # uploads of one kiosk alone, one after another, before the others start
 P99_BOUND_MS: Final = DEFAULT_TIMEOUT * 1000
 ENVELOPES_PATH: Final = "/v1/envelopes"
-PG_BIN: Final = Path(os.environ.get("ISOLOIR_PG_BIN", "/usr/lib/postgresql/15/bin"))
 # Production-like durability; enough connections for the workers' pools and this script.
 PG_SETTINGS: Final = ("listen_addresses=''", "max_connections=200")
 
@@ -270,75 +269,11 @@ def rate_on_all_cores(
 # ---- PostgreSQL and the server --------------------------------------------------------------
 
 
-def _as_postgres() -> dict[str, object]:
-    if os.geteuid() != 0:
-        return {}
-    return {"user": "postgres", "group": pwd.getpwnam("postgres").pw_gid}
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def _run(command: list[object], **options: object) -> None:
-    result = subprocess.run(
-        [str(part) for part in command], capture_output=True, text=True, check=False, timeout=120,
-        **options,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr.strip()}")
-
-
-@dataclasses.dataclass(frozen=True)
-class Cluster:
-    folder: Path  # data/, the log and the socket
-    port: int
-    user: str
-
-    def create_database(self, name: str) -> str:
-        _run(
-            [PG_BIN / "createdb", "-h", self.folder, "-p", self.port, "-U", self.user, name],
-            **_as_postgres(),
-        )
-        return f"postgresql://{self.user}@/{name}?host={self.folder}&port={self.port}"
-
-
-def start_postgres(folder: Path) -> Cluster:
-    """A PostgreSQL 15 cluster on a Unix socket in ``folder``."""
-    if not (PG_BIN / "initdb").is_file():
-        raise SystemExit(f"PostgreSQL 15 is not installed ({PG_BIN}/initdb missing)")
-    runas = _as_postgres()
-    user = "postgres" if runas else pwd.getpwuid(os.geteuid()).pw_name
-    if runas:
-        shutil.chown(folder, user="postgres", group=pwd.getpwnam("postgres").pw_gid)
-    port = _free_port()
-    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    data = folder / "data"
-    _run(
-        [PG_BIN / "initdb", "-D", data, "-U", user, "--auth=trust", "--encoding=UTF8",
-         "--locale=C", "--no-sync"],
-        env=env, **runas,
-    )  # fmt: skip
-    options = " ".join(
-        [f"-c {setting}" for setting in PG_SETTINGS]
-        + [f"-c unix_socket_directories='{folder}'", f"-c port={port}"]
-    )
-    _run(
-        [PG_BIN / "pg_ctl", "-D", data, "-l", folder / "server.log", "-o", options, "-w",
-         "-t", "60", "start"],
-        env=env, **runas,
-    )  # fmt: skip
-    return Cluster(folder, port, user)
-
-
-def stop_postgres(cluster: Cluster) -> None:
-    subprocess.run(
-        [PG_BIN / "pg_ctl", "-D", cluster.folder / "data", "-m", "immediate", "-w", "stop"],
-        check=False, capture_output=True, timeout=60, **_as_postgres(),
-    )  # fmt: skip
 
 
 def issue_tokens(url: str, kiosk_ids: Sequence[str]) -> dict[str, str]:
@@ -748,12 +683,11 @@ def _measure(
         f"a core); every check without the database (signatures too): {checks:.0f}/s"
     )
 
-    pg_folder = Path(tempfile.mkdtemp(prefix="isoloir-bench-pg-"))  # not under root: 0700
-    cluster: Cluster | None = None
+    cluster: PostgresCluster | None = None
     server: Server | None = None
     try:
-        cluster = start_postgres(pg_folder)
-        url = cluster.create_database("isoloir")
+        cluster = start_cluster(PG_SETTINGS)
+        url = cluster.fresh_database()
         tokens = issue_tokens(url, kiosk_ids)
         server = Server(url, folder, args.workers, root / "server.log")
         server.wait_started()
@@ -772,13 +706,12 @@ def _measure(
         server = None
         bounds.append(rate_on_all_cores(pool, _verify_ballots, ballots, cores))
         if profiled:
-            profile(cluster.create_database("isoloir_profile"), folder, seeds, profiled)
+            profile(cluster.fresh_database(), folder, seeds, profiled)
     finally:
         if server is not None:
             server.stop()
         if cluster is not None:
-            stop_postgres(cluster)
-        shutil.rmtree(pg_folder, ignore_errors=True)
+            stop_cluster(cluster)
 
     bound = max(bounds)
     ratio = outbox.rate / bound

@@ -20,7 +20,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -96,7 +96,9 @@ def _run(command: list[object], **options: object) -> None:
         raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr.strip()}")
 
 
-def start_cluster() -> PostgresCluster:
+def start_cluster(settings: Sequence[str] = _SETTINGS) -> PostgresCluster:
+    """A PostgreSQL 15 cluster on a Unix socket in a new temporary folder; ``settings`` are its
+    ``-c`` options (the tests' trade durability for speed; bench/server.py keeps it)."""
     folder = Path(tempfile.mkdtemp(prefix="isoloir-pg-"))
     runas = _as_postgres()
     user = PG_USER if runas else pwd.getpwuid(os.geteuid()).pw_name
@@ -111,7 +113,7 @@ def start_cluster() -> PostgresCluster:
         env=env, **runas,
     )  # fmt: skip
     options = " ".join(
-        [f"-c {setting}" for setting in _SETTINGS]
+        [f"-c {setting}" for setting in settings]
         + [f"-c unix_socket_directories='{folder}'", f"-c port={port}"]
     )
     _run(
