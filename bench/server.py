@@ -28,6 +28,10 @@ a loopback port, its log level INFO (its "startup complete" lines tell when it s
 - the cast phase: the K kiosks at once upload C envelopes, one per request, as online kiosks send
   each cast at once: p50, p99 and slowest upload latency, from a request's first byte sent to
   its answer's last byte received;
+- where the cores went in each phase: CPU seconds (from /proc) of the server's processes, of
+  PostgreSQL's (the postmaster and its backends), of the kiosks (this process) and of the rest
+  of the machine (other users of a shared one, or what they took while ours idled), as cores
+  busy on average and as CPU milliseconds per envelope;
 - every envelope must come back ``accepted`` and the board must count them all. Each kiosk keeps
   one connection (as ``ServerClient`` does) and signs each request when it sends it; how many
   connections each server process holds is sampled in each phase (with ``ss``);
@@ -598,6 +602,79 @@ def main() -> int:
             return _measure(args, cores, root, folder, seeds, pool, started)
 
 
+# ---- where the cores went --------------------------------------------------------------------
+
+_TICKS: Final = os.sysconf("SC_CLK_TCK")
+
+
+def _process_table() -> dict[int, tuple[int, float]]:
+    """Each process's parent and CPU seconds so far (user + system, all its threads)."""
+    table: dict[int, tuple[int, float]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = Path(entry.path, "stat").read_text()
+        except OSError:  # it exited meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) "
+        table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS)
+    return table
+
+
+def _machine_busy() -> float:
+    """CPU seconds every core spent on anything but idling, since boot (/proc/stat)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(value) for value in Path("/proc/stat").read_text().split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / _TICKS
+
+
+@dataclasses.dataclass(frozen=True)
+class CpuWatch:
+    """CPU seconds so far of the server (its process and workers), PostgreSQL (the postmaster
+    and its backends), the kiosks (this process alone: the asyncio load generator) and the
+    whole machine; the difference of two readings is a phase's."""
+
+    server_pid: int
+    postmaster_pid: int
+
+    def read(self) -> dict[str, float]:
+        table = _process_table()
+        children: dict[int, list[int]] = {}
+        for pid, (parent, _) in table.items():
+            children.setdefault(parent, []).append(pid)
+
+        def tree(root: int) -> float:
+            stack, total = [root], 0.0
+            while stack:
+                pid = stack.pop()
+                total += table[pid][1] if pid in table else 0.0
+                stack.extend(children.get(pid, ()))
+            return total
+
+        return {
+            "server": tree(self.server_pid),
+            "postgres": tree(self.postmaster_pid),
+            "kiosks": table[os.getpid()][1],
+            "machine": _machine_busy(),
+        }
+
+
+def postmaster_pid(cluster: PostgresCluster) -> int:
+    return int((cluster.folder / "data" / "postmaster.pid").read_text().split()[0])
+
+
+def _cores_text(used: dict[str, float], wall: float, cores: int) -> str:
+    """Cores each part kept busy on average over the phase; ``other`` is the rest of the
+    machine (other users of a shared one), ``idle`` what nobody used."""
+    mine = used["server"] + used["postgres"] + used["kiosks"]
+    other = max(0.0, used["machine"] - mine)
+    idle = max(0.0, cores - used["machine"] / wall)
+    parts = {**{k: used[k] for k in ("server", "postgres", "kiosks")}, "other": other}
+    return " ".join(f"{k} {v / wall:.2f}" for k, v in parts.items()) + f" idle {idle:.2f}"
+
+
 @dataclasses.dataclass(frozen=True)
 class Phase:
     """One phase of uploads by every kiosk at once."""
@@ -605,6 +682,7 @@ class Phase:
     runs: list[KioskRun]
     wall: float  # first request sent to last answer received
     spread: dict[str, int]  # connections per server process, sampled during the phase
+    cpu: dict[str, float]  # CPU seconds during the phase (``CpuWatch``)
 
     @property
     def envelopes(self) -> int:
@@ -626,13 +704,18 @@ def _phase(
     batch: int,
     election_id: str,
     port: int,
+    watch: CpuWatch,
 ) -> Phase:
     runs = []
     for kiosk_id in kiosk_ids:
         own = [s for s in envelopes if s.kiosk_id == kiosk_id]
         runs.append(KioskRun(kiosk_id, keys[kiosk_id], _chunks(own, batch)))
+    before = watch.read()
     wall, spread = upload_all(runs, election_id, port, sample_spread=True)
-    return Phase(runs, wall, spread)
+    after = watch.read()
+    # A process that exited during the phase (a PostgreSQL autovacuum worker) takes its CPU
+    # seconds with it: a part is never counted below zero.
+    return Phase(runs, wall, spread, {k: max(0.0, after[k] - before[k]) for k in after})
 
 
 def _measure(
@@ -697,8 +780,11 @@ def _measure(
         upload_all(warm, election_id, server.port)
         lone = KioskRun(kiosk_ids[0], keys[kiosk_ids[0]], [[s] for s in parts["alone"]])
         upload_all([lone], election_id, server.port)
-        outbox = _phase(parts["outbox"], kiosk_ids, keys, args.batch, election_id, server.port)
-        casts = _phase(parts["casts"], kiosk_ids, keys, 1, election_id, server.port)
+        watch = CpuWatch(server.process.pid, postmaster_pid(cluster))
+        outbox = _phase(
+            parts["outbox"], kiosk_ids, keys, args.batch, election_id, server.port, watch
+        )
+        casts = _phase(parts["casts"], kiosk_ids, keys, 1, election_id, server.port, watch)
         accepted = accepted_count([*warm, lone, *outbox.runs, *casts.runs])
         with httpx.Client(trust_env=False, timeout=30) as client:
             on_board = client.get(f"{server.url}/v1/board/head").json()["count"]
@@ -739,6 +825,13 @@ def _measure(
         f"kiosk's upload timeout, {P99_BOUND_MS:.0f} ms); connections per worker "
         f"{_spread_text(casts.spread)}"
     )
+    for name, phase in (("outbox", outbox), ("cast", casts)):
+        print(
+            f"{name} phase, cores busy on average: {_cores_text(phase.cpu, phase.wall, cores)}; "
+            f"CPU per envelope: server {1000 * phase.cpu['server'] / phase.envelopes:.2f} ms, "
+            f"PostgreSQL {1000 * phase.cpu['postgres'] / phase.envelopes:.2f} ms, kiosks "
+            f"{1000 * phase.cpu['kiosks'] / phase.envelopes:.2f} ms"
+        )
     all_in = accepted == total and on_board == total
     print(f"{accepted} of {total} envelopes accepted, {on_board} on the board")
     ok = all_in and ratio >= TARGET_RATIO and p99 < P99_BOUND_MS

@@ -592,7 +592,7 @@ class RequestGateMiddleware:
         if gate is Gate.LISTED:
             return None
         try:
-            with self._state.database.transaction() as tx:
+            with self._state.database.transaction(single=True) as tx:
                 record = kiosks.find_kiosk(tx, kiosk_id)
         except DatabaseUnavailable as exc:
             return _unavailable(exc)

@@ -90,7 +90,7 @@ class Authenticator:
             return Refusal(
                 401, ErrorCode.UNKNOWN_KIOSK, f"the election package lists no kiosk {kiosk_id!r}"
             )
-        with self._database.transaction() as tx:
+        with self._database.transaction(single=True) as tx:
             record = kiosks.find_kiosk(tx, kiosk_id)
         if record is None or not record.enrolled:  # known from a bundle only: not enrolled
             return Refusal(
@@ -111,7 +111,7 @@ class Authenticator:
         if isinstance(checked, Refusal):
             return checked
         now = self._clock.now()
-        with self._database.transaction(write=True) as tx:
+        with self._database.transaction(write=True, single=True) as tx:
             fresh = kiosks.record_nonce(tx, kiosk_id, signature.nonce, isoformat_utc(now))
         if not fresh:
             return Refusal(

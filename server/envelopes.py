@@ -10,12 +10,15 @@ printed for the voter (§12), which the board publishes. Each envelope gets one 
    kiosk that sent it, both kiosk signatures verify, the scrutin exists, the voter is on the roll
    for it, the server clock is within the voting window (for a removable-media bundle: the
    kiosk's signed statement that the ballot was cast inside it), the ballot's proofs verify;
-3. then, for the batch, one write transaction: the board's append lock first, then per envelope
-   in voter-id order the voter has not voted in that scrutin (``already_voted``: the envelope
-   goes to the conflict report), the tracking code is not on the board, and the émargement and
-   the answer are written; then the accepted envelopes' board entries (no voter reference), in a
-   shuffled order, so that neither the board nor the émargement keeps the batch's order, nor
-   the order of the other.
+3. then, for the batch, one write transaction: the board's append lock first, then what the
+   batch meets is read, a statement per table (ids answered meanwhile, its voters' émargements,
+   its tracking codes on the board), and decided per envelope in voter-id order: the voter has
+   not voted in that scrutin (``already_voted``: the envelope goes to the conflict report), the
+   tracking code is not on the board nor earlier in the batch; the émargements and answers are
+   written, then the accepted envelopes' board entries (no voter reference), in a shuffled
+   order, so that neither the board nor the émargement keeps the batch's order, nor the order
+   of the other. Uploads that finish their checks while another transaction of this process
+   runs are stored together by the next one, as one batch (group commit, ``_store``).
 
 An envelope refused by step 2 or for its tracking code leaves nothing behind: the same checks give
 the same answer to a retry. Only accepted envelopes and conflicts are stored with their answer.
@@ -25,7 +28,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import secrets
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -64,6 +69,11 @@ accepted clock skew (a kiosk that far behind casts until closing + skew, server 
 to send and retry. The grace is ``max(CLOSING_GRACE, 3 * max_clock_skew)``. Later, the kiosk
 keeps the ballot (held, not rejected) for removable media, judged by its signed statement."""
 _WRITE_ATTEMPTS: Final = 3
+CONCURRENT_CHECKS: Final = (
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
+"""Uploads checked at once by one server process: as many as it has cores (libsodium's calls,
+most of a ballot's check, release the GIL), so that a process alone busy can still use them all."""
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +181,22 @@ class _Checked:
     tracking_code: TrackingCode
     receipt_signature: bytes
     sha256: bytes
+    upload: int = 0  # which upload of a group commit (``_Pending``) it came in
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.upload, self.position
+
+
+@dataclass
+class _Pending:
+    """One upload's checked envelopes, waiting for a transaction; then its answers by position,
+    or what failed the transaction."""
+
+    kiosk_id: KioskId
+    checked: list[_Checked]
+    answers: dict[int, EnvelopeAnswer] | None = None
+    error: BaseException | None = None
 
 
 class EnvelopeIntake:
@@ -202,6 +228,14 @@ class EnvelopeIntake:
         except NotSealedError:
             self._context = None
         self._genesis = None if self._context is None else genesis(self._context.base_hash)
+        # A few uploads' checks at a time in this process, the others queued: all interleaved
+        # (the threads' fair share of the GIL), every upload of a burst would finish its checks
+        # at the same moment, then all would queue for the append lock while the cores idle.
+        # Queued, each upload's transaction overlaps the next ones' checks.
+        self._checking = threading.Semaphore(CONCURRENT_CHECKS)
+        self._writing = threading.Lock()  # one write transaction at a time (``_store``)
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []
 
     def upload(self, kiosk_id: KioskId, items: Sequence[UploadItem]) -> list[EnvelopeAnswer]:
         """One answer per item, in order. ``DatabaseUnavailable`` when the database cannot
@@ -219,19 +253,20 @@ class EnvelopeIntake:
                 continue
             parsed.append((position, envelope, item, hashlib.sha256(item.envelope).digest()))
 
-        with self._database.transaction() as tx:
+        with self._database.transaction(single=len(parsed) <= rows.CHUNK) as tx:
             known = rows.find_answers(tx, [envelope.envelope_id for _, envelope, _, _ in parsed])
         checked: list[_Checked] = []
-        for position, envelope, item, sha in parsed:
-            earlier = known.get(envelope.envelope_id)
-            if earlier is not None:
-                answers[position] = _earlier(envelope.envelope_id, earlier, sha)
-                continue
-            result = self._check(kiosk_id, position, envelope, item, sha)
-            if isinstance(result, Reason):
-                answers[position] = _refused(envelope.envelope_id, result)
-            else:
-                checked.append(result)
+        with self._checking:
+            for position, envelope, item, sha in parsed:
+                earlier = known.get(envelope.envelope_id)
+                if earlier is not None:
+                    answers[position] = _earlier(envelope.envelope_id, earlier, sha)
+                    continue
+                result = self._check(kiosk_id, position, envelope, item, sha)
+                if isinstance(result, Reason):
+                    answers[position] = _refused(envelope.envelope_id, result)
+                else:
+                    checked.append(result)
 
         if checked:
             for position, answer in self._store(kiosk_id, checked).items():
@@ -297,70 +332,116 @@ class EnvelopeIntake:
     # ---- the transaction ----------------------------------------------------------------------
 
     def _store(self, kiosk_id: KioskId, checked: list[_Checked]) -> dict[int, EnvelopeAnswer]:
-        """One write transaction for the batch, retried when a constraint settles a race the
+        """The upload's answers by position, from the write transaction that stored it.
+
+        Group commit: this process runs one such transaction at a time (they would queue for
+        the append lock anyway), and each takes every upload waiting for one, so that the lock
+        and the commit's flush to disk are paid once for all of them. Whichever thread gets to
+        write runs the transaction for the whole group; the others find their answers done, or
+        the error that rolled it back (``DatabaseUnavailable``: nothing of any was stored)."""
+        mine = _Pending(kiosk_id, checked)
+        with self._queue_lock:
+            self._queue.append(mine)
+        with self._writing:
+            if mine.answers is None and mine.error is None:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._store_group(group)
+        if mine.error is not None:
+            raise mine.error
+        if mine.answers is None:
+            raise RuntimeError("an upload left its group commit without answers")
+        return mine.answers
+
+    def _store_group(self, group: list[_Pending]) -> None:
+        """One write transaction for the group, retried when a constraint settles a race the
         checks inside it could not see (another writer outside the append lock)."""
         assert self._genesis is not None  # every checked envelope passed the sealed check
-        order = list(checked)
+        order = [replace(c, upload=n) for n, pending in enumerate(group) for c in pending.checked]
         secrets.SystemRandom().shuffle(order)  # the board must not keep the arrival order
-        for attempt in range(_WRITE_ATTEMPTS):
-            try:
-                with self._database.transaction(write=True) as tx:
-                    answers, conflicts = self._append_all(tx, kiosk_id, order, self._genesis)
-            except ConstraintViolation:
-                if attempt + 1 == _WRITE_ATTEMPTS:
-                    raise
-                continue
-            for scrutin_id in conflicts:
-                log_event(
-                    logger,
-                    ServerEvent.EMARGEMENT_CONFLICT,
-                    logging.WARNING,
-                    kiosk_id=kiosk_id,
-                    scrutin_id=scrutin_id,
-                )
-            return answers
-        raise AssertionError("unreachable")
+        kiosks = [pending.kiosk_id for pending in group]
+        try:
+            for attempt in range(_WRITE_ATTEMPTS):
+                try:
+                    with self._database.transaction(write=True) as tx:
+                        answers, conflicts = self._append_all(tx, kiosks, order, self._genesis)
+                except ConstraintViolation:
+                    if attempt + 1 == _WRITE_ATTEMPTS:
+                        raise
+                    continue
+                break
+        except BaseException as exc:
+            for pending in group:
+                pending.error = exc
+            raise
+        for n, pending in enumerate(group):
+            pending.answers = {p: answer for (u, p), answer in answers.items() if u == n}
+        for item in conflicts:
+            log_event(
+                logger,
+                ServerEvent.EMARGEMENT_CONFLICT,
+                logging.WARNING,
+                kiosk_id=kiosks[item.upload],
+                scrutin_id=item.envelope.scrutin_id,
+            )
 
     def _append_all(
-        self, tx: Transaction, kiosk_id: KioskId, order: list[_Checked], genesis_hash: bytes
-    ) -> tuple[dict[int, EnvelopeAnswer], list[ScrutinId]]:
+        self, tx: Transaction, kiosks: list[KioskId], order: list[_Checked], genesis_hash: bytes
+    ) -> tuple[dict[tuple[int, int], EnvelopeAnswer], list[_Checked]]:
+        """``kiosks``: the kiosk that sent each upload of the group."""
         count, head = rows.lock_head(tx, genesis_hash)
         now = isoformat_utc(self._clock.now())
-        answers: dict[int, EnvelopeAnswer] = {}
-        conflicts: list[ScrutinId] = []
-        codes: set[TrackingCode] = set()
-        accepted: set[int] = set()
+        # What the group meets, read once under the lock, then kept up to date with what the
+        # group itself adds. Another upload of these ids may have committed since the first look.
+        earlier = rows.find_answers(tx, [item.envelope.envelope_id for item in order])
+        voted = rows.voted_among(tx, [_ballot_of(item) for item in order])
+        taken = rows.taken_tracking_codes(tx, [item.tracking_code for item in order])
+        answers: dict[tuple[int, int], EnvelopeAnswer] = {}
+        kept: list[rows.NewAnswer] = []
+        emargements: list[tuple[VoterId, ScrutinId, KioskId]] = []
+        conflicts: list[_Checked] = []
+        accepted: set[tuple[int, int]] = set()
         # First the émargements, by voter id (``order`` is shuffled, so a voter's two envelopes
         # still tie at random): the order they are written in says nothing of the board's.
-        for item in sorted(order, key=lambda i: (i.envelope.voter_id, i.envelope.scrutin_id)):
-            envelope = item.envelope
-            envelope_id = envelope.envelope_id
-            # Another upload of this id may have committed since the first look.
-            earlier = rows.find_answers(tx, [envelope_id]).get(envelope_id)
-            if earlier is not None:
-                answers[item.position] = _earlier(envelope_id, earlier, item.sha256)
+        for item in sorted(order, key=_ballot_of):
+            envelope_id = item.envelope.envelope_id
+            stored = earlier.get(envelope_id)
+            if stored is not None:
+                answers[item.key] = _earlier(envelope_id, stored, item.sha256)
                 continue
-            voter, scrutin = envelope.voter_id, envelope.scrutin_id
-            if rows.has_voted(tx, voter, scrutin):
-                answers[item.position] = self._conflict(tx, item, kiosk_id, now)
-                conflicts.append(scrutin)
-                continue
-            if item.tracking_code in codes or rows.tracking_code_taken(tx, item.tracking_code):
+            ballot = _ballot_of(item)
+            if ballot in voted:
+                reason: Reason | None = Reason.ALREADY_VOTED
+                answer = EnvelopeAnswer(
+                    Status.REJECTED, answer_bytes(envelope_id, reason), Reason.ALREADY_VOTED
+                )
+                conflicts.append(item)
+            elif item.tracking_code in taken:
                 # Nothing of this envelope is kept: the same check refuses a retry the same way.
-                answers[item.position] = _refused(envelope_id, Reason.DUPLICATE_TRACKING_CODE)
+                answers[item.key] = _refused(envelope_id, Reason.DUPLICATE_TRACKING_CODE)
                 continue
-            if not rows.record_emargement(tx, voter, scrutin, kiosk_id):
-                answers[item.position] = self._conflict(tx, item, kiosk_id, now)
-                conflicts.append(scrutin)
-                continue
-            codes.add(item.tracking_code)
-            accepted.add(item.position)
-            answer = answer_bytes(envelope_id, None)
-            self._keep(tx, item, kiosk_id, None, answer)
-            answers[item.position] = EnvelopeAnswer(Status.ACCEPTED, answer)
+            else:
+                reason = None
+                answer = EnvelopeAnswer(Status.ACCEPTED, answer_bytes(envelope_id, None))
+                voted.add(ballot)
+                taken.add(item.tracking_code)
+                emargements.append((*ballot, kiosks[item.upload]))
+                accepted.add(item.key)
+            answers[item.key] = answer
+            new = _new_answer(item, kiosks[item.upload], reason, answer.answer)
+            kept.append(new)
+            earlier[envelope_id] = StoredAnswer(new.envelope_sha256, new.answer)
+        rows.record_emargements(tx, emargements)
+        rows.insert_answers(tx, kept)
+        rows.insert_conflicts(
+            tx,
+            now,
+            [(i.envelope.envelope_id, *_ballot_of(i), kiosks[i.upload]) for i in conflicts],
+        )
         # Then the board, in the shuffled order, in the same transaction.
+        entries: list[BoardEntry] = []
         for item in order:
-            if item.position not in accepted:
+            if item.key not in accepted:
                 continue
             count += 1
             unhashed = BoardEntry(
@@ -368,47 +449,37 @@ class EnvelopeIntake:
                 scrutin_id=item.envelope.scrutin_id,
                 ballot=item.ballot,
                 tracking_code=item.tracking_code,
-                kiosk_id=kiosk_id,
+                kiosk_id=kiosks[item.upload],
                 kiosk_signature=item.receipt_signature,
                 prev_hash=head,
                 hash=b"",
             )
             entry = replace(unhashed, hash=entry_hash(head, unhashed.body()))
-            rows.append_entry(tx, entry)
+            entries.append(entry)
             head = entry.hash
-        rows.set_head(tx, count, head)
+        if entries:
+            rows.append_entries(tx, entries)
+            rows.set_head(tx, count, head)
         return answers, conflicts
 
-    def _conflict(
-        self, tx: Transaction, item: _Checked, kiosk_id: KioskId, now: str
-    ) -> EnvelopeAnswer:
-        """The voter voted in this scrutin already: keep the answer and a conflict row only."""
-        answer = answer_bytes(item.envelope.envelope_id, Reason.ALREADY_VOTED)
-        self._keep(tx, item, kiosk_id, Reason.ALREADY_VOTED, answer)
-        rows.insert_conflict(
-            tx,
-            envelope_id=item.envelope.envelope_id,
-            voter_id=item.envelope.voter_id,
-            scrutin_id=item.envelope.scrutin_id,
-            kiosk_id=kiosk_id,
-            detected_at=now,
-        )
-        return EnvelopeAnswer(Status.REJECTED, answer, Reason.ALREADY_VOTED)
 
-    @staticmethod
-    def _keep(
-        tx: Transaction, item: _Checked, kiosk_id: KioskId, reason: Reason | None, answer: bytes
-    ) -> None:
-        rows.insert_answer(
-            tx,
-            envelope_id=item.envelope.envelope_id,
-            kiosk_id=kiosk_id,
-            scrutin_id=item.envelope.scrutin_id,
-            envelope_sha256=item.sha256,
-            outcome=Outcome.ACCEPTED if reason is None else Outcome.REJECTED,
-            reason=None if reason is None else reason.value,
-            answer=answer.decode("utf-8"),
-        )
+def _ballot_of(item: _Checked) -> tuple[VoterId, ScrutinId]:
+    """(voter, scrutin): what one émargement stands for."""
+    return item.envelope.voter_id, item.envelope.scrutin_id
+
+
+def _new_answer(
+    item: _Checked, kiosk_id: KioskId, reason: Reason | None, answer: bytes
+) -> rows.NewAnswer:
+    return rows.NewAnswer(
+        envelope_id=item.envelope.envelope_id,
+        kiosk_id=kiosk_id,
+        scrutin_id=item.envelope.scrutin_id,
+        envelope_sha256=item.sha256,
+        outcome=Outcome.ACCEPTED if reason is None else Outcome.REJECTED,
+        reason=None if reason is None else reason.value,
+        answer=answer.decode("utf-8"),
+    )
 
 
 def _refused(envelope_id: bytes | None, reason: Reason) -> EnvelopeAnswer:

@@ -5,13 +5,18 @@ Plain queries over a ``Transaction``; the rules (what is accepted, in which orde
 statement of every write transaction that appends, it updates the one ``board_head`` row, so
 PostgreSQL holds that row's lock until the commit and SQLite holds its write lock anyway
 (``BEGIN IMMEDIATE``). Two appenders therefore never read the same head: the chain cannot fork.
+
+A batch of envelopes is read and written a statement per table, not a statement per envelope
+(``IN (...)`` lists, multi-row ``INSERT``s, at most ``CHUNK`` items each): the fewer round trips,
+the shorter the append lock is held.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final, TypeVar
 
 from kiosk.crypto.tracking import TrackingCode
 from kiosk.election.model import KioskId, ScrutinId, VoterId
@@ -21,6 +26,11 @@ from server.storage.database import Row, Transaction
 _ENTRY_COLUMNS = (
     "seq, scrutin_id, ballot, tracking_code, kiosk_id, kiosk_signature, prev_hash, entry_hash"
 )
+T = TypeVar("T")
+CHUNK: Final = 1000
+"""Items per ``IN (...)`` list or multi-row ``INSERT``, so that a whole upload (at most 1,000
+envelopes) takes one statement each (a group commit of more takes a few): 1,000 x 8 columns
+stays far below both engines' limits on bound parameters (SQLite 32,766, PostgreSQL 65,535)."""
 
 
 class Outcome(StrEnum):
@@ -56,16 +66,20 @@ def lock_head(tx: Transaction, genesis: bytes) -> tuple[int, bytes]:
     """Take the board's append lock and return (count, head). Call it first in the transaction.
 
     The row is created on the first append; while the board is empty its head is the current
-    package's genesis (a package re-sealed before the first ballot has another one)."""
-    lock = "UPDATE board_head SET entry_count = entry_count WHERE singleton = 1"
-    if tx.execute(lock) == 0:
+    package's genesis (a package re-sealed before the first ballot has another one). The lock
+    and the read are one statement (``UPDATE ... RETURNING``): the row as locked."""
+    lock = (
+        "UPDATE board_head SET entry_count = entry_count WHERE singleton = 1"
+        " RETURNING entry_count, head_hash"
+    )
+    row = tx.query_one(lock)
+    if row is None:
         tx.execute(
             "INSERT INTO board_head (singleton, entry_count, head_hash) VALUES (1, 0, ?)"
             " ON CONFLICT (singleton) DO NOTHING",
             (genesis,),
         )
-        tx.execute(lock)
-    row = tx.query_one("SELECT entry_count, head_hash FROM board_head WHERE singleton = 1")
+        row = tx.query_one(lock)
     if row is None:
         raise RuntimeError("board_head has no row after its insert")
     count, head = _int(row[0]), _bytes(row[1])
@@ -90,24 +104,37 @@ def set_head(tx: Transaction, count: int, head: bytes) -> None:
 # ---- entries ------------------------------------------------------------------------------------
 
 
-def append_entry(tx: Transaction, entry: BoardEntry) -> None:
-    tx.execute(
-        f"INSERT INTO board_entry ({_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-        (
-            entry.seq,
-            entry.scrutin_id,
-            entry.ballot,
-            entry.tracking_code,
-            entry.kiosk_id,
-            entry.kiosk_signature,
-            entry.prev_hash,
-            entry.hash,
-        ),
+def append_entries(tx: Transaction, entries: Sequence[BoardEntry]) -> None:
+    """Insert ``entries``, in their order (the heap's order on PostgreSQL)."""
+    _insert_rows(
+        tx,
+        f"board_entry ({_ENTRY_COLUMNS})",
+        [
+            (
+                entry.seq,
+                entry.scrutin_id,
+                entry.ballot,
+                entry.tracking_code,
+                entry.kiosk_id,
+                entry.kiosk_signature,
+                entry.prev_hash,
+                entry.hash,
+            )
+            for entry in entries
+        ],
     )
 
 
-def tracking_code_taken(tx: Transaction, code: TrackingCode) -> bool:
-    return tx.query_one("SELECT 1 FROM board_entry WHERE tracking_code = ?", (code,)) is not None
+def taken_tracking_codes(tx: Transaction, codes: Sequence[TrackingCode]) -> set[TrackingCode]:
+    """Those of ``codes`` that are on the board already."""
+    return {
+        TrackingCode(str(row[0]))
+        for chunk in _chunks(sorted(set(codes)))
+        for row in tx.query(
+            f"SELECT tracking_code FROM board_entry WHERE tracking_code IN ({_marks(chunk)})",  # noqa: S608
+            chunk,
+        )
+    }
 
 
 def entries(tx: Transaction, after: int, up_to: int) -> list[BoardEntry]:
@@ -145,11 +172,20 @@ def _entry(row: Row) -> BoardEntry:
 # ---- émargement, answers, conflicts ------------------------------------------------------------
 
 
-def has_voted(tx: Transaction, voter_id: VoterId, scrutin_id: ScrutinId) -> bool:
-    row = tx.query_one(
-        "SELECT 1 FROM emargement WHERE voter_id = ? AND scrutin_id = ?", (voter_id, scrutin_id)
-    )
-    return row is not None
+def voted_among(
+    tx: Transaction, ballots: Sequence[tuple[VoterId, ScrutinId]]
+) -> set[tuple[VoterId, ScrutinId]]:
+    """Those (voter, scrutin) of ``ballots`` that have an émargement already: the émargements
+    of those voters (the primary key's first column), kept when their scrutin is asked."""
+    asked = set(ballots)
+    found: set[tuple[VoterId, ScrutinId]] = set()
+    for chunk in _chunks(sorted({voter for voter, _ in asked})):
+        sql = f"SELECT voter_id, scrutin_id FROM emargement WHERE voter_id IN ({_marks(chunk)})"  # noqa: S608
+        for voter, scrutin in tx.query(sql, chunk):
+            pair = (VoterId(str(voter)), ScrutinId(str(scrutin)))
+            if pair in asked:
+                found.add(pair)
+    return found
 
 
 def voted_scrutins(tx: Transaction, voter_id: VoterId) -> list[ScrutinId]:
@@ -160,64 +196,70 @@ def voted_scrutins(tx: Transaction, voter_id: VoterId) -> list[ScrutinId]:
     return [ScrutinId(str(row[0])) for row in rows]
 
 
-def record_emargement(
-    tx: Transaction, voter_id: VoterId, scrutin_id: ScrutinId, kiosk_id: KioskId
-) -> bool:
-    """False when the voter had voted in that scrutin already (the unique key decides)."""
-    changed = tx.execute(
-        "INSERT INTO emargement (voter_id, scrutin_id, kiosk_id) VALUES (?, ?, ?)"
-        " ON CONFLICT (voter_id, scrutin_id) DO NOTHING",
-        (voter_id, scrutin_id, kiosk_id),
-    )
-    return changed == 1
+def record_emargements(
+    tx: Transaction, emargements: Sequence[tuple[VoterId, ScrutinId, KioskId]]
+) -> None:
+    """Insert the (voter, scrutin, kiosk) émargements, in the given order. The caller found none
+    of them there (``voted_among``, under the append lock): one there now is a writer outside the
+    lock, and the unique key refuses it (``ConstraintViolation``: the caller's transaction is
+    retried)."""
+    _insert_rows(tx, "emargement (voter_id, scrutin_id, kiosk_id)", emargements)
 
 
 def find_answers(tx: Transaction, envelope_ids: Sequence[bytes]) -> dict[bytes, StoredAnswer]:
     found: dict[bytes, StoredAnswer] = {}
-    unique = sorted(set(envelope_ids))
-    for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        marks = ", ".join("?" for _ in chunk)
+    for chunk in _chunks(sorted(set(envelope_ids))):
         columns = "envelope_id, envelope_sha256, answer"
-        sql = f"SELECT {columns} FROM envelope_receipt WHERE envelope_id IN ({marks})"  # noqa: S608
-        rows = tx.query(sql, chunk)
-        for envelope_id, sha, answer in rows:
+        sql = f"SELECT {columns} FROM envelope_receipt WHERE envelope_id IN ({_marks(chunk)})"  # noqa: S608
+        for envelope_id, sha, answer in tx.query(sql, chunk):
             found[_bytes(envelope_id)] = StoredAnswer(_bytes(sha), str(answer))
     return found
 
 
-def insert_answer(
-    tx: Transaction,
-    *,
-    envelope_id: bytes,
-    kiosk_id: KioskId,
-    scrutin_id: ScrutinId,
-    envelope_sha256: bytes,
-    outcome: Outcome,
-    reason: str | None,
-    answer: str,
-) -> None:
-    tx.execute(
-        "INSERT INTO envelope_receipt"
-        " (envelope_id, kiosk_id, scrutin_id, envelope_sha256, outcome, reason, answer)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (envelope_id, kiosk_id, scrutin_id, envelope_sha256, outcome.value, reason, answer),
+@dataclass(frozen=True)
+class NewAnswer:
+    """The answer kept for an envelope id (accepted, or a conflict)."""
+
+    envelope_id: bytes
+    kiosk_id: KioskId  # the kiosk that sent it
+    scrutin_id: ScrutinId
+    envelope_sha256: bytes
+    outcome: Outcome
+    reason: str | None
+    answer: str  # canonical JSON, as sent
+
+
+def insert_answers(tx: Transaction, answers: Sequence[NewAnswer]) -> None:
+    """Insert the answers, in the given order."""
+    _insert_rows(
+        tx,
+        "envelope_receipt"
+        " (envelope_id, kiosk_id, scrutin_id, envelope_sha256, outcome, reason, answer)",
+        [
+            (
+                a.envelope_id,
+                a.kiosk_id,
+                a.scrutin_id,
+                a.envelope_sha256,
+                a.outcome.value,
+                a.reason,
+                a.answer,
+            )
+            for a in answers
+        ],
     )
 
 
-def insert_conflict(
+def insert_conflicts(
     tx: Transaction,
-    *,
-    envelope_id: bytes,
-    voter_id: VoterId,
-    scrutin_id: ScrutinId,
-    kiosk_id: KioskId,
     detected_at: str,
+    refused: Sequence[tuple[bytes, VoterId, ScrutinId, KioskId]],
 ) -> None:
-    tx.execute(
-        "INSERT INTO emargement_conflict (envelope_id, voter_id, scrutin_id, kiosk_id, detected_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (envelope_id, voter_id, scrutin_id, kiosk_id, detected_at),
+    """One conflict row per (envelope id, voter, scrutin, refused kiosk) ``already_voted``."""
+    _insert_rows(
+        tx,
+        "emargement_conflict (envelope_id, voter_id, scrutin_id, kiosk_id, detected_at)",
+        [(*conflict, detected_at) for conflict in refused],
     )
 
 
@@ -240,6 +282,23 @@ def conflicts(tx: Transaction) -> list[Conflict]:
         )
         for envelope_id, voter, scrutin, refused, counted, detected_at in rows
     ]
+
+
+def _insert_rows(tx: Transaction, target: str, rows: Sequence[Row]) -> None:
+    """``INSERT INTO target VALUES (...), (...)``: a statement per ``CHUNK`` rows, in order."""
+    for chunk in _chunks(rows):
+        values = ", ".join(f"({_marks(row)})" for row in chunk)
+        params = [value for row in chunk for value in row]
+        tx.execute(f"INSERT INTO {target} VALUES {values}", params)  # noqa: S608
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _int(value: object) -> int:
