@@ -85,6 +85,54 @@ class AuditEvent(Enum):
     SESSION_TIMED_OUT = _spec("session-timed-out", "A voter session was reset for inactivity")
     OUTBOX_SYNCED = _spec("outbox-synced", "Sealed ballots changed sync state", "state", "count")
     REPORT_PRINTED = _spec("report-printed", "A polls report was printed", "report")
+    # The admin console (kiosk/admin). ``operator`` is an operator's name, never a PIN; a
+    # refused login carries no name at all (a PIN typed into the name field must not land here).
+    OPERATOR_ADDED = _spec("operator-added", "An operator account was created", "operator", "role")
+    OPERATOR_REMOVED = _spec("operator-removed", "An operator account was removed", "operator")
+    OPERATOR_PIN_CHANGED = _spec(
+        "operator-pin-changed", "An operator's PIN was changed", "operator"
+    )
+    OPERATOR_LOGIN = _spec(
+        "operator-login", "An operator signed in to the admin console", "operator", "role"
+    )
+    OPERATOR_LOGIN_REFUSED = _spec(
+        "operator-login-refused", "An admin console sign-in was refused", "reason"
+    )
+    OPERATOR_LOCKED = _spec(
+        "operator-locked", "An operator was locked out after failed PINs", "operator"
+    )
+    OPERATOR_UNLOCKED = _spec(
+        "operator-unlocked", "An administrator unlocked an operator", "operator", "by"
+    )
+    POLLS_OPENED = _spec("polls-opened", "An operator opened the polls", "operator")
+    POLLS_PAUSED = _spec("polls-paused", "An operator paused the polls", "operator")
+    POLLS_RESUMED = _spec("polls-resumed", "An operator resumed the polls", "operator")
+    POLLS_CLOSED = _spec("polls-closed", "An operator closed the polls", "operator")
+    POLLS_REOPENED = _spec(
+        "polls-reopened", "An administrator reopened the polls after closing", "operator"
+    )
+    REPORT_SAVED = _spec(
+        "report-saved", "A signed polls report was saved", "report", "reopening", "operator"
+    )
+    JOURNAL_EXPORTED = _spec(
+        "journal-exported", "The audit journal was exported to a file", "entries", "operator"
+    )
+    DIAGNOSTICS_RUN = _spec(
+        "diagnostics-run", "The kiosk diagnostics ran", "failed", "warned", "operator"
+    )
+    MEDIA_EXPORTED = _spec(
+        "media-exported", "Sealed ballots were exported to removable media", "count", "operator"
+    )
+    PACKAGE_CONFIRMED = _spec(
+        "package-confirmed",
+        "An operator confirmed a package's fingerprint and loaded it",
+        "source",
+        "fingerprint",
+        "operator",
+    )
+    KIOSK_ENROLLED = _spec(
+        "kiosk-enrolled", "The kiosk enrolled its key with the central server", "kiosk_id"
+    )
 
     @property
     def code(self) -> str:

@@ -12,6 +12,7 @@ Then it serves:
     POST /v1/envelopes      a kiosk's batch of sealed envelopes (server.envelope_api)
     GET  /v1/voters/.../status, /v1/lockouts/...   voter status, shared lockouts (server.voter_api)
     GET  /v1/board...       the public board and its signed head, /v1/server-key (server.board_api)
+    GET  /v1/package        the election package, as a zip (server.package_api)
 
 Every answer that is not a success is ``{"error": code, "detail": message}`` (server.errors),
 with a 4xx status for anything the client can fix, 503 when the database cannot be reached, and
@@ -64,6 +65,7 @@ from server.errors import ApiError, ErrorBody, ErrorCode, Refusal
 from server.log import ServerEvent, log_event
 from server.messaging.routes import add_message_routes
 from server.metrics import CONTENT_TYPE, RequestMetricsMiddleware, ServerMetrics
+from server.package_api import package_router
 from server.settings import ServerSettings
 from server.storage import kiosks, migrations
 from server.storage.database import Database, DatabaseBusy, DatabaseUnavailable
@@ -218,6 +220,7 @@ def create_app(settings: ServerSettings, clock: Clock) -> FastAPI:
         database.close()
         raise
     app.include_router(board_router(PublicBoard(database, loaded, clock, server_key)))
+    app.include_router(package_router(loaded))
     from server.web import board_page_router  # the public board page (docs/server.md)
 
     app.include_router(board_page_router(state.package, state.database, state.clock))

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.bundle.codec import MAX_BUNDLE_BYTES, Bundle, BundleItem, CastWindow, seal_bundle
 from kiosk.crypto.envelope import decode_envelope
@@ -25,7 +27,7 @@ from kiosk.crypto.tracking import tracking_code
 from kiosk.durable import fsync_directory, write_new_file
 from kiosk.election.codec import parse_manifest
 from kiosk.encoding import strict_json_loads
-from kiosk.store import KioskStore, SyncState
+from kiosk.store import KioskStore, OutboxEntry, StoredPackage, SyncState
 
 
 class ExportError(Exception):
@@ -61,25 +63,11 @@ def export_bundle(
     stored = store.stored_package()
     if stored is None:
         raise ExportError("no election package is loaded: there is nothing to export")
-    window = parse_manifest(strict_json_loads(stored.manifest, "stored manifest")).window
     entries = store.outbox(SyncState.PENDING) + store.outbox(SyncState.EXPORTED)
     if not entries:
         raise ExportError("nothing to export: no sealed ballot waits for the server")
-    cast_times = store.cast_times()
     key = identity.signing_key()
-    items: list[BundleItem] = []
-    for entry in entries:
-        envelope = decode_envelope(entry.envelope)  # the store's own: a failure is a bug
-        # Privacy: the émargement's time gives one statement (in the window or not), never a time.
-        cast_at = cast_times[(envelope.voter_id, envelope.scrutin_id)]
-        receipt = sign_receipt(
-            key,
-            election_fingerprint=stored.fingerprint,
-            scrutin_id=envelope.scrutin_id,
-            tracking_code=tracking_code(envelope.ballot),
-            kiosk_id=envelope.kiosk_id,
-        )
-        items.append(BundleItem(entry.envelope, receipt.signature, CastWindow.of(cast_at, window)))
+    items = bundle_items(store, entries, key, stored)
     try:
         bundle = seal_bundle(
             key,
@@ -100,6 +88,34 @@ def export_bundle(
     _write_new(out, data)
     moved = store.mark_exported(e.envelope_id for e in entries if e.state is SyncState.PENDING)
     return Exported(out, bundle, moved)
+
+
+def bundle_items(
+    store: KioskStore,
+    entries: Sequence[OutboxEntry],
+    key: Ed25519PrivateKey,
+    stored: StoredPackage,
+) -> list[BundleItem]:
+    """Each sealed ballot of ``entries`` as a bundle item: its envelope, the receipt signature
+    its proof of deposit carries and the window statement from its émargement. The polls
+    reports hash the same items (``kiosk.admin.reports``), so that a closing report's root is
+    the root of a bundle of every ballot."""
+    window = parse_manifest(strict_json_loads(stored.manifest, "stored manifest")).window
+    cast_times = store.cast_times()
+    items: list[BundleItem] = []
+    for entry in entries:
+        envelope = decode_envelope(entry.envelope)  # the store's own: a failure is a bug
+        # Privacy: the émargement's time gives one statement (in the window or not), never a time.
+        cast_at = cast_times[(envelope.voter_id, envelope.scrutin_id)]
+        receipt = sign_receipt(
+            key,
+            election_fingerprint=stored.fingerprint,
+            scrutin_id=envelope.scrutin_id,
+            tracking_code=tracking_code(envelope.ballot),
+            kiosk_id=envelope.kiosk_id,
+        )
+        items.append(BundleItem(entry.envelope, receipt.signature, CastWindow.of(cast_at, window)))
+    return items
 
 
 def _write_new(path: Path, data: bytes) -> None:

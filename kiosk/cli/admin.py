@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 
+from kiosk.cli.admin_console import register_console
 from kiosk.cli.common import CliError, Secret, existing_path, read_passphrase
 from kiosk.cli.sync import register_sync
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig, load_config
-from kiosk.election import package, signing
+from kiosk.election import signing
 from kiosk.encoding import b64encode
 from kiosk.log import LogEvent, log_event
 
@@ -45,11 +46,6 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--kiosk-key", type=existing_path, help="import this Ed25519 key (PEM); default: a new one"
     )
     init.set_defaults(run=_init)
-
-    load = commands.add_parser("load-package", help="verify a package and load it")
-    store_options(load)
-    load.add_argument("package", type=Path, help="a package folder or .zip")
-    load.set_defaults(run=_load_package)
 
     status = commands.add_parser("status", help="show what this kiosk's store holds")
     store_options(status)
@@ -81,6 +77,9 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     export.set_defaults(run=_export)
 
     register_sync(commands, store_options)  # sync, enroll: kiosk/cli/sync.py
+    # setup, load-package, operator, polls, report, dashboard, journal, diagnostics,
+    # printer-test, reassort: kiosk/cli/admin_console.py
+    register_console(commands, store_options)
 
 
 def _config(args: argparse.Namespace) -> KioskConfig:
@@ -153,39 +152,6 @@ def _init(args: argparse.Namespace) -> int:
             args.new_key_file.unlink(missing_ok=True)
     print(f"Kiosk store created: {path}")
     print(f"Kiosk {identity.kiosk_id} public key: {b64encode(identity.public_key)}")
-    return 0
-
-
-def _load_package(args: argparse.Namespace) -> int:
-    from kiosk.store import StoreError
-
-    store, config = _open(args)
-    log_event(logger, LogEvent.PACKAGE_LOAD, disposition="start")
-    with store:
-        try:
-            loaded = package.load(args.package, staging_parent=config.staging_dir)
-        except package.PackageError as exc:
-            # The reason may quote package content (names, addresses): it goes to the operator only.
-            log_event(logger, LogEvent.PACKAGE_LOAD, logging.WARNING, disposition="refused")
-            raise CliError(f"package refused: {exc}") from None
-        try:
-            fresh = store.load_package(loaded)
-        except StoreError as exc:
-            log_event(logger, LogEvent.PACKAGE_LOAD, logging.WARNING, disposition="store_refused")
-            raise CliError(str(exc)) from None
-    log_event(
-        logger,
-        LogEvent.PACKAGE_LOAD,
-        disposition="loaded" if fresh else "already_loaded",
-        election_id=loaded.manifest.election_id,
-        fingerprint=loaded.fingerprint,
-        voters=len(loaded.roll),
-    )
-    manifest = loaded.manifest
-    print(f"Election:    {manifest.election_id} — {manifest.title}")
-    print(f"Fingerprint: {loaded.fingerprint} (compare it with the official one)")
-    print(f"Roll:        {len(loaded.roll)} voters, {len(manifest.scrutins)} scrutins")
-    print("Package loaded." if fresh else "This package was loaded already; nothing changed.")
     return 0
 
 

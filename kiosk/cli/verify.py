@@ -5,7 +5,9 @@ tracking code on the board; ``receipt`` checks a receipt's payload; ``challenge`
 challenged ballot's signed slip (the kiosk's signature with its key from the package, the
 opening, and with a record that it was never cast). ``receipt`` and ``challenge`` take the
 printed paper too, as a PDF or a PNG or JPEG photo or scan, and read its QR codes
-(docs/receipts.md). Each exits 0 when everything passes, 1 otherwise.
+(docs/receipts.md). ``report`` checks a kiosk's signed polls report (opening or closing) against
+the election package and prints what it states (docs/receipts.md, "Polls reports"). Each exits 0
+when everything passes, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from kiosk.cli.common import CliError, existing_path
 from kiosk.crypto.receipt import RECEIPT_HEADER
 from kiosk.crypto.tracking import parse_tracking_code
+from kiosk.election import package as package_io
 from kiosk.election.model import ElectionPackage
 from kiosk.files import TooLargeError, read_at_most, read_file_at_most
 from kiosk.receipts.qr import QrReadError, qr_payloads, scan_kind
@@ -82,6 +85,17 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     where.add_argument("--record", type=existing_path, help="the record (also: never cast)")
     where.add_argument("--package", type=existing_path, help="the sealed election package")
     challenge.set_defaults(run=_challenge)
+
+    report = commands.add_parser(
+        "report",
+        help="check a kiosk's polls report (opening or closing), printed or photographed",
+        description="Read the report's QR code from its PDF or a PNG or JPEG photo, check it "
+        "against the election PACKAGE (election, fingerprint, kiosk, the kiosk's signature) and "
+        "print what it states.",
+    )
+    report.add_argument("file", help="the report as a PDF or a PNG or JPEG image")
+    report.add_argument("--package", type=existing_path, required=True, help="the election package")
+    report.set_defaults(run=_report)
 
 
 def _record(args: argparse.Namespace) -> int:
@@ -202,3 +216,25 @@ def _challenge(args: argparse.Namespace) -> int:
         except RecordError as exc:
             raise CliError(str(exc)) from None
     return _print_report(check_slip(sealed, slip, board, Path(args.slip)))
+
+
+def _report(args: argparse.Namespace) -> int:
+    # Imported here: the other verify commands need neither the admin core nor its roles.
+    from kiosk.admin.reports import ReportError, report_lines, verify_report_pdf
+
+    data = _read_input(args.file, _MAX_SCAN_BYTES)
+    try:
+        package = package_io.load(args.package)
+    except package_io.PackageError as exc:
+        raise CliError(f"package refused: {exc}") from None
+    try:
+        report = verify_report_pdf(data, package)
+    except ReportError as exc:
+        print(f"FAIL  {args.file}: {exc}")
+        return 1
+    for line in report_lines(report):
+        print(line)
+    print(
+        f"PASS  signed by kiosk {report.kiosk_id} of this election (package {package.fingerprint})"
+    )
+    return 0

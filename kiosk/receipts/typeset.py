@@ -128,7 +128,7 @@ class Sheet:
 
 def render_sheet(sheet: Sheet, paper: Paper) -> bytes:
     """The PDF of ``sheet``: one roll ticket of its content's height, or A4 pages."""
-    _register_fonts()
+    register_fonts()
     symbols = {
         code.payload: _qr_modules(code.payload)
         for block in sheet.blocks
@@ -144,7 +144,9 @@ def render_sheet(sheet: Sheet, paper: Paper) -> bytes:
 
 
 @functools.cache
-def _register_fonts() -> None:
+def register_fonts() -> None:
+    """Register the three faces above with reportlab (once); every paper that names them calls
+    this first (the receipts here, the polls reports of ``kiosk.admin.reports``)."""
     pdfmetrics.registerFont(TTFont(SANS, str(pdf.FONTS / "Vera.ttf")))
     pdfmetrics.registerFont(TTFont(SANS_BOLD, str(pdf.FONTS / "VeraBd.ttf")))
     face = pdfmetrics.EmbeddedType1Face(
@@ -453,6 +455,12 @@ def _qr_modules(payload: bytes) -> _Modules:
     code.addData(qrencoder.QR8bitByte(payload))
     code.make()
     return tuple(tuple(bool(module) for module in row) for row in code.modules)
+
+
+def qr_flowable(payload: bytes, *, room: float) -> Flowable:
+    """``payload``'s QR code as an A4 receipt prints it (byte mode, level M, its quiet zone),
+    at most ``room`` points wide: for the other papers that carry a signed QR code."""
+    return _Qr(_qr_modules(payload), _A4, room)
 
 
 class _Qr(Flowable):  # type: ignore[misc]  # reportlab is untyped

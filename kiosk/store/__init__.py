@@ -30,6 +30,7 @@ from kiosk.store.records import (
     POLLS_TRANSITIONS,
     KioskIdentity,
     LockoutRecord,
+    OperatorRecord,
     OutboxCounts,
     OutboxEntry,
     PollsState,
@@ -41,6 +42,7 @@ from kiosk.store.schema import SCHEMA_VERSION
 from kiosk.store.store import (
     DEFAULT_BUSY_TIMEOUT,
     ENVELOPE_ID_BYTES,
+    OPERATOR_SUBJECT_KIND,
     KioskStore,
     parse_kiosk_id,
     public_key_fingerprint,
@@ -49,6 +51,7 @@ from kiosk.store.store import (
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
     "ENVELOPE_ID_BYTES",
+    "OPERATOR_SUBJECT_KIND",
     "POLLS_TRANSITIONS",
     "SCHEMA_VERSION",
     "AlreadyVotedError",
@@ -60,6 +63,7 @@ __all__ = [
     "MigrationMismatchError",
     "NewerSchemaError",
     "OlderSchemaError",
+    "OperatorRecord",
     "OutboxCounts",
     "OutboxEntry",
     "PackageConflictError",

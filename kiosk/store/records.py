@@ -8,6 +8,7 @@ from enum import Enum
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.election.kdf import SecretHash
 from kiosk.election.model import ElectionId, KioskId, ScrutinId
 
 
@@ -15,14 +16,16 @@ class PollsState(Enum):
     NOT_OPENED = "not_opened"
     OPEN = "open"
     PAUSED = "paused"
-    CLOSED = "closed"  # final: the closing report's counts never change after it
+    CLOSED = "closed"  # reopened only by an administrator, with a new opening report
 
 
 POLLS_TRANSITIONS: dict[PollsState, frozenset[PollsState]] = {
     PollsState.NOT_OPENED: frozenset({PollsState.OPEN, PollsState.CLOSED}),
     PollsState.OPEN: frozenset({PollsState.PAUSED, PollsState.CLOSED}),
     PollsState.PAUSED: frozenset({PollsState.OPEN, PollsState.CLOSED}),
-    PollsState.CLOSED: frozenset(),
+    # Reopening after the close is an administrator's decision (kiosk/admin/roles.py): the store
+    # allows it, the admin console lets only an administrator ask for it.
+    PollsState.CLOSED: frozenset({PollsState.OPEN}),
 }
 """Which polls state may follow which; the store refuses any other change."""
 
@@ -102,3 +105,19 @@ class StoreStatus:
     audit_length: int
     audit_head: str  # hex SHA-256 of the last journal entry; 64 zeros when empty
     kiosk_id: KioskId | None
+
+
+@dataclass(frozen=True)
+class OperatorRecord:
+    """An admin-console account as stored (kiosk/admin/operators.py applies the rules).
+
+    ``role`` is ``"administrator"`` or ``"assesseur"``; ``pin_hash`` is salt and scrypt digest
+    at cost ``2**pin_log2_n``; ``lockout`` holds its failed PINs (subject kind ``operator``).
+    """
+
+    name: str
+    role: str
+    pin_hash: SecretHash = field(repr=False)
+    pin_log2_n: int
+    lockout: LockoutRecord
+    created_at: datetime

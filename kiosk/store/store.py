@@ -69,6 +69,7 @@ from kiosk.store.records import (
     POLLS_TRANSITIONS,
     KioskIdentity,
     LockoutRecord,
+    OperatorRecord,
     OutboxCounts,
     OutboxEntry,
     PollsState,
@@ -565,17 +566,37 @@ class KioskStore:
         with self._read() as db:
             return _polls(db)
 
-    def set_polls_state(self, state: PollsState) -> None:
-        """Move the polls to ``state``; refuses a change ``POLLS_TRANSITIONS`` does not allow."""
+    def set_polls_state(
+        self,
+        state: PollsState,
+        *,
+        expected: PollsState | None = None,
+        action: AuditEvent | None = None,
+        operator: str | None = None,
+    ) -> None:
+        """Move the polls to ``state``; refuses a change ``POLLS_TRANSITIONS`` does not allow.
+
+        ``expected``: refuse unless the polls are in that state now (the admin console decided
+        on what it saw). ``action`` and ``operator``: also journal who did it (``polls-opened``,
+        ``polls-reopened``, ...), in the same transaction.
+        """
+        if (action is None) != (operator is None):
+            raise ValueError("give both the action event and the operator, or neither")
         now = self._now()
         with self._write() as db:
             current = _polls(db)
+            if expected is not None and current is not expected:
+                raise StoreStateError(
+                    f"the polls are {current.value} now, not {expected.value}; nothing changed"
+                )
             if state not in POLLS_TRANSITIONS[current]:
                 raise StoreStateError(f"the polls cannot go from {current.value} to {state.value}")
             if state is PollsState.OPEN and _count(db, "election_package") == 0:
                 raise StoreStateError("the polls cannot open: no election package is loaded")
             db.execute("UPDATE polls SET state = ?, changed_at = ?", (state.value, now))
             self._append(db, now, AuditEvent.POLLS_CHANGED, {"state": state.value})
+            if action is not None:
+                self._append(db, now, action, {"operator": operator})
 
     def set_kiosk_key(self, kiosk_id: KioskId, private_key: bytes) -> KioskIdentity:
         """Install this kiosk's Ed25519 signing key (32-byte seed), replacing any previous one.
@@ -650,6 +671,78 @@ class KioskStore:
                 ),
             )
 
+    # ---- operators (the admin console's accounts) ---------------------------------------------
+
+    def add_operator(self, name: str, role: str, pin_hash: SecretHash, pin_log2_n: int) -> None:
+        """A new account; ``StoreStateError`` when the name is taken. Journaled (no PIN)."""
+        now = self._now()
+        with self._write() as db:
+            taken = db.execute("SELECT 1 FROM operator WHERE name = ?", (name,)).fetchone()
+            if taken is not None:
+                raise StoreStateError(f"an operator named {name!r} exists already")
+            db.execute(
+                "INSERT INTO operator (name, role, pin_hash, pin_log2_n, failures, locked_until,"
+                " locked, created_at) VALUES (?, ?, ?, ?, 0, NULL, 0, ?)",
+                (name, role, _hash_blob(pin_hash), pin_log2_n, now),
+            )
+            self._append(db, now, AuditEvent.OPERATOR_ADDED, {"operator": name, "role": role})
+
+    def operators(self) -> list[OperatorRecord]:
+        """Every account, by name."""
+        with self._read() as db:
+            rows = db.execute(f"{_OPERATOR_SELECT} ORDER BY name").fetchall()
+        return [_operator_from_row(r) for r in rows]
+
+    def operator(self, name: str) -> OperatorRecord | None:
+        with self._read() as db:
+            row = db.execute(f"{_OPERATOR_SELECT} WHERE name = ?", (name,)).fetchone()
+        return None if row is None else _operator_from_row(row)
+
+    def remove_operator(self, name: str) -> None:
+        """Remove an account; never the last administrator (checked in the same transaction)."""
+        now = self._now()
+        with self._write() as db:
+            row = db.execute("SELECT role FROM operator WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise StoreStateError(f"no operator named {name!r}")
+            if str(row[0]) == "administrator":
+                others = db.execute(
+                    "SELECT count(*) FROM operator WHERE role = 'administrator' AND name != ?",
+                    (name,),
+                ).fetchone()[0]
+                if int(others) == 0:
+                    raise StoreStateError(
+                        f"{name!r} is the last administrator; add another one before removing it"
+                    )
+            db.execute("DELETE FROM operator WHERE name = ?", (name,))
+            self._append(db, now, AuditEvent.OPERATOR_REMOVED, {"operator": name})
+
+    def set_operator_pin(self, name: str, pin_hash: SecretHash, pin_log2_n: int) -> None:
+        """A new PIN hash; the failure counter and any lock are cleared with it. Journaled."""
+        now = self._now()
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE operator SET pin_hash = ?, pin_log2_n = ?, failures = 0,"
+                " locked_until = NULL, locked = 0 WHERE name = ?",
+                (_hash_blob(pin_hash), pin_log2_n, name),
+            ).rowcount
+            if changed != 1:
+                raise StoreStateError(f"no operator named {name!r}")
+            self._append(db, now, AuditEvent.OPERATOR_PIN_CHANGED, {"operator": name})
+
+    def save_operator_lockout(self, record: LockoutRecord) -> None:
+        """Store an operator's failure counter (``record.subject_id`` is the operator's name)."""
+        if record.subject_kind != OPERATOR_SUBJECT_KIND:
+            raise ValueError(f"an operator's counter has subject kind {OPERATOR_SUBJECT_KIND!r}")
+        until = None if record.locked_until is None else isoformat_utc(record.locked_until)
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE operator SET failures = ?, locked_until = ?, locked = ? WHERE name = ?",
+                (record.failures, until, int(record.locked), record.subject_id),
+            ).rowcount
+            if changed != 1:
+                raise StoreStateError(f"no operator named {record.subject_id!r}")
+
     # ---- the audit journal --------------------------------------------------------------------
 
     def append_audit(self, event: AuditEvent, **fields: AuditValue) -> AuditEntry:
@@ -710,6 +803,40 @@ class KioskStore:
                 audit_head=(audit.GENESIS_HASH if head is None else bytes(head[1])).hex(),
                 kiosk_id=None if kiosk is None else KioskId(str(kiosk[0])),
             )
+
+    def ballots_per_scrutin(self) -> dict[ScrutinId, int]:
+        """Sealed ballots in the outbox by scrutin, every scrutin of the package listed (0 too)."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT s.scrutin_id, count(o.envelope_id) FROM scrutin s"
+                " LEFT JOIN outbox o USING (scrutin_id) GROUP BY s.scrutin_id ORDER BY s.position"
+            ).fetchall()
+        return {ScrutinId(str(r[0])): int(r[1]) for r in rows}
+
+    def held_count(self) -> int:
+        """Ballots the server refused for a reason that is not final: still to deliver."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT count(*) FROM outbox WHERE reason IS NOT NULL AND sync_state IN (?, ?)",
+                (SyncState.PENDING.value, SyncState.EXPORTED.value),
+            ).fetchone()
+        return int(row[0])
+
+    def integrity_problems(self) -> list[str]:
+        """SQLCipher's page authentication and SQLite's full ``integrity_check`` of the open
+        store, now (opening ran them too); an empty list when both pass."""
+        with self._lock:
+            db = self._open_connection()
+            try:
+                problems = [str(r[0]) for r in db.execute("PRAGMA cipher_integrity_check")]
+                if problems:
+                    return problems
+                rows = [str(r[0]) for r in db.execute("PRAGMA integrity_check")]
+            except sqlcipher3.DatabaseError as exc:
+                if _is_busy(exc):
+                    raise StoreBusyError(self._path) from None
+                return [str(exc)]
+        return [] if rows == ["ok"] else rows
 
     # ---- internals ----------------------------------------------------------------------------
 
@@ -819,6 +946,14 @@ class KioskStore:
 
 
 _TOKEN: Final = object()
+
+OPERATOR_SUBJECT_KIND: Final = "operator"
+"""The ``LockoutRecord.subject_kind`` of an operator's failed PINs."""
+
+_OPERATOR_SELECT: Final = (
+    "SELECT name, role, pin_hash, pin_log2_n, failures, locked_until, locked, created_at"
+    " FROM operator"
+)
 
 _VOTER_SELECT: Final = (
     "SELECT voter_id, identifier, display_name, password_hash, vote_code_hash, secret_question,"
@@ -1037,6 +1172,25 @@ def _voter_from_row(db: Any, row: Row) -> Voter:
         phone=None if row[9] is None else str(row[9]),
         scrutins=tuple(ScrutinId(str(r[0])) for r in scrutins),
         station=None if row[10] is None else str(row[10]),
+    )
+
+
+def _operator_from_row(row: Row) -> OperatorRecord:
+    name = str(row[0])
+    lockout = LockoutRecord(
+        OPERATOR_SUBJECT_KIND,
+        name,
+        int(row[4]),
+        None if row[5] is None else _parse_instant(row[5]),
+        bool(row[6]),
+    )
+    return OperatorRecord(
+        name=name,
+        role=str(row[1]),
+        pin_hash=_hash_from_blob(row[2]),
+        pin_log2_n=int(row[3]),
+        lockout=lockout,
+        created_at=_parse_instant(row[7]),
     )
 
 

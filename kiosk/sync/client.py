@@ -12,10 +12,11 @@ misuse (a pin on an ``http://`` URL, say) raises.
 
 from __future__ import annotations
 
+import email.utils
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import ClassVar, Final
 
@@ -42,6 +43,11 @@ VOTER_STATUS_PATH: Final = "/v1/voters/{voter_id}/status"
 LOCKOUT_PATH: Final = "/v1/lockouts/{kind}/{subject_id}"
 # The server answers within its relay's timeout (8 s a step): wait longer than that, no more.
 MESSAGE_TIMEOUT: Final = 15.0
+HEALTH_PATH: Final = "/health"
+PACKAGE_PATH: Final = "/v1/package"
+HEALTH_TIMEOUT: Final = 3.0  # a diagnostic: an answer that takes longer is a problem itself
+PACKAGE_TIMEOUT: Final = 120.0  # megabytes of PDFs over a slow link
+MAX_PACKAGE_BYTES: Final = 512 << 20  # what the package loader accepts uncompressed at most
 
 
 class FailureKind(StrEnum):
@@ -92,6 +98,25 @@ class SharedCounter:
     # How long ago the last failure was, by the server's own clock: what the kiosk judges,
     # against its own clock (the two clocks may differ by minutes). None without failures.
     seconds_since_last_failure: int | None = None
+
+
+@dataclass(frozen=True)
+class ServerHealth:
+    """``GET /health``: the election and package the server serves, and its clock."""
+
+    election_id: ElectionId
+    fingerprint: str
+    version: str
+    server_time: datetime | None  # the answer's HTTP ``Date`` header (to the second), if any
+
+
+@dataclass(frozen=True)
+class DownloadedPackage:
+    """``GET /v1/package``: the zip as received. Nothing is trusted yet: the kiosk verifies the
+    organizer's signature when it loads it, and recomputes the fingerprint."""
+
+    data: bytes = field(repr=False)
+    stated_fingerprint: str | None  # the server's ``X-Isoloir-Fingerprint``, for display
 
 
 class UploadStatus(StrEnum):
@@ -158,6 +183,10 @@ class ServerClient:
 
     def __enter__(self) -> ServerClient:
         return self
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
 
     def __exit__(self, *_: object) -> None:
         self.close()
@@ -298,6 +327,16 @@ class ServerClient:
         except _ResponseError as exc:
             return ServerFailure(FailureKind.BAD_RESPONSE, str(exc), status=response.status_code)
 
+    def health(self, *, timeout: float = HEALTH_TIMEOUT) -> ServerHealth | ServerFailure:
+        """``GET /health`` (public, unsigned), with a short timeout."""
+        return fetch_health(self._http, timeout)
+
+    def download_package(
+        self, *, timeout: float = PACKAGE_TIMEOUT
+    ) -> DownloadedPackage | ServerFailure:
+        """``GET /v1/package`` (public, unsigned): the package the server serves, as a zip."""
+        return fetch_package(self._http, timeout)
+
     # ---- plumbing ----
 
     def _send(
@@ -392,6 +431,116 @@ class ServerClient:
                 f"{identity.fingerprint}, not this kiosk's",
             )
         return identity
+
+
+class PublicServer:
+    """The server's public routes, for a kiosk that has no package yet (first-run setup): no
+    key, no signature. ``pin`` as for ``ServerClient``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        pin: bytes | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if pin is not None and not base_url.startswith("https://"):
+            raise ValueError("a pinned certificate needs an https:// server URL")
+        verify: ssl.SSLContext | bool = pinned_context(pin) if pin is not None else True
+        self._http = httpx.Client(
+            base_url=base_url,
+            timeout=httpx.Timeout(DEFAULT_TIMEOUT),
+            verify=verify,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    def __enter__(self) -> PublicServer:
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def health(self, *, timeout: float = HEALTH_TIMEOUT) -> ServerHealth | ServerFailure:
+        return fetch_health(self._http, timeout)
+
+    def download_package(
+        self, *, timeout: float = PACKAGE_TIMEOUT
+    ) -> DownloadedPackage | ServerFailure:
+        return fetch_package(self._http, timeout)
+
+
+def fetch_health(http: httpx.Client, timeout: float) -> ServerHealth | ServerFailure:
+    """``GET /health`` on ``http`` (the base URL set); expected failures as values."""
+    try:
+        response = http.get(HEALTH_PATH, timeout=httpx.Timeout(timeout))
+    except httpx.HTTPError as exc:
+        return _transport_failure(exc)
+    if response.status_code != 200:
+        return _answer_failure(response)
+    try:
+        # Only the fields used are read: a server that says more is still healthy.
+        answer = _Response(_json(response), "response")
+        health = ServerHealth(
+            election_id=ElectionId(answer.ident("election_id")),
+            fingerprint=answer.string("fingerprint", 40),
+            version=answer.string("version", 64),
+            server_time=_http_date(response.headers.get("date")),
+        )
+    except _ResponseError as exc:
+        return ServerFailure(FailureKind.BAD_RESPONSE, str(exc), status=response.status_code)
+    return health
+
+
+def fetch_package(http: httpx.Client, timeout: float) -> DownloadedPackage | ServerFailure:
+    """``GET /v1/package`` on ``http``, read up to ``MAX_PACKAGE_BYTES``."""
+    try:
+        with http.stream("GET", PACKAGE_PATH, timeout=httpx.Timeout(timeout)) as response:
+            if response.status_code != 200:
+                response.read()
+                return _answer_failure(response)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_PACKAGE_BYTES:
+                    return ServerFailure(
+                        FailureKind.BAD_RESPONSE,
+                        f"the package is over {MAX_PACKAGE_BYTES >> 20} MiB; not read further",
+                        status=response.status_code,
+                    )
+                chunks.append(chunk)
+            stated = response.headers.get("x-isoloir-fingerprint")
+    except httpx.HTTPError as exc:
+        return _transport_failure(exc)
+    return DownloadedPackage(b"".join(chunks), stated[:40] if stated else None)
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header as an aware instant; None when absent or malformed."""
+    if value is None:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return None if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _transport_failure(exc: httpx.HTTPError) -> ServerFailure:
+    if isinstance(exc, httpx.TimeoutException):
+        return ServerFailure(FailureKind.TIMEOUT, "the server did not answer in time")
+    if isinstance(exc, httpx.ConnectError):
+        return _connect_failure(exc)
+    return ServerFailure(FailureKind.UNREACHABLE, f"the connection failed ({type(exc).__name__})")
 
 
 def _json(response: httpx.Response) -> JsonValue:

@@ -101,6 +101,7 @@ OPERATIONS = (
     "GET /v1/lockouts/{kind}/{subject_id}",
     "POST /v1/lockouts/{kind}/{subject_id}/failure",
     "POST /v1/lockouts/{kind}/{subject_id}/success",
+    "GET /v1/package",
 )
 SIGNED_OPERATIONS = (
     "POST /v1/kiosks/enroll",

@@ -379,7 +379,7 @@ def test_a_v1_store_gains_the_reason_column_and_keeps_its_ballots(
             ballot = cast_into(old, sealed, 1)
             assert old.status().schema_version == 1
     with KioskStore.open(path, key, clock) as upgraded:
-        assert upgraded.status().schema_version == 2
+        assert upgraded.status().schema_version == schema.SCHEMA_VERSION
         assert states(upgraded) == {ballot.envelope_id: (SyncState.PENDING, None)}
         upgraded.record_sync_answers([], [(ballot.envelope_id, "already_voted")])
         assert states(upgraded) == {ballot.envelope_id: (SyncState.REJECTED, "already_voted")}

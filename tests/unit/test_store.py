@@ -892,13 +892,17 @@ def test_polls_move_only_along_allowed_transitions(
     store.set_polls_state(PollsState.PAUSED)
     store.set_polls_state(PollsState.OPEN)
     store.set_polls_state(PollsState.CLOSED)
-    with pytest.raises(StoreStateError, match="from closed to open"):
-        store.set_polls_state(PollsState.OPEN)
+    with pytest.raises(StoreStateError, match="from closed to paused"):
+        store.set_polls_state(PollsState.PAUSED)
     assert store.status().polls is PollsState.CLOSED
+    # Reopening: the store allows it; only an administrator may ask (kiosk/admin/roles.py).
+    with pytest.raises(StoreStateError, match="are closed now, not paused"):
+        store.set_polls_state(PollsState.OPEN, expected=PollsState.PAUSED)
+    store.set_polls_state(PollsState.OPEN)
     states = [
         e.fields["state"] for e in store.audit_entries() if e.event is AuditEvent.POLLS_CHANGED
     ]
-    assert states == ["open", "paused", "open", "closed"]
+    assert states == ["open", "paused", "open", "closed", "open"]
 
 
 def test_the_kiosk_key_is_kept_and_checked_against_the_package(store: KioskStore) -> None:
