@@ -1,20 +1,24 @@
 """Open the kiosk window on a kiosk store: ``python -m ui --store S --key-file K``.
 
-The administrator's PIN (to close the window) comes from ``ISOLOIR_ADMIN_PIN``; an assesseur
-PIN in ``ISOLOIR_ASSESSEUR_PIN`` enables the supervised réassort; ``--mail-dir`` enables the
-réassort by token through a file mailbox. An election package that names a central server makes
-the kiosk online (docs/voter-flow.md, "Online kiosk"): each cast is sent at once, the outbox in
-the background, voters who voted elsewhere are told, lockouts are shared and réassort tokens go
-through the server's relay; the TLS certificate is pinned by the SHA-256 the package signs
-(docs/server.md, "TLS and pinning"). ``--server URL`` (else the configuration's ``server_url``)
-and ``--server-pin`` may only repeat the package's: a contradiction, or a server for an offline
-election, is refused. Papers are printed on the
-CUPS queue ``--printer`` (else the system's default printer); when no printer takes a paper, it
-is written as a PDF into ``--print-dir`` (docs/receipts.md, "Printing"); with ``--pdf-only``
-(the demo), every paper is. A paper that did not print shows on the voter's page as "adressez-vous
-à un assesseur". A core call that raises (a broken invariant, a store failure) ends the voter's
-session on a page that says the same: the window does it itself (``KioskWindow._failed``), so that
-no embedding of the window can leave a failure unseen; the log says only the kind of error.
+The admin console's operators are the store's accounts (``kiosk.admin.operators``; made by ``isoloir
+admin setup`` and ``isoloir admin operator add``): a store without an administrator account is
+refused, since nobody could ever close its window. The PIN of any operator allowed the supervised
+réassort approves one (``Operators.supervisor_check``). The polls reports the console prints are
+saved as signed PDFs in ``--reports-dir`` (default: ``reports`` beside ``--print-dir``); the
+console's dashboard shows the printer as ``QPrinterInfo`` sees its CUPS queue (or "PDF only").
+``--mail-dir`` enables the réassort by token through a file mailbox. An election package that names
+a central server makes the kiosk online (docs/voter-flow.md, "Online kiosk"): each cast is sent at
+once, the outbox in the background, voters who voted elsewhere are told, lockouts are shared and
+réassort tokens go through the server's relay; the TLS certificate is pinned by the SHA-256 the
+package signs (docs/server.md, "TLS and pinning"). ``--server URL`` (else the configuration's
+``server_url``) and ``--server-pin`` may only repeat the package's: a contradiction, or a server for
+an offline election, is refused. Papers are printed on the CUPS queue ``--printer`` (else the
+system's default printer); when no printer takes a paper, it is written as a PDF into
+``--print-dir`` (docs/receipts.md, "Printing"); with ``--pdf-only`` (the demo), every paper is. A
+paper that did not print shows on the voter's page as "adressez-vous à un assesseur". A core call
+that raises (a broken invariant, a store failure) ends the voter's session on a page that says the
+same: the window does it itself (``KioskWindow._failed``), so that no embedding of the window can
+leave a failure unseen; the log says only the kind of error.
 
 ``--exit-when-ready`` (hidden, for bench/kiosk.py) prints ``ready SECONDS`` once the welcome page
 has been painted, SECONDS counted from the end of this module's core imports (bench/kiosk.py
@@ -24,16 +28,13 @@ times the whole process), and quits.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
-import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.clock import Clock, SystemClock
+from kiosk.clock import SystemClock
 from kiosk.config import ConfigError, load_config
 from kiosk.store import KioskStore, StoreError, StoreKey
 from kiosk.voting.assets import PackageAssets
@@ -43,6 +44,8 @@ from kiosk.voting.session import KioskElection, VotingSession
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication, QObject
 
+    from kiosk.admin.console import AdminConsole
+    from kiosk.admin.dashboard import PrinterProbe
     from kiosk.sync.client import ServerClient
 
 _STARTED = time.perf_counter()
@@ -77,61 +80,18 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("isoloir-prints"),
         help="where papers are written when no printer takes them",
     )
+    parser.add_argument(
+        "--reports-dir",
+        type=Path,
+        help="where the signed polls reports are saved (default: reports beside --print-dir)",
+    )
     parser.add_argument("--windowed", action="store_true", help="a window, not full screen")
     parser.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
-class _PinCheck:
-    """A PIN from the environment, compared in constant time."""
-
-    def __init__(self, expected: str) -> None:
-        self._expected = hashlib.sha256(expected.encode()).digest()
-
-    def __repr__(self) -> str:
-        return "_PinCheck()"  # never the PIN
-
-    def __call__(self, credential: str) -> bool:
-        # Digests of equal length: the comparison time tells nothing about the PIN's length.
-        return hmac.compare_digest(hashlib.sha256(credential.encode()).digest(), self._expected)
-
-
-def _pin_check(variable: str) -> _PinCheck | None:
-    expected = os.environ.get(variable, "")
-    return _PinCheck(expected) if expected else None
-
-
-class _Online:
-    """An online kiosk's links to the server, sharing one client and one ``Link`` (after a
-    failure, the voter-facing calls keep quiet for a while)."""
-
-    def __init__(
-        self, store: KioskStore, client: ServerClient, clock: Clock, timeout: float
-    ) -> None:
-        # Imported here: an offline kiosk starts without the HTTP client.
-        from kiosk.sync.notifier import ServerNotifier
-        from kiosk.sync.online import AtCastUpload, Link, ServerLockouts, ServerVoterStatus
-        from kiosk.sync.outbox import OutboxSync
-
-        link = Link(clock)
-        self.client = client
-        self.outbox = OutboxSync(store, client, clock)
-        self.uploader = AtCastUpload(self.outbox, timeout=timeout, link=link)
-        self.voter_status = ServerVoterStatus(client, link, timeout=timeout)
-        self.lockouts = ServerLockouts(client, link, timeout=timeout)
-        self.notifier = ServerNotifier(client)
-
-    def close(self) -> None:
-        self.uploader.close()
-        self.client.close()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    admin_check = _pin_check("ISOLOIR_ADMIN_PIN")
-    if admin_check is None:
-        print("ISOLOIR_ADMIN_PIN is not set: the kiosk could never be closed", file=sys.stderr)
-        return 2
     try:
         config = load_config(args.config)
         key_file = args.key_file or config.key_file
@@ -146,13 +106,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from kiosk.admin.operators import Operators
+    from ui.admin.login import DeferredAdmin
     from ui.ballot_names import BallotNames
     from ui.kiosk_window import KioskWindow
-    from ui.printing import PdfFolderPrinter, Printer, make_printer
+    from ui.printing import FolderProbe, PaperPrinter, PdfFolderPrinter, QueueProbe, make_printer
 
     with store:
+        operators = Operators(store, clock)
+        if not operators.has_administrator():
+            print(
+                "this kiosk store has no administrator account, so nobody could close the "
+                "kiosk window: create one with `isoloir admin setup` or `isoloir admin operator "
+                "add NAME --role administrator`",
+                file=sys.stderr,
+            )
+            return 2
+        supervisor = operators.supervisor_check()
         election = KioskElection.from_store(store)
         client: ServerClient | None = None
+        make_client: Callable[[], ServerClient | None] | None = None
         server = election.manifest.server
         given_url = args.server or config.server_url
         if server is not None or given_url is not None or args.server_pin:
@@ -161,7 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             try:
                 endpoint = package_endpoint(server, given_url, args.server_pin)
-                client = ServerClient(
+            except ValueError as exc:
+                print(f"--server / --server-pin: {exc}", file=sys.stderr)
+                return 2
+
+            def make_client() -> ServerClient | None:
+                # One per caller: the console closes the clients it is given.
+                return ServerClient(
                     endpoint.url,
                     election_id=election.manifest.election_id,
                     kiosk_id=election.kiosk.kiosk_id,
@@ -170,10 +149,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     package_fingerprint=election.fingerprint,
                     pin=endpoint.pin,
                 )
-            except ValueError as exc:
-                print(f"--server / --server-pin: {exc}", file=sys.stderr)
-                return 2
-        online = _Online(store, client, clock, config.server_timeout) if client else None
+
+            client = make_client()
+        online = None
+        if client is not None:
+            # Imported here: an offline kiosk starts without the HTTP client.
+            from kiosk.sync.links import OnlineLinks
+
+            online = OnlineLinks(store, client, clock, timeout=config.server_timeout)
         notifier: Notifier | None = online.notifier if online else None
         if notifier is None and args.mail_dir:
             notifier = FileMailbox(args.mail_dir)
@@ -183,24 +166,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             election,
             config=config,
             notifier=notifier,
-            assesseur_check=_pin_check("ISOLOIR_ASSESSEUR_PIN"),
+            assesseur_check=supervisor,
             uploader=online.uploader if online else None,
             voter_status=online.voter_status if online else None,
             shared_lockouts=online.lockouts if online else None,
         )
         app = QApplication(sys.argv[:1])
         names = BallotNames(election.manifest)
-        printer: Printer = (
-            PdfFolderPrinter(args.print_dir)
-            if args.pdf_only
-            else make_printer(args.printer, args.print_dir)
-        )
+        printer: PaperPrinter
+        probe: PrinterProbe
+        if args.pdf_only:
+            printer, probe = PdfFolderPrinter(args.print_dir), FolderProbe(args.print_dir)
+        else:
+            queue = make_printer(args.printer, args.print_dir)
+            printer, probe = queue, QueueProbe(queue)
+        reports_dir = args.reports_dir or args.print_dir.parent / "reports"
+
+        def admin_console() -> AdminConsole:
+            from kiosk.admin.console import AdminConsole
+
+            return AdminConsole(
+                store,
+                clock,
+                reports_dir=reports_dir,
+                client_factory=make_client,
+                printer_probe=probe,
+            )
+
         window = KioskWindow(
             session,
             clock,
             names,
-            admin_check=admin_check,
+            admin=DeferredAdmin(admin_console),
             printer=printer,
+            polls_state=store.polls_state,
             assets=PackageAssets(store, election.manifest),  # the lists' logos and PDFs
             background_sync=online.outbox if online else None,
         )

@@ -3,7 +3,14 @@ intents back as events (docs/voter-flow.md).
 
 Qt decides nothing here: a page's signal becomes a ``flow`` event, the worker hands it to the
 session off the GUI thread, and the ``SessionStep`` that comes back is rendered. The timer only
-sends ``Tick``. Full screen; it closes only through the administrator's PIN.
+sends ``Tick``. Full screen; it closes only from the admin console ("Quitter le poste").
+
+The admin console (ui/admin/, docs/admin-console.md): Ctrl+Alt+A, or a request to close the
+window, opens the operator's login dialog — from the welcome page only, so that nothing of a
+voter's session is ever behind it; an operator signed in gets the console over the window. While
+the welcome page shows, the window asks the core for the polls state (at most every
+``POLLS_INTERVAL`` of the injected clock, and when the console closes): the welcome page says
+when the polls are not open and offers no "Commencer" (the core refuses the login anyway).
 
 Besides the pages' intents, the window reports to the core what only it sees: any touch, key or
 wheel on its widgets (``Activity``, at most one per ``activity_interval`` by the injected clock:
@@ -23,28 +30,31 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Final, Protocol, assert_never
+from typing import TYPE_CHECKING, Final, Protocol, assert_never
 
 from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
     QLocale,
     QObject,
+    Qt,
     QTimer,
     QTranslator,
     Signal,
 )
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QGridLayout, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.clock import Clock
 from kiosk.config import Language
 from kiosk.election.model import ListId, ScrutinId
+from kiosk.store import PollsState
 from kiosk.voting import flow
 from kiosk.voting.flow import Output, State
 from kiosk.voting.model import Channel, Display, DocumentKind, PaperSet, ReassortMode
 from kiosk.voting.session import SessionStep
-from ui.admin_pin import AdminCheck, AdminPinDialog
+from ui.admin import CONSOLE_IDLE
+from ui.admin.login import AdminLogin, LoginDialog
 from ui.ballot_names import BallotNames
 from ui.display import style_sheet
 from ui.display_bar import DisplayBar
@@ -66,8 +76,12 @@ from ui.pages.receipt import ReceiptPage
 from ui.pages.scrutin_list import ScrutinListPage
 from ui.pages.vote_code import VoteCodePage
 from ui.pages.welcome import WelcomePage
-from ui.printing import Printer, PrintOutcome
+from ui.printing import PaperPrinter, Printer, PrintOutcome
 from ui.worker import CoreWorker
+
+if TYPE_CHECKING:
+    from kiosk.admin.console import AdminSession
+    from ui.admin.console import ConsoleDialog
 
 _LOGGER: Final = logging.getLogger("ui.kiosk")
 TRANSLATIONS: Final = Path(__file__).parent / "i18n"
@@ -75,6 +89,10 @@ TICK_MS: Final = 1000
 SYNC_MS: Final = 15_000
 ACTIVITY_INTERVAL: Final = timedelta(seconds=5)
 """At most one ``Activity`` this often: the warning may come this much early, never late."""
+POLLS_INTERVAL: Final = timedelta(seconds=5)
+"""While the welcome page shows, the polls state is read again this often (the command line may
+change it)."""
+ADMIN_SHORTCUT: Final = "Ctrl+Alt+A"
 
 _ACTIVITY_EVENTS: Final = frozenset(
     {
@@ -146,8 +164,10 @@ class KioskWindow(QMainWindow):
         clock: Clock,
         names: BallotNames,
         *,
-        admin_check: AdminCheck,
-        printer: Printer | None = None,
+        admin: AdminLogin,
+        printer: PaperPrinter | None = None,
+        polls_state: Callable[[], PollsState] | None = None,
+        console_idle: timedelta = CONSOLE_IDLE,
         assets: ListAssets | None = None,
         worker: CoreWorker | None = None,
         print_worker: CoreWorker | None = None,
@@ -161,8 +181,13 @@ class KioskWindow(QMainWindow):
         super().__init__(parent)
         self._session = session
         self._clock = clock
-        self._admin_check = admin_check
+        self._admin = admin
         self._printer = printer
+        self._polls_state = polls_state
+        self._polls_checked_at: datetime | None = None
+        self._polls_pending = False
+        self._console_idle = console_idle
+        self._tick_ms = tick_ms
         self._worker = worker if worker is not None else CoreWorker(self)
         # Printing waits on CUPS: never in the queue of the voter's events and the ticks.
         self._print_worker = print_worker if print_worker is not None else CoreWorker(self)
@@ -171,7 +196,8 @@ class KioskWindow(QMainWindow):
         self._sync_worker = sync_worker if sync_worker is not None else CoreWorker(self)
         self._sync_pending = False
         self._may_close = False
-        self._pin_dialog: AdminPinDialog | None = None
+        self._login_dialog: LoginDialog | None = None
+        self._console: ConsoleDialog | None = None
         self._tick_pending = False
         self._state: State = session.state
         self._shown_page: Page | None = None
@@ -250,7 +276,10 @@ class KioskWindow(QMainWindow):
         app = QCoreApplication.instance()
         if app is not None:
             app.installEventFilter(self._activity)  # until shutdown (or deletion)
+        self._admin_shortcut = QShortcut(QKeySequence(ADMIN_SHORTCUT), self)
+        self._admin_shortcut.activated.connect(self.request_admin)
         self.render_state(self._state)
+        self.refresh_polls()
 
     # ---- what the rest of the program sees --------------------------------------------------
 
@@ -471,6 +500,29 @@ class KioskWindow(QMainWindow):
     def _ticked(self, step: SessionStep) -> None:
         self._tick_pending = False
         self._apply(step)
+        checked = self._polls_checked_at
+        if isinstance(self._state, flow.Welcome) and (
+            checked is None or self._clock.now() - checked >= POLLS_INTERVAL
+        ):
+            self.refresh_polls()
+
+    def refresh_polls(self) -> None:
+        """Ask the core for the polls state; the welcome page shows it."""
+        polls_state = self._polls_state
+        if polls_state is None or self._polls_pending:
+            return
+        self._polls_pending = True
+        self._polls_checked_at = self._clock.now()
+
+        def read(state: PollsState) -> None:
+            self._polls_pending = False
+            self.welcome.show_polls(state)
+
+        def failed(error: BaseException) -> None:
+            self._polls_pending = False
+            _LOGGER.error("reading the polls state failed: %s", type(error).__name__)
+
+        self._worker.run(polls_state, on_success=read, on_failure=failed)
 
     # ---- what comes back --------------------------------------------------------------------
 
@@ -585,7 +637,7 @@ class KioskWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._may_close:
             event.ignore()
-            self.ask_admin_pin()
+            self.request_admin()
             return
         self.shutdown()
         self._remove_translator()  # the translator is application-wide: leave French behind
@@ -602,27 +654,79 @@ class KioskWindow(QMainWindow):
         self._sync_worker.shutdown()
         self._print_worker.shutdown(finish_queued=True)
 
-    def ask_admin_pin(self) -> AdminPinDialog:
-        """Open the PIN dialog (or bring back the open one); a right PIN closes the window."""
-        if self._pin_dialog is None:
-            dialog = AdminPinDialog(self._admin_check, self)
-            dialog.accepted.connect(self._admin_closes)
-            dialog.finished.connect(lambda _result: self._forget_pin_dialog())
-            self._pin_dialog = dialog
-            dialog.open()
-        return self._pin_dialog
+    # ---- the admin console ------------------------------------------------------------------
+
+    def request_admin(self) -> LoginDialog | None:
+        """Open the operator's login dialog (or bring back the open one); None, refused, while
+        a voter's session is under way or the console is open already."""
+        if self._console is not None:
+            return None
+        if self._login_dialog is not None:
+            self._login_dialog.raise_()
+            return self._login_dialog
+        if not isinstance(self._state, flow.Welcome):
+            _LOGGER.info("admin console refused: a voter's session is under way")
+            return None
+        dialog = LoginDialog(self._admin, self._worker, self)
+        dialog.loggedIn.connect(self._open_console)
+        dialog.finished.connect(lambda _result: self._forget_login_dialog())
+        self._login_dialog = dialog
+        dialog.open()
+        return dialog
 
     @property
-    def pin_dialog(self) -> AdminPinDialog | None:
-        return self._pin_dialog
+    def login_dialog(self) -> LoginDialog | None:
+        return self._login_dialog
 
-    def _forget_pin_dialog(self) -> None:
-        if self._pin_dialog is not None:
-            self._pin_dialog.deleteLater()
-            self._pin_dialog = None
+    @property
+    def console(self) -> ConsoleDialog | None:
+        return self._console
+
+    def _forget_login_dialog(self) -> None:
+        if self._login_dialog is not None:
+            self._login_dialog.deleteLater()
+            self._login_dialog = None
+
+    def _open_console(self, session: AdminSession) -> None:
+        if not isinstance(self._state, flow.Welcome):
+            # A voter's event answered while the operator typed: the voter comes first.
+            _LOGGER.info("admin console refused: a voter's session started meanwhile")
+            return
+        from ui.admin.console import ConsoleDialog  # with the core's admin modules: when needed
+        from ui.admin.sections import Tasks
+
+        tasks = Tasks(self._worker, self._print_worker, self._printer)
+        console = ConsoleDialog(
+            session,
+            tasks,
+            self._clock,
+            idle=self._console_idle,
+            tick_ms=self._tick_ms,
+            parent=self,
+        )
+        tasks.setParent(console)
+        console.loggedOut.connect(self._console_closed)
+        console.quitRequested.connect(self._admin_closes)
+        self._console = console
+        # Geometry first: without a window manager, full screen alone keeps the default size.
+        console.setGeometry(self.geometry())
+        if self.isFullScreen():
+            console.setWindowState(Qt.WindowState.WindowFullScreen)
+        console.open()
+
+    def _console_closed(self) -> None:
+        console, self._console = self._console, None
+        if console is not None:
+            console.deleteLater()
+        self.refresh_polls()  # the operator may have opened, paused or closed them
 
     def _admin_closes(self) -> None:
         self._may_close = True
+        console, self._console = self._console, None
+        if console is not None:
+            console.loggedOut.disconnect(self._console_closed)
+            console.reject()
+            console.deleteLater()
         self.close()
 
 

@@ -2,10 +2,12 @@
 worker of its own, off the GUI thread and off the core's worker (rendering and printing a PDF is
 slow, a CUPS server may hang, and neither the voter nor the inactivity reset waits on a printer).
 
-A cast prints two papers, the proof of deposit and the émargement certificate; a challenge
-prints the challenge slip (docs/receipts.md). The orders come from the core with everything
-already signed (``PrintReceipt``, ``PrintChallengeSlip``): here the papers are only rendered
-(``receipt_papers``, ``challenge_papers``) and handed over.
+A cast prints two papers, the proof of deposit and the émargement certificate; a challenge prints
+the challenge slip (docs/receipts.md). The admin console prints the polls reports and the printer
+test page (``print_paper``, kinds ``rapport`` and ``test``), and shows the printer's state on its
+dashboard (``QueueProbe``, ``FolderProbe``; docs/admin-console.md). The orders come from the core
+with everything already signed (``PrintReceipt``, ``PrintChallengeSlip``): here the papers are only
+rendered (``receipt_papers``, ``challenge_papers``) and handed over.
 
 ``CupsQueuePrinter`` prints each paper as one job on a CUPS queue, named or the system default,
 through ``QPrinter``; ``make_printer`` builds the kiosk's. ``PdfFolderPrinter`` writes each paper
@@ -42,6 +44,7 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
+from kiosk.admin.dashboard import PrinterState
 from kiosk.config import Language
 from kiosk.durable import fsync_directory, write_new_file
 from kiosk.receipts import Paper, challenge_slip_pdf, deposit_proof_pdf, emargement_pdf
@@ -69,7 +72,8 @@ def worst(outcomes: Iterable[PrintOutcome]) -> PrintOutcome:
     return max(outcomes, key=lambda outcome: outcome.value, default=PrintOutcome.PRINTED)
 
 
-PAPER_KINDS: Final = ("depot", "emargement", "controle")
+PAPER_KINDS: Final = ("depot", "emargement", "controle", "rapport", "test")
+"""A voter's papers, then the admin console's: the polls reports and the printer test page."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,14 @@ class Printer(Protocol):
         ...
 
 
+class PaperPrinter(Printer, Protocol):
+    """A printer the admin console also uses: any rendered paper (a report, a test page)."""
+
+    def print_paper(self, printed: PrintedPaper) -> PrintOutcome:
+        """Print one rendered paper (``PRINTED``, ``FALLBACK`` or ``FAILED``)."""
+        ...
+
+
 class PdfFolderPrinter:
     """Writes each paper as a new PDF in a subfolder of ``folder`` named after its kind
     (``depot/``, ``emargement/``, ``controle/``, mode 0700), under a random name, mode 0600, its
@@ -130,6 +142,10 @@ class PdfFolderPrinter:
 
     def print_challenge_slip(self, order: PrintChallengeSlip, language: Language) -> PrintOutcome:
         return self.deliver(challenge_papers(order, language, self._paper))
+
+    def print_paper(self, printed: PrintedPaper) -> PrintOutcome:
+        """The folder is the printer (``--pdf-only``, tests): ``deliver``."""
+        return self.deliver(printed)
 
     def deliver(self, printed: PrintedPaper) -> PrintOutcome:
         """``write``, as an outcome: ``PRINTED``, or ``FAILED`` (logged) when the folder cannot
@@ -221,6 +237,41 @@ class CupsQueuePrinter:
         if self._fallback.deliver(printed) is PrintOutcome.PRINTED:
             return PrintOutcome.FALLBACK
         return PrintOutcome.FAILED
+
+
+class FolderProbe:
+    """The dashboard's printer state when every paper is a PDF in a folder (``--pdf-only``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+
+    def __call__(self) -> PrinterState:
+        return PrinterState(ok=True, detail=f"PDF only: {self._folder}")
+
+
+class QueueProbe:
+    """The dashboard's printer state: the CUPS queue as ``QPrinterInfo`` sees it now."""
+
+    def __init__(self, printer: CupsQueuePrinter) -> None:
+        self._printer = printer
+
+    def __call__(self) -> PrinterState:
+        destination = self._printer.destination()
+        if destination is None:
+            return PrinterState(
+                ok=False, detail=f"no printer ({self._printer.queue_label}): papers go to PDF"
+            )
+        state = destination.state()
+        name = destination.printerName()
+        match state:
+            case QPrinter.PrinterState.Idle:
+                return PrinterState(ok=True, detail=f"{name}: ready")
+            case QPrinter.PrinterState.Active:
+                return PrinterState(ok=True, detail=f"{name}: printing")
+            case QPrinter.PrinterState.Aborted:
+                return PrinterState(ok=False, detail=f"{name}: stopped")
+            case _:
+                return PrinterState(ok=False, detail=f"{name}: error")
 
 
 def make_printer(

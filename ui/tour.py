@@ -13,19 +13,22 @@ differences of its own, each stated here:
 
 - a ``ManualClock`` it moves itself, so inactivity, the lockout's delays and the end of the
   voting window come at once instead of in minutes or days;
-- an assesseur PIN and an admin PIN of its own (the supervised réassort is offered; the tour
-  closes the window as an administrator does);
+- the demo's operator accounts, ``admin`` (PIN 000000) and ``assesseur`` (111111), created in
+  the store if it lacks them: the assesseur signs in to the admin console first (login,
+  dashboard, the polls with their opening report — opening them if they are not, else reprinting
+  the last opening report —, the journal, the diagnostics), and the tour closes the window as an
+  administrator does, from the console;
 - a seeded CAPTCHA source, so that it reads the image's digits the way a voter reads the image:
   ``captcha_text`` on a copy of the source taken just before the image was drawn (each image
   draws its text first, kiosk/voting/captcha.py). No test hook, no switched-off CAPTCHA.
 
-It drives the window only by the intents a voter's clicks send (``window.send(flow.X(...))``),
-reads only what the screen shows (the new vote code) or what the voter receives (the réassort
-e-mail in the mailbox), and never sleeps: it runs the event loop until the worker is idle and the
-expected state shows, within a bound. It casts real ballots, with a demo voter the guides do not
-name (not electeur-0001 or -0002) who has not voted yet: two ballots, one per scrutin, plus one
-challenged ballot (never cast). The page files are ``NN-page-LANG.png`` and, with
-``--high-contrast-once``, ``NN-page-LANG-high-contrast.png`` in the first language.
+It drives the voter's pages only by the intents a voter's clicks send
+(``window.send(flow.X(...))``), reads only what the screen shows (the new vote code) or what the
+voter receives (the réassort e-mail in the mailbox), and never sleeps: it runs the event loop until
+the worker is idle and the expected state shows, within a bound. It casts real ballots, with a demo
+voter the guides do not name (not electeur-0001 or -0002) who has not voted yet: two ballots, one
+per scrutin, plus one challenged ballot (never cast). The page files are ``NN-page-LANG.png`` and,
+with ``--high-contrast-once``, ``NN-page-LANG-high-contrast.png`` in the first language.
 
 The clock: the tour starts at the real time and moves about an hour ahead (the lockout's delays)
 before its last step, the end of the voting window, which writes nothing to the store.
@@ -48,23 +51,35 @@ from pathlib import Path
 from typing import Final, TypeVar, get_args
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QWidget
 
-from kiosk.clock import ManualClock, SystemClock
+from kiosk.admin.console import AdminConsole
+from kiosk.admin.operators import Operators
+from kiosk.admin.roles import Role
+from kiosk.clock import Clock, ManualClock, SystemClock
 from kiosk.config import KioskConfig, Language
 from kiosk.election.model import ListId, ScrutinId, VoterId
-from kiosk.store import KioskStore, StoreError, StoreKey
+from kiosk.store import KioskStore, PollsState, StoreError, StoreKey
 from kiosk.voting import flow
 from kiosk.voting.assets import PackageAssets
 from kiosk.voting.captcha import captcha_text
 from kiosk.voting.model import Channel, Display, DocumentKind, ReassortMode
 from kiosk.voting.reassort import TOKEN_QR_PREFIX, FileMailbox
 from kiosk.voting.session import KioskElection, VotingSession
+from ui.admin.console import ConsoleDialog
+from ui.admin.login import LoginDialog
+from ui.admin.sections import DashboardSection, DiagnosticsSection, JournalSection, PollsSection
 from ui.ballot_names import BallotNames
 from ui.kiosk_window import TRANSLATIONS, KioskWindow
-from ui.printing import PdfFolderPrinter
+from ui.printing import FolderProbe, PdfFolderPrinter
 
 PAGES: Final = (
+    "admin-login",
+    "admin-dashboard",
+    "admin-polls",
+    "admin-journal",
+    "admin-diagnostics",
     "welcome",
     "credentials",
     "vote-code",
@@ -194,6 +209,8 @@ class Tour:
     def run(self, voter: DemoVoter) -> TourReport:
         self._out.mkdir(parents=True, exist_ok=True)
         self._wait_for_state(flow.Welcome)
+        self._console()
+        self._wait_for_state(flow.Welcome)
         self._shoot("welcome")
         self._do(flow.Start(), flow.Credentials)
         self._shoot("credentials")
@@ -206,6 +223,46 @@ class Tour:
         self._lock_unknown_identifier()
         self._voting_closed(voter)
         return TourReport(voter.voter_id, cast, tuple(self._shots))
+
+    # ---- the admin console --------------------------------------------------------------------
+
+    def _console(self) -> None:
+        """The assesseur signs in; the dashboard, the polls (opened with their report, or the
+        last opening report printed again), the journal, the diagnostics; back to the vote."""
+        dialog = self._window.request_admin()
+        if dialog is None:
+            raise TourError(f"the admin console was refused: the kiosk shows {self._shown()}")
+        dialog.name_field.setText(ASSESSEUR_ACCOUNT[0])
+        dialog.pin_field.setText(ASSESSEUR_ACCOUNT[2])
+        for display in self._displays:
+            self._show(display)
+            self._save_picture("admin-login", display, _over(self._window, dialog))
+        console = _sign_in(self._window, dialog, self._wait)
+        self._console_page(console, DashboardSection, "admin-dashboard")
+        polls = console.show_section(PollsSection)
+        self._wait(lambda: not console.busy, "the polls state")
+        assert isinstance(polls, PollsSection)
+        if polls.polls is PollsState.NOT_OPENED:
+            polls.open_button.click()
+            polls.confirm.yes.click()
+        else:
+            polls.reprint_opening.click()
+        self._wait(lambda: not console.busy, "the opening report")
+        self._shoot_console(console, "admin-polls")
+        self._console_page(console, JournalSection, "admin-journal")
+        self._console_page(console, DiagnosticsSection, "admin-diagnostics")
+        console.back_button.click()
+        self._wait(lambda: self._window.console is None, "the console to close")
+
+    def _console_page(self, console: ConsoleDialog, section: type, page: str) -> None:
+        console.show_section(section)
+        self._wait(lambda: not console.busy, page)
+        self._shoot_console(console, page)
+
+    def _shoot_console(self, console: ConsoleDialog, page: str) -> None:
+        for display in self._displays:
+            self._show(display)
+            self._save_picture(page, display, console.grab())
 
     # ---- the journey ------------------------------------------------------------------------
 
@@ -419,6 +476,10 @@ class Tour:
         notice = getattr(state, "notice", None)
         return type(state).__name__ + (f" (notice {notice.value})" if notice is not None else "")
 
+    def wait(self, done: Callable[[], bool], what: str) -> None:
+        """``_wait``, for the closing of the window."""
+        self._wait(done, what)
+
     def _wait(self, done: Callable[[], bool], what: str) -> None:
         """Run the event loop until ``done()``, at most ``timeout`` seconds: never a sleep."""
         deadline = time.monotonic() + self._timeout
@@ -440,16 +501,47 @@ class Tour:
 
     def _save(self, page: str, display: Display) -> None:
         QCoreApplication.processEvents()  # language change, style sheet, layout: all applied
+        self._save_picture(page, display, self._window.grab())
+
+    def _save_picture(self, page: str, display: Display, picture: QPixmap) -> None:
+        QCoreApplication.processEvents()
         path = self._out / shot_name(page, display)
-        if not self._window.grab().save(str(path), "PNG"):
+        if not picture.save(str(path), "PNG"):
             raise TourError(f"{path}: cannot write the screenshot")
         self._shots.append(path)
 
 
+def _over(window: QWidget, dialog: QWidget) -> QPixmap:
+    """The window with ``dialog`` in its middle, as the screen shows them (a dialog is a window
+    of its own: the window's picture does not hold it)."""
+    QCoreApplication.processEvents()
+    picture = window.grab()
+    above = dialog.grab()
+    painter = QPainter(picture)
+    painter.drawPixmap(
+        (window.width() - dialog.width()) // 2, (window.height() - dialog.height()) // 2, above
+    )
+    painter.end()
+    return picture
+
+
+def _sign_in(
+    window: KioskWindow, dialog: LoginDialog, wait: Callable[[Callable[[], bool], str], None]
+) -> ConsoleDialog:
+    """Submit the login dialog's name and PIN; the console that opens."""
+    dialog.submit()
+    wait(lambda: not dialog.pending, "the operator's login")
+    console = window.console
+    if console is None:
+        raise TourError(f"the operator's login was refused: {dialog.notice_text}")
+    return console
+
+
 # ---- one tour, from the store's files to the closed window ------------------------------------
 
-TOUR_ADMIN_PIN: Final = "tour-admin"
-TOUR_ASSESSEUR_PIN: Final = "tour-assesseur"
+ADMIN_ACCOUNT: Final = ("admin", Role.ADMINISTRATOR, "000000")
+ASSESSEUR_ACCOUNT: Final = ("assesseur", Role.ASSESSEUR, "111111")
+"""The demo's operator accounts (``isoloir demo setup`` makes them; the tour adds those missing)."""
 
 
 @dataclass(frozen=True)
@@ -460,6 +552,7 @@ class TourOptions:
     credentials: Path
     mail_dir: Path
     print_dir: Path
+    reports_dir: Path | None = None  # default: the demo's, DIR/reports/KIOSK_ID
     displays: tuple[Display, ...] = (Display(),)
     seed: int = 0  # the CAPTCHA images and the tour's choices; never the ballots' nonces
 
@@ -477,6 +570,7 @@ def run_tour(options: TourOptions) -> TourReport:
     clock = ManualClock(SystemClock().now())
     with KioskStore.open(options.store, StoreKey.from_key_file(options.key_file), clock) as store:
         voter = _tour_voter(voters, store)
+        supervisor = _demo_operators(store, clock).supervisor_check()
         election = KioskElection.from_store(store)
         mailbox = FileMailbox(options.mail_dir)
         captcha_rng = random.Random(options.seed)
@@ -486,15 +580,22 @@ def run_tour(options: TourOptions) -> TourReport:
             election,
             config=KioskConfig(),
             notifier=mailbox,
-            assesseur_check=lambda pin: pin == TOUR_ASSESSEUR_PIN,
+            assesseur_check=supervisor,
             captcha_rng=captcha_rng,
         )
         window = KioskWindow(
             session,
             clock,
             BallotNames(election.manifest),
-            admin_check=lambda pin: pin == TOUR_ADMIN_PIN,
+            admin=AdminConsole(
+                store,
+                clock,
+                reports_dir=options.reports_dir
+                or options.store.parent / "reports" / election.kiosk.kiosk_id,
+                printer_probe=FolderProbe(options.print_dir),
+            ),
             printer=PdfFolderPrinter(options.print_dir),
+            polls_state=store.polls_state,
             assets=PackageAssets(store, election.manifest),
             tick_ms=TOUR_TICK_MS,
         )
@@ -513,7 +614,7 @@ def run_tour(options: TourOptions) -> TourReport:
             window.show_kiosk()
             return tour.run(voter)
         finally:
-            _close(window)
+            _close(window, tour)
 
 
 def _tour_voter(voters: Sequence[DemoVoter], store: KioskStore) -> DemoVoter:
@@ -528,14 +629,30 @@ def _tour_voter(voters: Sequence[DemoVoter], store: KioskStore) -> DemoVoter:
     return chosen
 
 
-def _close(window: KioskWindow) -> None:
-    """As an administrator closes the kiosk: the PIN, then OK. The worker stops with it."""
-    if window.isVisible():
-        dialog = window.ask_admin_pin()
-        dialog.pin_field.setText(TOUR_ADMIN_PIN)
-        box = dialog.findChild(QDialogButtonBox)
-        if box is not None:
-            box.button(QDialogButtonBox.StandardButton.Ok).click()
+def _demo_operators(store: KioskStore, clock: Clock) -> Operators:
+    """The store's operators, with the demo's two accounts added if missing."""
+    operators = Operators(store, clock)
+    existing = {operator.name for operator in operators.list()}
+    for name, role, pin in (ADMIN_ACCOUNT, ASSESSEUR_ACCOUNT):
+        if name not in existing:
+            operators.add(name, role, pin)
+    return operators
+
+
+def _close(window: KioskWindow, tour: Tour) -> None:
+    """As an administrator closes the kiosk: sign in, "Quitter le poste", confirm. The worker
+    stops with it. After a failure the window may not be at the welcome page: it is left to
+    ``deleteLater`` then."""
+    console = window.console
+    if console is not None:
+        console.log_out()
+    dialog = window.request_admin() if window.isVisible() else None
+    if dialog is not None:
+        dialog.name_field.setText(ADMIN_ACCOUNT[0])
+        dialog.pin_field.setText(ADMIN_ACCOUNT[2])
+        console = _sign_in(window, dialog, tour.wait)
+        console.quit_button.click()
+        console.quit_confirm.yes.click()
     window.worker.shutdown()  # closed already, or a window that never showed: nothing runs on
     window.deleteLater()
 
@@ -573,6 +690,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--mail-dir", type=Path, help="réassort messages (default: beside)")
     parser.add_argument("--print-dir", type=Path, help="printed papers (default: beside)")
     parser.add_argument(
+        "--reports-dir", type=Path, help="polls reports (default: beside, reports/KIOSK_ID)"
+    )
+    parser.add_argument(
         "--languages", type=_languages, default=("fr",), help="fr, en or fr,en (default: fr)"
     )
     parser.add_argument(
@@ -593,6 +713,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         credentials=args.credentials or beside / "secrets" / "demo-credentials.csv",
         mail_dir=args.mail_dir or beside / "mailbox",
         print_dir=args.print_dir or beside / "prints",
+        reports_dir=args.reports_dir,
         displays=tour_displays(args.languages, high_contrast_once=args.high_contrast_once),
     )
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -2,41 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="fr_FR">
 <context>
-    <name>AdminPinDialog</name>
-    <message>
-        <source>Fermeture du poste</source>
-        <translation>Close the voting station</translation>
-    </message>
-    <message>
-        <source>Code administrateur</source>
-        <translation>Administrator PIN</translation>
-    </message>
-    <message>
-        <source>Le code qui autorise la fermeture du poste</source>
-        <translation>The PIN that allows closing the voting station</translation>
-    </message>
-    <message>
-        <source>Valider</source>
-        <translation>Confirm</translation>
-    </message>
-    <message>
-        <source>Fermer le poste avec ce code</source>
-        <translation>Close the voting station with this PIN</translation>
-    </message>
-    <message>
-        <source>Annuler</source>
-        <translation>Cancel</translation>
-    </message>
-    <message>
-        <source>Laisser le poste ouvert</source>
-        <translation>Keep the voting station open</translation>
-    </message>
-    <message>
-        <source>Code incorrect.</source>
-        <translation>Incorrect PIN.</translation>
-    </message>
-</context>
-<context>
     <name>AssesseurAuthPage</name>
     <message>
         <source>Identification de l&apos;assesseur</source>
@@ -95,6 +60,25 @@
     </message>
 </context>
 <context>
+    <name>ConfirmBar</name>
+    <message>
+        <source>Confirmer</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <source>Faire l&apos;action demandée</source>
+        <translation>Do what was asked</translation>
+    </message>
+    <message>
+        <source>Annuler</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>Ne rien faire</source>
+        <translation>Do nothing</translation>
+    </message>
+</context>
+<context>
     <name>ConfirmPage</name>
     <message>
         <source>Confirmez votre vote</source>
@@ -142,6 +126,49 @@
     </message>
 </context>
 <context>
+    <name>ConsoleDialog</name>
+    <message>
+        <source>Fermer le poste de vote ?</source>
+        <translation>Close the voting station?</translation>
+    </message>
+    <message>
+        <source>Console d&apos;administration</source>
+        <translation>Admin console</translation>
+    </message>
+    <message>
+        <source>administrateur</source>
+        <translation>administrator</translation>
+    </message>
+    <message>
+        <source>assesseur</source>
+        <translation>polling officer</translation>
+    </message>
+    <message>
+        <source>Sections de la console</source>
+        <translation>Console sections</translation>
+    </message>
+    <message>
+        <source>Choisir une section avec les flèches</source>
+        <translation>Choose a section with the arrow keys</translation>
+    </message>
+    <message>
+        <source>Quitter le poste</source>
+        <translation>Close the voting station</translation>
+    </message>
+    <message>
+        <source>Fermer le poste de vote (administrateur)</source>
+        <translation>Close the voting station (administrator)</translation>
+    </message>
+    <message>
+        <source>Retour au vote</source>
+        <translation>Back to voting</translation>
+    </message>
+    <message>
+        <source>Fermer la console et revenir à l&apos;accueil des électeurs</source>
+        <translation>Close the console and go back to the voters&apos; welcome page</translation>
+    </message>
+</context>
+<context>
     <name>CredentialsPage</name>
     <message>
         <source>Identification</source>
@@ -182,6 +209,116 @@
     <message>
         <source>Revenir à l&apos;accueil</source>
         <translation>Back to the welcome screen</translation>
+    </message>
+</context>
+<context>
+    <name>DashboardSection</name>
+    <message>
+        <source>Tableau de bord</source>
+        <translation>Dashboard</translation>
+    </message>
+    <message>
+        <source>Bureau de vote</source>
+        <translation>Polls</translation>
+    </message>
+    <message>
+        <source>Bulletins déposés</source>
+        <translation>Ballots cast</translation>
+    </message>
+    <message>
+        <source>En attente d&apos;envoi</source>
+        <translation>Waiting to be sent</translation>
+    </message>
+    <message>
+        <source>Reçus par le serveur</source>
+        <translation>Received by the server</translation>
+    </message>
+    <message>
+        <source>Retenus par le serveur</source>
+        <translation>Held by the server</translation>
+    </message>
+    <message>
+        <source>Dernière synchronisation</source>
+        <translation>Last sync</translation>
+    </message>
+    <message>
+        <source>Espace disque libre</source>
+        <translation>Free disk space</translation>
+    </message>
+    <message>
+        <source>Imprimante</source>
+        <translation>Printer</translation>
+    </message>
+    <message>
+        <source>Serveur central</source>
+        <translation>Central server</translation>
+    </message>
+    <message>
+        <source>Actualiser</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <source>Relire l&apos;état du poste</source>
+        <translation>Read the kiosk&apos;s state again</translation>
+    </message>
+    <message>
+        <source>jamais</source>
+        <translation>never</translation>
+    </message>
+    <message>
+        <source>%1 Go</source>
+        <translation>%1 GB</translation>
+    </message>
+    <message>
+        <source>prête</source>
+        <translation>ready</translation>
+    </message>
+    <message>
+        <source>en défaut</source>
+        <translation>not ready</translation>
+    </message>
+    <message>
+        <source>joignable</source>
+        <translation>online kiosk</translation>
+    </message>
+    <message>
+        <source>hors ligne</source>
+        <translation>offline</translation>
+    </message>
+</context>
+<context>
+    <name>DiagnosticsSection</name>
+    <message>
+        <source>Diagnostic</source>
+        <translation>Diagnostics</translation>
+    </message>
+    <message>
+        <source>Lancer le diagnostic</source>
+        <translation>Run the diagnostics</translation>
+    </message>
+    <message>
+        <source>Vérifier le stockage, le disque, l&apos;imprimante, le serveur et l&apos;horloge</source>
+        <translation>Check the store, the disk, the printer, the server and the clock</translation>
+    </message>
+    <message>
+        <source>Vérification</source>
+        <translation>Check</translation>
+    </message>
+    <message>
+        <source>Résultat</source>
+        <translation>Result</translation>
+    </message>
+    <message>
+        <source>Détail</source>
+        <translation>Detail</translation>
+    </message>
+    <message>
+        <source>Résultats du diagnostic</source>
+        <translation>Diagnostics results</translation>
+    </message>
+    <message>
+        <source>Une ligne par vérification : PASS, WARN ou FAIL</source>
+        <translation>One row per check: PASS, WARN or FAIL</translation>
     </message>
 </context>
 <context>
@@ -330,6 +467,29 @@
     </message>
 </context>
 <context>
+    <name>FolderField</name>
+    <message>
+        <source>Parcourir…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <source>Parcourir : %1</source>
+        <translation>Browse: %1</translation>
+    </message>
+    <message>
+        <source>Choisir un dossier</source>
+        <translation>Choose a folder</translation>
+    </message>
+    <message>
+        <source>Choisir un fichier</source>
+        <translation>Choose a file</translation>
+    </message>
+    <message>
+        <source>Enregistrer sous</source>
+        <translation>Save as</translation>
+    </message>
+</context>
+<context>
     <name>GalleryPage</name>
     <message>
         <source>JE VEUX VOTER, J&apos;ACTIVE LA SÉLECTION DE MON CHOIX DE VOTE</source>
@@ -399,6 +559,73 @@
     </message>
 </context>
 <context>
+    <name>JournalSection</name>
+    <message>
+        <source>Journal</source>
+        <translation>Journal</translation>
+    </message>
+    <message>
+        <source>Heure</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>Événement</source>
+        <translation>Event</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>Description</translation>
+    </message>
+    <message>
+        <source>Détails</source>
+        <translation>Details</translation>
+    </message>
+    <message>
+        <source>Journal d&apos;audit</source>
+        <translation>Audit journal</translation>
+    </message>
+    <message>
+        <source>Les événements du poste, du plus ancien au plus récent</source>
+        <translation>The kiosk&apos;s events, oldest first</translation>
+    </message>
+    <message>
+        <source>Actualiser</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <source>Actualiser le journal</source>
+        <translation>Refresh the journal</translation>
+    </message>
+    <message>
+        <source>Relire le journal d&apos;audit</source>
+        <translation>Read the audit journal again</translation>
+    </message>
+    <message>
+        <source>Fichier d&apos;export du journal</source>
+        <translation>Journal export file</translation>
+    </message>
+    <message>
+        <source>Où écrire le journal exporté</source>
+        <translation>Where to write the exported journal</translation>
+    </message>
+    <message>
+        <source>Exporter le journal</source>
+        <translation>Export the journal</translation>
+    </message>
+    <message>
+        <source>Écrire le journal et la vérification de sa chaîne dans ce fichier</source>
+        <translation>Write the journal and the check of its chain to this file</translation>
+    </message>
+    <message>
+        <source>Choisissez d&apos;abord le fichier.</source>
+        <translation>Choose the file first.</translation>
+    </message>
+    <message>
+        <source>Journal exporté : %1</source>
+        <translation>Journal exported: %1</translation>
+    </message>
+</context>
+<context>
     <name>KioskWindow</name>
     <message>
         <source>Isoloir — vote électronique</source>
@@ -426,6 +653,77 @@
     <message>
         <source>Trop de tentatives de réassort : adressez-vous à un assesseur.</source>
         <translation>Too many vote code replacement attempts: please ask a polling officer.</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <source>Console d&apos;administration</source>
+        <translation>Admin console</translation>
+    </message>
+    <message>
+        <source>Réservé aux assesseurs et aux administrateurs du poste.</source>
+        <translation>For the kiosk&apos;s polling officers and administrators only.</translation>
+    </message>
+    <message>
+        <source>&amp;Identifiant</source>
+        <translation>&amp;Name</translation>
+    </message>
+    <message>
+        <source>&amp;Code</source>
+        <translation>&amp;PIN</translation>
+    </message>
+    <message>
+        <source>Identifiant de l&apos;opérateur</source>
+        <translation>Operator name</translation>
+    </message>
+    <message>
+        <source>Votre identifiant</source>
+        <translation>Your operator name</translation>
+    </message>
+    <message>
+        <source>Code de l&apos;opérateur</source>
+        <translation>Operator PIN</translation>
+    </message>
+    <message>
+        <source>Votre code, de 6 à 12 chiffres</source>
+        <translation>Your PIN, 6 to 12 digits</translation>
+    </message>
+    <message>
+        <source>Valider</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <source>Ouvrir la console avec cet identifiant</source>
+        <translation>Open the console with this name</translation>
+    </message>
+    <message>
+        <source>Annuler</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>Revenir au vote</source>
+        <translation>Back to voting</translation>
+    </message>
+    <message>
+        <source>Compte bloqué : un administrateur doit le débloquer.</source>
+        <translation>Account locked: an administrator must unlock it.</translation>
+    </message>
+    <message>
+        <source>Trop d&apos;essais : compte bloqué jusqu&apos;au %1.</source>
+        <translation>Too many attempts: account locked until %1.</translation>
+    </message>
+    <message>
+        <source>Identifiant ou code incorrect.</source>
+        <translation>Incorrect name or PIN.</translation>
+    </message>
+    <message>
+        <source>Prochain essai possible à %1.</source>
+        <translation>Next attempt possible at %1.</translation>
+    </message>
+    <message>
+        <source>La vérification a échoué : réessayez.</source>
+        <translation>The check failed: try again.</translation>
     </message>
 </context>
 <context>
@@ -543,6 +841,385 @@
     <message>
         <source>Réessayez dans %1 s.</source>
         <translation>Try again in %1 s.</translation>
+    </message>
+</context>
+<context>
+    <name>OperatorsSection</name>
+    <message>
+        <source>Opérateurs</source>
+        <translation>Operators</translation>
+    </message>
+    <message>
+        <source>Identifiant</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Rôle</source>
+        <translation>Role</translation>
+    </message>
+    <message>
+        <source>État</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <source>Opérateurs du poste</source>
+        <translation>The kiosk&apos;s operators</translation>
+    </message>
+    <message>
+        <source>Choisissez une ligne pour la retirer ou la débloquer</source>
+        <translation>Choose a row to remove or unlock it</translation>
+    </message>
+    <message>
+        <source>Code (6 à 12 chiffres)</source>
+        <translation>PIN (6 to 12 digits)</translation>
+    </message>
+    <message>
+        <source>Identifiant du nouvel opérateur</source>
+        <translation>New operator&apos;s name</translation>
+    </message>
+    <message>
+        <source>Lettres, chiffres, points ou tirets</source>
+        <translation>Letters, digits, dots or dashes</translation>
+    </message>
+    <message>
+        <source>Rôle du nouvel opérateur</source>
+        <translation>New operator&apos;s role</translation>
+    </message>
+    <message>
+        <source>Assesseur ou administrateur</source>
+        <translation>Polling officer or administrator</translation>
+    </message>
+    <message>
+        <source>Code du nouvel opérateur</source>
+        <translation>New operator&apos;s PIN</translation>
+    </message>
+    <message>
+        <source>De 6 à 12 chiffres, jamais affiché</source>
+        <translation>6 to 12 digits, never shown</translation>
+    </message>
+    <message>
+        <source>Assesseur</source>
+        <translation>Polling officer</translation>
+    </message>
+    <message>
+        <source>Administrateur</source>
+        <translation>Administrator</translation>
+    </message>
+    <message>
+        <source>Ajouter l&apos;opérateur</source>
+        <translation>Add the operator</translation>
+    </message>
+    <message>
+        <source>Créer ce compte d&apos;opérateur</source>
+        <translation>Create this operator account</translation>
+    </message>
+    <message>
+        <source>Retirer</source>
+        <translation>Remove</translation>
+    </message>
+    <message>
+        <source>Retirer l&apos;opérateur choisi</source>
+        <translation>Remove the chosen operator</translation>
+    </message>
+    <message>
+        <source>Débloquer</source>
+        <translation>Unlock</translation>
+    </message>
+    <message>
+        <source>Débloquer l&apos;opérateur choisi après trop d&apos;essais</source>
+        <translation>Unlock the chosen operator after too many attempts</translation>
+    </message>
+    <message>
+        <source>bloqué</source>
+        <translation>locked</translation>
+    </message>
+    <message>
+        <source>en attente jusqu&apos;au %1</source>
+        <translation>waiting until %1</translation>
+    </message>
+    <message>
+        <source>actif</source>
+        <translation>active</translation>
+    </message>
+    <message>
+        <source>Choisissez d&apos;abord un opérateur dans la liste.</source>
+        <translation>Choose an operator in the list first.</translation>
+    </message>
+    <message>
+        <source>Retirer l&apos;opérateur %1 ?</source>
+        <translation>Remove the operator %1?</translation>
+    </message>
+    <message>
+        <source>Opérateur retiré.</source>
+        <translation>Operator removed.</translation>
+    </message>
+    <message>
+        <source>Opérateur débloqué.</source>
+        <translation>Operator unlocked.</translation>
+    </message>
+    <message>
+        <source>Opérateur ajouté.</source>
+        <translation>Operator added.</translation>
+    </message>
+</context>
+<context>
+    <name>PackageSection</name>
+    <message>
+        <source>Scrutin</source>
+        <translation>Election</translation>
+    </message>
+    <message>
+        <source>Paquet du scrutin (fichier .zip ou dossier du paquet) :</source>
+        <translation>Election package (.zip file or package folder):</translation>
+    </message>
+    <message>
+        <source>Fichier du paquet</source>
+        <translation>Package file</translation>
+    </message>
+    <message>
+        <source>Le fichier ou le dossier du paquet à examiner</source>
+        <translation>The package file or folder to examine</translation>
+    </message>
+    <message>
+        <source>Ou un support amovible (dossier) :</source>
+        <translation>Or removable media (folder):</translation>
+    </message>
+    <message>
+        <source>Dossier du support amovible</source>
+        <translation>Removable media folder</translation>
+    </message>
+    <message>
+        <source>Le premier paquet trouvé dans ce dossier est examiné</source>
+        <translation>The first package found in this folder is examined</translation>
+    </message>
+    <message>
+        <source>Examiner ce paquet</source>
+        <translation>Examine this package</translation>
+    </message>
+    <message>
+        <source>Vérifier le paquet et afficher son empreinte</source>
+        <translation>Verify the package and show its fingerprint</translation>
+    </message>
+    <message>
+        <source>Examiner le support</source>
+        <translation>Examine the media</translation>
+    </message>
+    <message>
+        <source>Vérifier le paquet du support amovible et afficher son empreinte</source>
+        <translation>Verify the package on the removable media and show its fingerprint</translation>
+    </message>
+    <message>
+        <source>Examiner le paquet du serveur</source>
+        <translation>Examine the server&apos;s package</translation>
+    </message>
+    <message>
+        <source>Télécharger le paquet du serveur central et afficher son empreinte</source>
+        <translation>Download the central server&apos;s package and show its fingerprint</translation>
+    </message>
+    <message>
+        <source>Charger ce scrutin</source>
+        <translation>Load this election</translation>
+    </message>
+    <message>
+        <source>Charger le paquet examiné dans le poste</source>
+        <translation>Load the examined package into the kiosk</translation>
+    </message>
+    <message>
+        <source>Inscrire le poste</source>
+        <translation>Enroll the kiosk</translation>
+    </message>
+    <message>
+        <source>Inscrire ce poste auprès du serveur central avec le jeton</source>
+        <translation>Enroll this kiosk with the central server using the token</translation>
+    </message>
+    <message>
+        <source>Jeton d&apos;inscription :</source>
+        <translation>Enrollment token:</translation>
+    </message>
+    <message>
+        <source>Jeton d&apos;inscription</source>
+        <translation>Enrollment token</translation>
+    </message>
+    <message>
+        <source>Le jeton à usage unique donné par le serveur central</source>
+        <translation>The one-time token given by the central server</translation>
+    </message>
+    <message>
+        <source>Choisissez d&apos;abord le fichier ou le dossier du paquet.</source>
+        <translation>Choose the package file or folder first.</translation>
+    </message>
+    <message>
+        <source>Comparez cette empreinte avec l&apos;empreinte officielle avant de charger.</source>
+        <translation>Compare this fingerprint with the official one before loading.</translation>
+    </message>
+    <message>
+        <source>Empreinte du paquet</source>
+        <translation>Package fingerprint</translation>
+    </message>
+    <message>
+        <source>%1 (%2) : %3 scrutins, %4 électeurs ; vote du %5 au %6 ; source : %7</source>
+        <translation>%1 (%2): %3 elections, %4 voters; voting from %5 to %6; source: %7</translation>
+    </message>
+    <message>
+        <source>L&apos;empreinte affichée est-elle identique à l&apos;empreinte officielle ? Charger ce scrutin ?</source>
+        <translation>Is the fingerprint shown identical to the official one? Load this election?</translation>
+    </message>
+    <message>
+        <source>Scrutin chargé.</source>
+        <translation>Election loaded.</translation>
+    </message>
+    <message>
+        <source>Ce scrutin était déjà chargé.</source>
+        <translation>This election was loaded already.</translation>
+    </message>
+    <message>
+        <source>Saisissez le jeton d&apos;inscription.</source>
+        <translation>Enter the enrollment token.</translation>
+    </message>
+    <message>
+        <source>Poste inscrit.</source>
+        <translation>Kiosk enrolled.</translation>
+    </message>
+</context>
+<context>
+    <name>Polls</name>
+    <message>
+        <source>pas encore ouvert</source>
+        <translation>not opened yet</translation>
+    </message>
+    <message>
+        <source>ouvert</source>
+        <translation>open</translation>
+    </message>
+    <message>
+        <source>en pause</source>
+        <translation>paused</translation>
+    </message>
+    <message>
+        <source>fermé</source>
+        <translation>closed</translation>
+    </message>
+</context>
+<context>
+    <name>PollsSection</name>
+    <message>
+        <source>Ouvrir le bureau de vote ? Le rapport d&apos;ouverture sera imprimé.</source>
+        <translation>Open the polls? The opening report will be printed.</translation>
+    </message>
+    <message>
+        <source>Clôturer le bureau de vote ? Plus aucun vote ne sera possible.</source>
+        <translation>Close the polls? No more votes will be possible.</translation>
+    </message>
+    <message>
+        <source>Rouvrir le bureau de vote clôturé ? Un rapport de réouverture sera imprimé.</source>
+        <translation>Reopen the closed polls? A reopening report will be printed.</translation>
+    </message>
+    <message>
+        <source>Bureau de vote</source>
+        <translation>Polls</translation>
+    </message>
+    <message>
+        <source>Ouvrir</source>
+        <translation>Open</translation>
+    </message>
+    <message>
+        <source>Ouvrir le bureau de vote et imprimer le rapport d&apos;ouverture</source>
+        <translation>Open the polls and print the opening report</translation>
+    </message>
+    <message>
+        <source>Suspendre</source>
+        <translation>Pause</translation>
+    </message>
+    <message>
+        <source>Suspendre le vote un moment</source>
+        <translation>Pause voting for a while</translation>
+    </message>
+    <message>
+        <source>Reprendre</source>
+        <translation>Resume</translation>
+    </message>
+    <message>
+        <source>Reprendre le vote suspendu</source>
+        <translation>Resume the paused voting</translation>
+    </message>
+    <message>
+        <source>Clôturer</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>Clôturer le bureau de vote et imprimer le rapport de clôture</source>
+        <translation>Close the polls and print the closing report</translation>
+    </message>
+    <message>
+        <source>Rouvrir</source>
+        <translation>Reopen</translation>
+    </message>
+    <message>
+        <source>Rouvrir le bureau de vote clôturé (administrateur)</source>
+        <translation>Reopen the closed polls (administrator)</translation>
+    </message>
+    <message>
+        <source>Réimprimer le rapport d&apos;ouverture</source>
+        <translation>Print the opening report again</translation>
+    </message>
+    <message>
+        <source>Imprimer encore le dernier rapport d&apos;ouverture</source>
+        <translation>Print the last opening report again</translation>
+    </message>
+    <message>
+        <source>Réimprimer le rapport de clôture</source>
+        <translation>Print the closing report again</translation>
+    </message>
+    <message>
+        <source>Imprimer encore le dernier rapport de clôture</source>
+        <translation>Print the last closing report again</translation>
+    </message>
+    <message>
+        <source>État : %1</source>
+        <translation>State: %1</translation>
+    </message>
+    <message>
+        <source>Aucun rapport de ce type n&apos;a encore été produit.</source>
+        <translation>No report of this kind has been made yet.</translation>
+    </message>
+    <message>
+        <source>Rapport de clôture</source>
+        <translation>Closing report</translation>
+    </message>
+    <message>
+        <source>Rapport de réouverture</source>
+        <translation>Reopening report</translation>
+    </message>
+    <message>
+        <source>Rapport d&apos;ouverture</source>
+        <translation>Opening report</translation>
+    </message>
+    <message>
+        <source>%1 signé, enregistré dans %2</source>
+        <translation>%1 signed, saved in %2</translation>
+    </message>
+    <message>
+        <source>impression en cours…</source>
+        <translation>printing…</translation>
+    </message>
+</context>
+<context>
+    <name>PrinterSection</name>
+    <message>
+        <source>Imprimante</source>
+        <translation>Printer</translation>
+    </message>
+    <message>
+        <source>Imprimer une page de test</source>
+        <translation>Print a test page</translation>
+    </message>
+    <message>
+        <source>Vérifier que l&apos;imprimante imprime</source>
+        <translation>Check that the printer prints</translation>
+    </message>
+    <message>
+        <source>Impression en cours…</source>
+        <translation>Printing…</translation>
     </message>
 </context>
 <context>
@@ -847,6 +1524,88 @@
     </message>
 </context>
 <context>
+    <name>Section</name>
+    <message>
+        <source>En cours…</source>
+        <translation>Working…</translation>
+    </message>
+    <message>
+        <source>Votre rôle ne permet pas cette action.</source>
+        <translation>Your role does not allow this action.</translation>
+    </message>
+    <message>
+        <source>L&apos;opération a échoué (%1). Consultez le diagnostic.</source>
+        <translation>The operation failed (%1). See the diagnostics.</translation>
+    </message>
+    <message>
+        <source>Imprimé.</source>
+        <translation>Printed.</translation>
+    </message>
+    <message>
+        <source>Pas d&apos;imprimante : une copie PDF est dans le dossier des impressions.</source>
+        <translation>No printer: a PDF copy is in the prints folder.</translation>
+    </message>
+    <message>
+        <source>Non imprimé.</source>
+        <translation>Not printed.</translation>
+    </message>
+</context>
+<context>
+    <name>SyncSection</name>
+    <message>
+        <source>Synchronisation</source>
+        <translation>Sync</translation>
+    </message>
+    <message>
+        <source>Synchroniser maintenant</source>
+        <translation>Sync now</translation>
+    </message>
+    <message>
+        <source>Envoyer au serveur central les bulletins en attente</source>
+        <translation>Send the waiting ballots to the central server</translation>
+    </message>
+    <message>
+        <source>Progression de l&apos;envoi</source>
+        <translation>Sending progress</translation>
+    </message>
+    <message>
+        <source>Support amovible (dossier) :</source>
+        <translation>Removable media (folder):</translation>
+    </message>
+    <message>
+        <source>Dossier du support amovible</source>
+        <translation>Removable media folder</translation>
+    </message>
+    <message>
+        <source>Où écrire le lot signé des bulletins</source>
+        <translation>Where to write the signed bundle of ballots</translation>
+    </message>
+    <message>
+        <source>Exporter</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>Écrire les bulletins non reçus dans un lot signé sur le support</source>
+        <translation>Write the ballots not yet received into a signed bundle on the media</translation>
+    </message>
+    <message>
+        <source>Synchronisation interrompue : %1</source>
+        <translation>Sync stopped: %1</translation>
+    </message>
+    <message>
+        <source>Reçus : %1 (dont %2 déjà reçus) ; refusés : %3 ; retenus : %4 ; restant à envoyer : %5</source>
+        <translation>Received: %1 (%2 of them already); rejected: %3; held: %4; left to send: %5</translation>
+    </message>
+    <message>
+        <source>Choisissez d&apos;abord le dossier du support.</source>
+        <translation>Choose the media folder first.</translation>
+    </message>
+    <message>
+        <source>Lot écrit : %1</source>
+        <translation>Bundle written: %1</translation>
+    </message>
+</context>
+<context>
     <name>VoteCodePage</name>
     <message>
         <source>Code de vote</source>
@@ -918,6 +1677,49 @@
     </message>
 </context>
 <context>
+    <name>VotersSection</name>
+    <message>
+        <source>Électeurs</source>
+        <translation>Voters</translation>
+    </message>
+    <message>
+        <source>Identifiant de l&apos;électeur bloqué :</source>
+        <translation>Identifier of the locked voter:</translation>
+    </message>
+    <message>
+        <source>Identifiant de l&apos;électeur</source>
+        <translation>Voter identifier</translation>
+    </message>
+    <message>
+        <source>L&apos;identifiant que l&apos;électeur saisit pour voter</source>
+        <translation>The identifier the voter types to vote</translation>
+    </message>
+    <message>
+        <source>Débloquer</source>
+        <translation>Unlock</translation>
+    </message>
+    <message>
+        <source>Débloquer l&apos;électeur</source>
+        <translation>Unlock the voter</translation>
+    </message>
+    <message>
+        <source>Effacer les échecs de cet électeur sur ce poste</source>
+        <translation>Clear this voter&apos;s failed attempts on this kiosk</translation>
+    </message>
+    <message>
+        <source>Saisissez l&apos;identifiant.</source>
+        <translation>Enter the identifier.</translation>
+    </message>
+    <message>
+        <source>Électeur débloqué.</source>
+        <translation>Voter unlocked.</translation>
+    </message>
+    <message>
+        <source>Aucun blocage pour cet identifiant.</source>
+        <translation>No lock for this identifier.</translation>
+    </message>
+</context>
+<context>
     <name>WelcomePage</name>
     <message>
         <source>Bienvenue</source>
@@ -958,6 +1760,18 @@
     <message>
         <source>Commencer à voter</source>
         <translation>Start voting</translation>
+    </message>
+    <message>
+        <source>Le bureau de vote n&apos;est pas encore ouvert.</source>
+        <translation>The polls are not open yet.</translation>
+    </message>
+    <message>
+        <source>Le bureau de vote est en pause : le vote reprendra bientôt.</source>
+        <translation>The polls are paused: voting will resume soon.</translation>
+    </message>
+    <message>
+        <source>Le bureau de vote est fermé.</source>
+        <translation>The polls are closed.</translation>
     </message>
 </context>
 </TS>

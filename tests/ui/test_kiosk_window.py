@@ -49,11 +49,20 @@ from kiosk.voting.model import (
     VoterRef,
 )
 from kiosk.voting.session import SessionStep
-from tests.ui.conftest import ADMIN_PIN, WAIT_MS, close_window, control, open_window, wait_for
+from tests.ui.conftest import (
+    ADMIN,
+    ADMIN_PIN,
+    WAIT_MS,
+    admin_console,
+    close_window,
+    control,
+    open_window,
+    wait_for,
+)
 from tests.unit.test_voting_world import Kiosk, VoterSecrets, sealed_election
 from ui.ballot_names import BallotNames
 from ui.kiosk_window import KioskSession, KioskWindow
-from ui.printing import PrintOutcome
+from ui.printing import PrintedPaper, PrintOutcome
 
 _LEFT = Qt.MouseButton.LeftButton
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -173,10 +182,13 @@ def test_every_interactive_control_has_an_accessible_name_and_description(
 ) -> None:
     for state in SAMPLES.values():  # builds every dynamic button (scrutins, lists, documents)
         window.render_state(state)
-    dialog = window.ask_admin_pin()
+    window.render_state(SAMPLES[flow.Welcome])
+    dialog = window.request_admin()
+    assert dialog is not None
     interactive = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractSlider)
     controls = [w for w in window.findChildren(QWidget) if isinstance(w, interactive)]
     assert len(controls) > 40
+    assert dialog.name_field in controls
     unnamed = [
         f"{type(w).__name__} {w.objectName()!r} {getattr(w, 'text', lambda: '')()!r}"
         for w in controls
@@ -196,7 +208,7 @@ def test_pages_switch_and_leave_nothing_typed_behind(qtbot: QtBot, window: Kiosk
     assert field.text() == ""
 
 
-def test_the_window_is_full_screen_and_closes_only_with_the_admin_pin(
+def test_the_window_is_full_screen_and_closes_only_from_the_admin_console(
     qtbot: QtBot, window: KioskWindow
 ) -> None:
     assert window.isFullScreen()
@@ -205,14 +217,22 @@ def test_the_window_is_full_screen_and_closes_only_with_the_admin_pin(
     assert window.geometry() == screen.geometry()
     assert window.close() is False
     assert window.isVisible()
-    dialog = window.pin_dialog
+    dialog = window.login_dialog
     assert dialog is not None
     assert dialog.isVisible()
-    qtbot.keyClicks(dialog.pin_field, "0000")
-    qtbot.keyClick(dialog.pin_field, "\r")
+    qtbot.keyClicks(dialog.name_field, ADMIN)
+    qtbot.keyClicks(dialog.pin_field, "000000")
+    qtbot.keyClick(dialog.pin_field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.pending, timeout=WAIT_MS)
     assert window.isVisible()
     assert dialog.isVisible()
+    assert window.console is None
     assert dialog.pin_field.text() == ""
+    assert dialog.notice_text == "Identifiant ou code incorrect."
+    dialog.pin_field.setText(ADMIN_PIN)
+    dialog.submit()
+    qtbot.waitUntil(lambda: window.console is not None, timeout=WAIT_MS)
+    assert window.isVisible()  # signed in: the console, not yet the end of the kiosk
     close_window(qtbot, window)
     assert not window.isVisible()
 
@@ -372,8 +392,15 @@ class StubPrinter:
     ) -> PrintOutcome:
         return self._print("slip", language)
 
+    def print_paper(self, printed: PrintedPaper) -> PrintOutcome:
+        return self._print(printed.kind, "fr")
+
 
 MakeWindow = Callable[..., KioskWindow]
+
+
+def kiosk_reports(kiosk: Kiosk) -> Path:
+    return kiosk.store.path.parent / "reports"
 
 
 @pytest.fixture
@@ -390,7 +417,7 @@ def make_window(qtbot: QtBot, kiosk: Kiosk) -> Iterator[MakeWindow]:
             session if session is not None else kiosk.session,
             kiosk.clock,
             BallotNames(manifest),
-            admin_check=lambda pin: pin == ADMIN_PIN,
+            admin=admin_console(kiosk, kiosk_reports(kiosk)),
             printer=printer if printer is not None else StubPrinter(),
             assets=PackageAssets(kiosk.store, manifest),
             tick_ms=tick_ms,

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.receipts import SyncState
 from kiosk.voting import flow
-from tests.ui.conftest import WAIT_MS, close_window, open_window
+from tests.ui.conftest import WAIT_MS, admin_console, close_window, open_window
 from tests.ui.test_kiosk_window import SAMPLES
 from tests.unit.test_voting_world import Kiosk, sealed_election
 from ui.ballot_names import BallotNames
@@ -71,7 +71,7 @@ def test_the_outbox_is_sent_on_a_worker_of_its_own(
         kiosk.session,
         kiosk.clock,
         names,
-        admin_check=lambda pin: pin == "9753",
+        admin=admin_console(kiosk, tmp_path / "reports"),
         printer=PdfFolderPrinter(tmp_path / "prints"),
         background_sync=sync,
         sync_ms=3_600_000,

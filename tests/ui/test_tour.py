@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QApplication
 
+from kiosk.audit import AuditEvent
 from kiosk.cli import main as isoloir
 from kiosk.cli.demo import DemoKiosk
 from kiosk.clock import SystemClock
@@ -85,6 +86,16 @@ def test_the_tour_saves_every_page_and_casts_exactly_its_votes(
     assert len(list(layout.prints.glob("depot/*.pdf"))) == len(report.cast)
     assert len(list(layout.prints.glob("controle/*.pdf"))) == 1
     assert len(list(layout.mailbox.glob("*.eml"))) == 1  # the réassort token
+    # The assesseur's console: the opening report printed (the polls opened by the tour, or the
+    # demo's report printed again), and signed in as the demo's accounts.
+    assert len(list(layout.prints.glob("rapport/*.pdf"))) == 1
+    with KioskStore.open(layout.store, key, SystemClock(), read_only=True) as store:
+        logins = [
+            entry.fields.get("operator")
+            for entry in store.audit_entries()
+            if entry.event is AuditEvent.OPERATOR_LOGIN
+        ]
+    assert logins[-2:] == ["assesseur", "admin"]  # the console's tour, then closing the window
 
     # Run again: no voter is left that the tour may use, and it says so before opening a window.
     with pytest.raises(TourError, match="has voted"):
@@ -107,5 +118,6 @@ def test_file_names_number_the_pages_and_name_the_display() -> None:
         Display(language="fr"),
         Display(language="en", high_contrast=True),
     )
-    assert shot_name("welcome", displays[0]) == "01-welcome-en.png"
+    assert shot_name("admin-login", displays[0]) == "01-admin-login-en.png"
+    assert shot_name("welcome", displays[1]) == f"{PAGES.index('welcome') + 1:02d}-welcome-fr.png"
     assert shot_name("refused", displays[2]) == f"{len(PAGES):02d}-refused-en-high-contrast.png"

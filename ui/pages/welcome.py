@@ -1,4 +1,8 @@
-"""The welcome screen: language, larger text, high contrast, "Commencer"."""
+"""The welcome screen: language, larger text, high contrast, "Commencer".
+
+When the polls are not open (the window reads their state from the core), the page says so and
+offers no "Commencer": the core would refuse the login anyway, better said before anyone types.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from kiosk.config import Language
+from kiosk.store import PollsState
 from kiosk.voting.flow import Welcome
 from kiosk.voting.model import Display
 from ui.pages.base import Page, describe
@@ -20,6 +25,7 @@ class WelcomePage(Page):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._display = Display()
+        self._polls: PollsState | None = None  # None: not known (yet), nothing to say
         self._title = self.title()
         self._intro = self.text()
         languages = QHBoxLayout()
@@ -34,6 +40,8 @@ class WelcomePage(Page):
         self._contrast = self.button()
         self._contrast.setCheckable(True)
         self.column.addStretch()
+        self._polls_notice = self.text("notice")
+        self._polls_notice.hide()
         self._start = self.button()
         self._start.setDefault(True)
 
@@ -63,6 +71,30 @@ class WelcomePage(Page):
         )
         self._start.setText(self.tr("Commencer"))
         describe(self._start, self.tr("Commencer"), self.tr("Commencer à voter"))
+        self._show_polls()
+
+    @property
+    def polls_notice(self) -> str:
+        return self._polls_notice.text() if self._polls_notice.isVisibleTo(self) else ""
+
+    def show_polls(self, polls: PollsState) -> None:
+        """The polls' state as the core reads it: open, or why nobody may start."""
+        self._polls = polls
+        self._show_polls()
+
+    def _show_polls(self) -> None:
+        match self._polls:
+            case None | PollsState.OPEN:
+                message = ""
+            case PollsState.NOT_OPENED:
+                message = self.tr("Le bureau de vote n'est pas encore ouvert.")
+            case PollsState.PAUSED:
+                message = self.tr("Le bureau de vote est en pause : le vote reprendra bientôt.")
+            case PollsState.CLOSED:
+                message = self.tr("Le bureau de vote est fermé.")
+        self._polls_notice.setText(message)
+        self._polls_notice.setVisible(bool(message))
+        self._start.setEnabled(not message)
 
     def show_state(self, state: Welcome) -> None:
         self._display = state.display
