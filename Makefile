@@ -27,17 +27,14 @@ APT_PACKAGES := python3-venv libsodium23 libzbar0 libpulse0 libxrandr2 libxcb-ic
 .PHONY: demo screenshots test bootstrap lint typecheck unit soak lock clean translations \
 	update-translations
 
-# A ready demo kiosk (election built, trustees' key ceremony, package sealed, store loaded, polls
-# open) and a whole synthetic election record, verified; then the kiosk window on the demo kiosk.
-# Without a display, `isoloir demo kiosk` runs the tour under Xvfb instead: one demo voter votes,
-# every page is saved as a PNG.
+# The whole demo election (README, "The two commands"): the demo election, trustees' key
+# ceremony, sealed package, local server, enrolled kiosk with polls opened by the assesseur, then
+# the kiosk window against the server (without a display: the tour under Xvfb, every page a PNG);
+# when it ends, the tally: polls closed, kiosk synced, record exported, decrypted, verified.
 demo: $(VENV)/.installed translations
 	rm -rf $(DEMO_DIR)
-	$(BIN)/isoloir demo setup $(DEMO_DIR)/kiosk
-	$(BIN)/isoloir tally demo-record $(DEMO_DIR)/record --ballots 200
-	$(BIN)/isoloir verify record $(DEMO_DIR)/record
-	@echo "A complete verified election record (board, tally, results PDF): $(DEMO_DIR)/record"
-	$(BIN)/isoloir demo kiosk $(DEMO_DIR)/kiosk
+	$(BIN)/isoloir demo $(DEMO_DIR)
+	$(BIN)/isoloir demo tally $(DEMO_DIR)
 
 # Every page of the kiosk window, French and English, and once in high contrast: the tour on a
 # fresh demo kiosk in a temporary folder, in real X11 windows on a virtual screen (Xvfb).

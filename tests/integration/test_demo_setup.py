@@ -1,7 +1,9 @@
-"""``isoloir demo setup`` makes a ready kiosk; ``isoloir demo kiosk`` launches the right child.
+"""``isoloir demo setup`` makes a ready kiosk; ``isoloir demo kiosk`` starts the local server,
+enrolls the kiosk and launches the right child.
 
 The window itself is not opened here: ``plan_launch`` is pure, and the command's run is checked
-with the child process replaced (tests/ui/test_tour.py runs the tour for real).
+with the child process replaced (tests/ui/test_tour.py runs the tour for real); the local server
+is real.
 """
 
 from __future__ import annotations
@@ -11,17 +13,22 @@ import csv
 import hashlib
 import io
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from kiosk.admin.operators import Operators
+from kiosk.admin.roles import Role
 from kiosk.cli import demo as demo_cli
 from kiosk.cli import main
 from kiosk.cli.demo import DemoKiosk, LaunchMode, plan_launch
 from kiosk.clock import SystemClock
 from kiosk.election import package
 from kiosk.store import KioskStore, PollsState, StoreKey
+from kiosk.trustee.demo import TRUSTEES
 from kiosk.voting.session import KioskElection
 
 VOTERS = 6
@@ -56,12 +63,31 @@ def test_setup_makes_a_kiosk_ready_to_take_votes(demo: tuple[DemoKiosk, str]) ->
     with _open(layout) as store:
         status = store.status()
         election = KioskElection.from_store(store)  # sealed, with this kiosk's key
+        accounts = {(o.name, o.role) for o in Operators(store, SystemClock()).list()}
     assert status.polls is PollsState.OPEN
     assert status.kiosk_id == "kiosk-01"
     assert status.voters == VOTERS
     assert status.emargements == 0
     assert election.kiosk.kiosk_id == "kiosk-01"
     assert status.audit_length > 0
+    assert accounts == {("admin", Role.ADMINISTRATOR), ("assesseur", Role.ASSESSEUR)}
+    # The assesseur opened the polls: the signed opening report is saved.
+    assert [p.name for p in sorted((layout.reports / "kiosk-01").glob("*.pdf"))] == [
+        "0001-opening.pdf"
+    ]
+
+
+def test_the_package_names_the_local_server_and_the_trustees_are_kept(
+    demo: tuple[DemoKiosk, str],
+) -> None:
+    layout, _ = demo
+    server = package.load(layout.package).manifest.server
+    assert server is not None
+    assert server.url.startswith("http://127.0.0.1:")
+    assert server.tls_certificate_sha256 is None  # plain http on loopback: nothing to pin
+    assert sorted(p.name for p in layout.trustees.glob("*.state")) == sorted(
+        f"{name}.state" for name in TRUSTEES
+    )
 
 
 def test_the_package_on_disk_is_the_sealed_one_the_store_holds(demo: tuple[DemoKiosk, str]) -> None:
@@ -82,8 +108,9 @@ def test_setup_prints_the_fingerprint_the_credentials_and_the_pins_but_no_secret
     layout, printed = demo
     assert f"Fingerprint: {package.load(layout.package).fingerprint}" in printed
     assert str(layout.credentials) in printed
-    assert "Admin PIN:   0000" in printed
-    assert f"isoloir demo kiosk {layout.root}" in printed
+    assert "Operator:    admin (administrator), PIN 000000" in printed
+    assert "Operator:    assesseur (assesseur), PIN 111111" in printed
+    assert f"isoloir demo {layout.root}" in printed
     with layout.credentials.open(encoding="utf-8", newline="") as source:
         rows = list(csv.DictReader(source))
     assert len(rows) == VOTERS
@@ -138,25 +165,20 @@ def test_without_a_display_the_kiosk_runs_the_tour_under_xvfb(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("variable", ["DISPLAY", "WAYLAND_DISPLAY"])
-def test_with_a_display_the_kiosk_opens_the_window_with_the_demo_pins(
-    tmp_path: Path, variable: str
-) -> None:
+def test_with_a_display_the_kiosk_opens_the_window(tmp_path: Path, variable: str) -> None:
     layout = DemoKiosk(tmp_path / "kiosk")
     launch = plan_launch(layout, {variable: ":0"}, python="python3")
     assert launch.mode is LaunchMode.WINDOW
     assert launch.argv[:3] == ("python3", "-m", "ui")
-    assert _option(launch.argv, "--mail-dir") == str(layout.mailbox)
+    assert _option(launch.argv, "--store") == str(layout.store)
     assert _option(launch.argv, "--print-dir") == str(layout.prints)
+    assert _option(launch.argv, "--reports-dir") == str(layout.reports / "kiosk-01")
     assert "--windowed" in launch.argv
-    assert launch.env["ISOLOIR_ADMIN_PIN"] == "0000"
-    assert launch.env["ISOLOIR_ASSESSEUR_PIN"] == "1111"
-    assert "0000" not in repr(launch)
+    assert "--server" not in launch.argv  # the window takes the package's server
 
 
-def test_pins_from_the_environment_win_and_full_screen_is_asked_for(tmp_path: Path) -> None:
-    environ = {"DISPLAY": ":0", "ISOLOIR_ADMIN_PIN": "8642"}
-    launch = plan_launch(DemoKiosk(tmp_path), environ, full_screen=True)
-    assert launch.env["ISOLOIR_ADMIN_PIN"] == "8642"
+def test_full_screen_is_asked_for(tmp_path: Path) -> None:
+    launch = plan_launch(DemoKiosk(tmp_path), {"DISPLAY": ":0"}, full_screen=True)
     assert "--windowed" not in launch.argv
 
 
@@ -187,13 +209,9 @@ def test_kiosk_without_display_runs_xvfb_and_says_what_a_screen_would_do(
     layout, _ = demo
     ran: list[Sequence[str]] = []
 
-    def run(argv: Sequence[str], **_: object) -> subprocess.CompletedProcess[bytes]:
-        ran.append(argv)
-        return subprocess.CompletedProcess(argv, 0)
-
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    monkeypatch.setattr(demo_cli.subprocess, "run", run)
+    monkeypatch.setattr(demo_cli.subprocess, "run", _launch_recorded(ran))
     monkeypatch.setattr(demo_cli.shutil, "which", lambda name: f"/usr/bin/{name}")
     assert main(["demo", "kiosk", str(layout.root)]) == 0
     [argv] = ran
@@ -201,6 +219,13 @@ def test_kiosk_without_display_runs_xvfb_and_says_what_a_screen_would_do(
     out = capsys.readouterr().out
     assert f"Screenshots of every page: {layout.tour}" in out
     assert "On a machine with a screen" in out
+    # The real local server ran meanwhile and enrolled the kiosk; it stopped at the end.
+    assert "Kiosk kiosk-01 enrolled with a one-time token." in out
+    assert "Stopping the local server." in out
+    url = package.load(layout.package).manifest.server
+    assert url is not None
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url.url}/health", timeout=2)
 
 
 def test_kiosk_without_display_nor_xvfb_says_what_to_install(
@@ -219,6 +244,59 @@ def test_kiosk_without_display_nor_xvfb_says_what_to_install(
 def test_kiosk_needs_a_demo_setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "kiosk", str(tmp_path)]) == 1
     assert "run isoloir demo setup" in capsys.readouterr().err
+
+
+def test_demo_with_a_folder_reuses_a_demo_made_already(
+    demo: tuple[DemoKiosk, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``isoloir demo DIR`` (a word that names no action) is the whole demo in DIR; on a demo
+    that is there it makes nothing new, and starts its server and kiosk again."""
+    layout, _ = demo
+    ran: list[Sequence[str]] = []
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(demo_cli.subprocess, "run", _launch_recorded(ran))
+    before = _digests(layout.package)
+    assert main(["demo", str(layout.root), "--full-screen"]) == 0
+    [argv] = ran
+    assert list(argv[1:3]) == ["-m", "ui"]
+    assert "--windowed" not in argv  # the option after DIR was read
+    out = capsys.readouterr().out
+    assert "is there already" in out
+    assert f"Next: isoloir demo tally {layout.root}" in out
+    assert _digests(layout.package) == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [("--no-such-option", "--no-such-option"), ("other", "one folder only")],
+)
+def test_demo_refuses_what_follows_a_folder_unless_it_is_an_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, said: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["demo", str(tmp_path / "new"), extra])
+    assert exited.value.code == 2
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
+def _launch_recorded(
+    ran: list[Sequence[str]],
+) -> Callable[..., subprocess.CompletedProcess[Any]]:
+    """``subprocess.run`` where the kiosk's launch (the window or the tour) is recorded, not
+    run; the ``isoloir server`` commands the demo runs on the way run for real."""
+    real = subprocess.run
+
+    def run(argv: Sequence[str], **options: Any) -> subprocess.CompletedProcess[Any]:
+        if list(argv[1:3]) == ["-m", "kiosk"]:
+            return real(argv, **options)
+        ran.append(argv)
+        return subprocess.CompletedProcess(argv, 0)
+
+    return run
 
 
 def _option(argv: Sequence[str], name: str) -> str:
