@@ -18,14 +18,15 @@ QM_FR := ui/i18n/isoloir_fr.qm
 # Debian packages Isoloir needs at run and test time (libsodium: ristretto255; zbar: QR codes;
 # the Qt platform plugins' libraries; Xvfb for real windows; poppler for looking at PDFs; CUPS
 # and its PDF printer for the printing tests; PostgreSQL for the server's production backend;
-# Chromium and its driver for the public board page's browser tests).
+# Chromium and its driver for the public board page's browser tests; systemd's tools check the
+# units under packaging/).
 APT_PACKAGES := python3-venv libsodium23 libzbar0 libpulse0 libxrandr2 libxcb-icccm4 \
 	libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 \
 	libdbus-1-3 xvfb xauth poppler-utils cups printer-driver-cups-pdf \
-	postgresql-15 chromium chromium-driver
+	postgresql-15 chromium chromium-driver systemd
 
 .PHONY: demo screenshots test bootstrap lint typecheck unit soak lock clean translations \
-	update-translations
+	update-translations package package-smoke
 
 # The whole demo election (README, "The two commands"): the demo election, trustees' key
 # ceremony, sealed package, local server, enrolled kiosk with polls opened by the assesseur, then
@@ -57,6 +58,22 @@ typecheck: $(VENV)/.installed
 
 unit: $(VENV)/.installed translations
 	ISOLOIR_REQUIRE_SYSTEM=1 QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
+
+# The kiosk bundle (docs/deployment.md): one folder, dist/isoloir/, with its own Python, Qt, the
+# translations and the SQL migrations; its `isoloir` is the whole command line and the kiosk
+# window. The system keeps libsodium23 (and the display, CUPS, fonts): docs/deployment.md.
+package: $(VENV)/.installed translations
+	rm -rf dist/isoloir build/isoloir
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build \
+		packaging/bundle/isoloir.spec
+	@du -sh dist/isoloir
+
+# The bundle alone, from an empty folder and a bare environment: --version, demo setup, the kiosk
+# tour offscreen (French, English) and under Xvfb, a printed receipt verified, a server started
+# and stopped. CI runs it (.ci/run): build and journey add 1 to 4 minutes to the suite's 6
+# (docs/deployment.md, "The bundle in CI").
+package-smoke: package
+	packaging/bundle/smoke.sh dist/isoloir/isoloir
 
 # Longer fuzz and soak runs, outside the default suite.
 soak: $(VENV)/.installed translations
@@ -108,4 +125,5 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) $(SCREENSHOTS) $(QM_EN) $(QM_FR) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(DEMO_DIR) $(SCREENSHOTS) $(QM_EN) $(QM_FR) .mypy_cache .ruff_cache .pytest_cache .hypothesis \
+		build dist

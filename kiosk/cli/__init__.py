@@ -12,6 +12,7 @@ from kiosk.cli.admin import register as register_admin
 from kiosk.cli.common import CliError
 from kiosk.cli.demo import register as register_demo
 from kiosk.cli.election import register as register_election
+from kiosk.cli.kiosk import register as register_kiosk
 from kiosk.cli.server import register as register_server
 from kiosk.cli.tally import register as register_tally
 from kiosk.cli.trustee import register as register_trustee
@@ -40,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
     register_admin(groups)
     register_server(groups)
     register_demo(groups)
+    register_kiosk(groups)
     return root
 
 
