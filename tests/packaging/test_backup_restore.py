@@ -203,3 +203,89 @@ def test_the_scripts_refuse_bad_arguments_before_touching_anything(tmp_path: Pat
     assert "put it in ~/.pgpass" in secret.stderr
     assert "hunter2" not in secret.stderr
     assert not (tmp_path / "y.dump").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://isoloir:hunter2@db/isoloir",
+        "postgresql://isoloir@db/isoloir?password=hunter2",
+        "postgresql://isoloir@db/isoloir?sslmode=verify-full&password=hunter2",
+        "postgres://isoloir@db/isoloir?PASSWORD=hunter2",
+    ],
+    ids=["userinfo", "query", "second-parameter", "upper-case"],
+)
+@pytest.mark.parametrize("script", [BACKUP, RESTORE], ids=lambda script: script.name)
+def test_a_password_in_the_url_is_refused_in_either_form(
+    script: Path, url: str, tmp_path: Path
+) -> None:
+    # It would show on pg_dump's or psql's command line: refused before anything runs.
+    dump = tmp_path / "x.dump"
+    if script == RESTORE:
+        dump.write_bytes(b"not read")
+    refused = run([script, "--db", url, dump] if script == BACKUP else [script, dump, url])
+    assert refused.returncode == 2
+    assert "put it in ~/.pgpass" in refused.stderr
+    assert "hunter2" not in refused.stderr
+    assert [path.name for path in tmp_path.iterdir()] == (["x.dump"] if script == RESTORE else [])
+
+
+def test_the_urls_server_env_suggests_pass_the_scripts_check(tmp_path: Path) -> None:
+    server_env = (SCRIPTS / "server.env").read_text().splitlines()
+    urls = [
+        line.lstrip("# ").removeprefix("ISOLOIR_SERVER_DB=")
+        for line in server_env
+        if line.lstrip("# ").startswith("ISOLOIR_SERVER_DB=")
+    ]
+    assert len(urls) == 2  # this host's socket, another node's TLS
+    existing = tmp_path / "existing.dump"
+    existing.write_bytes(b"")
+    for url in urls:
+        # Past the URL's check, the backup stops at the file it never overwrites.
+        checked = run([BACKUP, "--db", url, existing])
+        assert (checked.returncode, checked.stderr.strip()) == (
+            1,
+            f"isoloir-db-backup: {existing} exists already; a backup never overwrites one",
+        )
+
+
+def test_a_backup_into_a_folder_keeps_the_newest_dumps_only(
+    database_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    older = [folder / f"isoloir-2026110{day}T120000Z.dump" for day in range(1, 6)]
+    for dump in older:
+        dump.write_bytes(b"an older dump")
+    others = [folder / "notes.txt", folder / "isoloir-copy.dump", folder / "x.dump.partial"]
+    for other in others:
+        other.write_bytes(b"not a timed dump")
+
+    kept = run([BACKUP, "--db", database_url, folder], ISOLOIR_BACKUP_KEEP="3")
+    assert kept.returncode == 0, kept.stderr
+    [new] = set(folder.iterdir()) - set(older) - set(others)
+    # The two newest older dumps and the new one; nothing that is not a timed dump is touched.
+    assert set(folder.iterdir()) == {*older[-2:], new, *others}
+    assert kept.stdout.count("Old backup deleted") == 3
+
+    # A backup into a named file prunes nothing; 0 keeps them all.
+    folder = tmp_path / "all"
+    folder.mkdir()
+    older = [folder / dump.name for dump in older]
+    for dump in older:
+        dump.write_bytes(b"an older dump")
+    named = folder / "before-the-upgrade.dump"
+    assert run([BACKUP, "--db", database_url, named], ISOLOIR_BACKUP_KEEP="1").returncode == 0
+    assert set(folder.iterdir()) == {*older, named}
+    assert run([BACKUP, "--db", database_url, folder], ISOLOIR_BACKUP_KEEP="0").returncode == 0
+    assert len(list(folder.iterdir())) == len(older) + 2
+
+
+@pytest.mark.parametrize("keep", ["-1", "all", "3 "])
+def test_a_retention_that_is_not_a_number_is_refused(keep: str, tmp_path: Path) -> None:
+    refused = run(
+        [BACKUP, "--db", "postgresql://nobody@/nothing", tmp_path], ISOLOIR_BACKUP_KEEP=keep
+    )
+    assert refused.returncode == 2
+    assert "ISOLOIR_BACKUP_KEEP" in refused.stderr
+    assert list(tmp_path.iterdir()) == []

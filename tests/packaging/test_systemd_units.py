@@ -5,9 +5,9 @@ their folders.
 
 ``systemd-analyze verify`` checks that the program of ``ExecStart`` exists and is executable, and
 this machine is not a kiosk: the units are verified in a scratch root (``--root``) holding
-systemd's own units and, at the paths the installation uses, a stand-in for each program (cage
-from Debian, the bundle in /opt/isoloir). ``INSTALLED`` lists them; a unit that starts anything
-else fails here.
+systemd's own units and, at the paths the installation uses, a stand-in for each program (the
+kiosk's session and media scripts, the bundle in /opt/isoloir). ``INSTALLED`` lists them; a unit
+that starts anything else fails here. A template unit is verified as one of its instances.
 """
 
 from __future__ import annotations
@@ -32,11 +32,18 @@ SERVICES: Final = [unit for unit in UNITS if unit.suffix == ".service"]
 SYSTEM_UNITS: Final = Path("/usr/lib/systemd/system")
 # Every program a unit starts, and what puts it there (docs/deployment.md).
 INSTALLED: Final = {
-    "/usr/bin/cage": "Debian 12's package cage",
+    "/usr/local/lib/isoloir/isoloir-kiosk-session": "packaging/kiosk/isoloir-kiosk-session, copied",
+    "/usr/local/lib/isoloir/isoloir-media-mount": "packaging/kiosk/isoloir-media-mount, copied",
     "/opt/isoloir/isoloir": "the kiosk bundle, dist/isoloir/ copied to /opt/isoloir",
     "/usr/local/sbin/isoloir-db-backup": "packaging/server/isoloir-db-backup, copied there",
 }
 EXEC_LINE: Final = re.compile(r"^Exec(?:Start|StartPre|StartPost|Stop|StopPost|Reload)=(.*)$")
+KIOSK_UNIT: Final = PACKAGING / "kiosk/isoloir-kiosk.service"
+
+
+def _instance(name: str) -> str:
+    """A template unit's name as udev starts it (``isoloir-media@sdb1.service``)."""
+    return name.replace("@.", "@sdb1.")
 
 
 def _analyze() -> str:
@@ -56,6 +63,11 @@ def scratch_root(tmp_path: Path) -> Path:
     (root / "etc/systemd/system").mkdir(parents=True)
     for unit in UNITS:  # a timer needs its service beside it
         shutil.copy(unit, root / "etc/systemd/system" / unit.name)
+    # The scripts that will be installed at INSTALLED's paths are there, executable.
+    for source in INSTALLED.values():
+        if source.startswith("packaging/"):
+            script = PACKAGING.parent / source.split(",")[0]
+            assert os.access(script, os.X_OK), script
     for program in INSTALLED:
         stand_in = root / program.lstrip("/")
         stand_in.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +79,7 @@ def scratch_root(tmp_path: Path) -> Path:
 def verify(root: Path, name: str, text: str) -> subprocess.CompletedProcess[str]:
     (root / "etc/systemd/system" / name).write_text(text)
     return subprocess.run(
-        [_analyze(), "verify", f"--root={root}", name],
+        [_analyze(), "verify", f"--root={root}", _instance(name)],
         capture_output=True,
         text=True,
         check=False,
@@ -81,6 +93,7 @@ def test_the_packaging_has_the_kiosk_the_server_and_the_backup_units() -> None:
         "isoloir-server.service",
         "isoloir-db-backup.service",
         "isoloir-db-backup.timer",
+        "isoloir-media@.service",
     }
 
 
@@ -103,7 +116,7 @@ def test_a_unit_starts_only_installed_programs(unit: Path) -> None:
 
 
 def test_verify_reports_a_mistake(scratch_root: Path) -> None:
-    broken = (PACKAGING / "kiosk/isoloir-kiosk.service").read_text()
+    broken = KIOSK_UNIT.read_text()
     broken = broken.replace("Restart=always", "Restart=allways").replace("PAMName=", "PAMNmae=")
     result = verify(scratch_root, "isoloir-kiosk.service", broken)
     assert "PAMNmae" in result.stderr
@@ -111,7 +124,7 @@ def test_verify_reports_a_mistake(scratch_root: Path) -> None:
 
 
 def test_the_kiosk_unit_comes_back_after_any_exit_and_is_locked_down() -> None:
-    unit = (PACKAGING / "kiosk/isoloir-kiosk.service").read_text()
+    unit = KIOSK_UNIT.read_text()
     for setting in (
         "Restart=always",
         "StartLimitIntervalSec=0",
@@ -127,6 +140,40 @@ def test_the_kiosk_unit_comes_back_after_any_exit_and_is_locked_down() -> None:
     ):
         assert setting in unit, setting
     assert " -s " not in unit  # cage without VT switching
+
+
+def test_the_kiosk_unit_stays_stopped_after_the_administrator_quits() -> None:
+    from ui.__main__ import QUIT_EXIT_STATUS
+
+    unit = KIOSK_UNIT.read_text()
+    [prevent] = [line for line in unit.splitlines() if line.startswith("RestartPreventExitStatus=")]
+    assert prevent.split("=", 1)[1].split() == [str(QUIT_EXIT_STATUS)]
+    # cage does not pass the window's status on: the session script does, from its runtime folder.
+    assert _exec_start(KIOSK_UNIT)[0] == "/usr/local/lib/isoloir/isoloir-kiosk-session"
+    assert "RuntimeDirectory=isoloir-kiosk" in unit
+
+
+def test_the_kiosk_unit_waits_for_no_network() -> None:
+    settings = [line for line in KIOSK_UNIT.read_text().splitlines() if not line.startswith("#")]
+    ordering = [line for line in settings if line.startswith(("After=", "Wants=", "Requires="))]
+    # An offline kiosk would wait for network-online.target at every boot.
+    assert not [line for line in ordering if "network-online" in line], ordering
+    assert "After=cups.service network.target" in settings
+
+
+def test_the_kiosk_and_the_server_agree_on_every_folder_both_make() -> None:
+    def lines(machine: str) -> dict[str, str]:
+        conf = PACKAGING / f"{machine}/tmpfiles.d/isoloir-{machine}.conf"
+        return {
+            line.split()[1]: " ".join(line.split())
+            for line in conf.read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        }
+
+    kiosk, server = lines("kiosk"), lines("server")
+    shared = kiosk.keys() & server.keys()
+    assert "/etc/isoloir" in shared
+    assert {path: kiosk[path] for path in shared} == {path: server[path] for path in shared}
 
 
 def test_sysusers_makes_locked_users_without_a_shell(tmp_path: Path) -> None:
@@ -187,7 +234,7 @@ def test_sysusers_makes_locked_users_without_a_shell(tmp_path: Path) -> None:
 
 def test_the_example_kiosk_configuration_is_valid_and_points_where_the_unit_writes() -> None:
     config = load_config(PACKAGING / "kiosk/kiosk.toml", environ={})
-    unit = (PACKAGING / "kiosk/isoloir-kiosk.service").read_text()
+    unit = KIOSK_UNIT.read_text()
     assert config.store.parent == Path("/var/lib/isoloir-kiosk")  # StateDirectory=
     assert config.staging_dir == Path("/var/lib/isoloir-kiosk/staging")
     assert config.key_file == Path("/etc/isoloir/kiosk-store.key")
@@ -216,10 +263,13 @@ def _exec_start(unit: Path, **overrides: str) -> list[str]:
 def test_the_kiosk_unit_gives_the_window_only_options_it_takes() -> None:
     from ui.__main__ import _parser as window_parser
 
-    words = _exec_start(PACKAGING / "kiosk/isoloir-kiosk.service")
-    assert words[:4] == ["/usr/bin/cage", "-d", "--", "/opt/isoloir/isoloir"]
-    assert words[4] == "kiosk"
-    options = window_parser().parse_args(words[5:])
+    words = _exec_start(KIOSK_UNIT)
+    assert words[:3] == [
+        "/usr/local/lib/isoloir/isoloir-kiosk-session",
+        "/opt/isoloir/isoloir",
+        "kiosk",
+    ]
+    options = window_parser().parse_args(words[3:])
     assert options.config == Path("/etc/isoloir/kiosk.toml")
     assert options.print_dir == Path("/var/lib/isoloir-kiosk/prints")
 
