@@ -37,9 +37,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from kiosk.cli.common import CliError
 from kiosk.cli.election import print_summary
+from kiosk.cli.kiosk import QUIT_EXIT_STATUS
 from kiosk.cli.tally import _print_results
 from kiosk.clock import SystemClock
 from kiosk.demo.accounts import ADMINISTRATOR, ASSESSEUR, DEMO_OPERATORS
+from kiosk.demo.environment import child_environment
 from kiosk.demo.layout import OFFLINE_KIOSK, ONLINE_KIOSK, DemoKiosk
 from kiosk.election.kdf import KdfProfile
 
@@ -269,7 +271,7 @@ class Launch:
     env: Mapping[str, str]
     out: Path | None  # the tour's screenshots
 
-    def __repr__(self) -> str:  # the environment may hold PINs
+    def __repr__(self) -> str:  # the environment is long, and says nothing of the launch
         return f"Launch({self.mode.value}, {self.argv!r})"
 
 
@@ -288,8 +290,9 @@ def plan_launch(
     full_screen: bool = False,
     python: str = sys.executable,
 ) -> Launch:
-    """What ``demo kiosk`` runs for ``environ``: pure, so a test can check every case."""
-    env = dict(environ)
+    """What ``demo kiosk`` runs for ``environ`` (its secrets dropped: ``child_environment``):
+    pure, so a test can check every case."""
+    env = child_environment(environ)
     if not has_display(environ):
         mode = LaunchMode.TOUR_XVFB
     else:
@@ -382,22 +385,24 @@ def _open_kiosk(
         except OSError as exc:
             raise CliError(f"cannot start {launch.argv[0]}: {exc.strerror}") from None
         print("Stopping the local server.")
-    if result.returncode == 0 and launch.mode is LaunchMode.TOUR_XVFB:
+    # "Quitter le poste" (the administrator's way out of the window) is the window's normal end.
+    status = 0 if result.returncode == QUIT_EXIT_STATUS else result.returncode
+    if status == 0 and launch.mode is LaunchMode.TOUR_XVFB:
         print(f"Screenshots of every page: {launch.out}")
         print(
             f"On a machine with a screen, isoloir demo {layout.root} opens the "
             "interactive kiosk instead."
         )
-    if result.returncode == 0:
+    if status == 0:
         print(f"Next: isoloir demo tally {layout.root} (close, sync, tally, verify)")
-    return result.returncode
+    return status
 
 
 @contextlib.contextmanager
 def _serving(layout: DemoKiosk, store: KioskStore | None = None) -> Iterator[str]:
     """The demo's local server, running, with the kiosk (of ``store``, else of the demo's store
     file) enrolled; stopped at the end."""
-    from kiosk.demo.local_server import LocalServer, LocalServerError
+    from kiosk.demo.local_server import LocalServer, LocalServerError, sigterm_exits
     from kiosk.demo.online import ensure_enrolled, kiosk_client
     from kiosk.election import package
     from kiosk.store import KioskStore, StoreError, StoreKey
@@ -412,29 +417,31 @@ def _serving(layout: DemoKiosk, store: KioskStore | None = None) -> Iterator[str
     if signed is None:
         raise CliError(f"{layout.package}: names no central server (made by an older demo?)")
     print(f"Starting the local server on {signed.url} (log: {layout.server_log})")
-    try:
-        server = LocalServer.start(layout, signed, sealed.fingerprint)
-    except LocalServerError as exc:
-        raise CliError(str(exc)) from None
-    try:
-        with contextlib.ExitStack() as opened:
-            if store is None:
-                key = StoreKey.from_key_file(layout.key_file)
-                store = opened.enter_context(KioskStore.open(layout.store, key, clock))
-            election = KioskElection.from_store(store)
-            with kiosk_client(election, clock) as client:
-                if ensure_enrolled(layout, client, election):
-                    print(f"Kiosk {election.kiosk.kiosk_id} enrolled with a one-time token.")
-        yield server.url
-    except (LocalServerError, StoreError) as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        status = server.stop()
-        if status != 0:
-            print(
-                f"Warning: the local server ended with status {status}; see {layout.server_log}",
-                file=sys.stderr,
-            )
+    with sigterm_exits():
+        try:
+            server = LocalServer.start(layout, signed, sealed.fingerprint)
+        except LocalServerError as exc:
+            raise CliError(str(exc)) from None
+        try:
+            with contextlib.ExitStack() as opened:
+                if store is None:
+                    key = StoreKey.from_key_file(layout.key_file)
+                    store = opened.enter_context(KioskStore.open(layout.store, key, clock))
+                election = KioskElection.from_store(store)
+                with kiosk_client(election, clock) as client:
+                    if ensure_enrolled(layout, client, election):
+                        print(f"Kiosk {election.kiosk.kiosk_id} enrolled with a one-time token.")
+            yield server.url
+        except (LocalServerError, StoreError) as exc:
+            raise CliError(str(exc)) from None
+        finally:
+            status = server.stop()
+            if status != 0:
+                print(
+                    f"Warning: the local server ended with status {status}; "
+                    f"see {layout.server_log}",
+                    file=sys.stderr,
+                )
 
 
 # ---- tally ----------------------------------------------------------------------------------
@@ -451,6 +458,7 @@ def _tally(args: argparse.Namespace) -> int:
     from kiosk.sync.outbox import OutboxSync
     from kiosk.trustee.decryption import DecryptionError
     from kiosk.trustee.state import StateError
+    from kiosk.trustee.vault import WrongPassphraseError
     from kiosk.voting.session import KioskElection
 
     layout = DemoKiosk(args.dir)
@@ -486,6 +494,8 @@ def _tally(args: argparse.Namespace) -> int:
         RecordError,
         DecryptionError,
         StateError,
+        WrongPassphraseError,
+        OSError,
     ) as exc:
         raise CliError(str(exc)) from None
     print(f"Board: {done.ballots} ballot(s); decrypted by {', '.join(done.trustees_used)}")
@@ -519,21 +529,25 @@ def _scripted(args: argparse.Namespace) -> int:
 def _run_scripted(root: Path, voters: int, seed: int) -> int:
     from kiosk.admin.console import AdminError
     from kiosk.bundle.export import ExportError
-    from kiosk.demo.local_server import LocalServerError
+    from kiosk.demo.local_server import LocalServerError, sigterm_exits
     from kiosk.demo.scripted import run_scripted
     from kiosk.demo.voters import ScriptError
     from kiosk.record.layout import RecordError
     from kiosk.store import StoreError
+    from kiosk.trustee.decryption import DecryptionError
+    from kiosk.trustee.state import StateError
+    from kiosk.trustee.vault import WrongPassphraseError
 
     print(f"Scripted election: {voters} voters, seed {seed}", flush=True)
     try:
-        done = run_scripted(
-            root,
-            voters=voters,
-            seed=seed,
-            clock=SystemClock(),
-            step=lambda what: print(f"  - {what}", flush=True),
-        )
+        with sigterm_exits():
+            done = run_scripted(
+                root,
+                voters=voters,
+                seed=seed,
+                clock=SystemClock(),
+                step=lambda what: print(f"  - {what}", flush=True),
+            )
     except (
         AdminError,
         LocalServerError,
@@ -541,6 +555,10 @@ def _run_scripted(root: Path, voters: int, seed: int) -> int:
         RecordError,
         StoreError,
         ExportError,
+        DecryptionError,
+        StateError,
+        WrongPassphraseError,
+        OSError,
     ) as exc:
         raise CliError(f"scripted election stopped: {exc}") from None
     script = done.script

@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.clock import Clock
@@ -79,22 +78,16 @@ def make_kiosk(
     clock: Clock,
 ) -> KioskStore:
     """A new store for ``kiosk_id``, ready to take votes; returned open."""
-    from kiosk.store import KioskStore, create_key_file
+    from kiosk.store import KioskStore, create_key_file, kiosk_key_seed
 
     store_path, key_file = layout.kiosk(kiosk_id)
     store = KioskStore.create(store_path, create_key_file(key_file), clock)
     try:
         store.load_package(sealed)
-        store.set_kiosk_key(kiosk_id, _seed(key))
+        store.set_kiosk_key(kiosk_id, kiosk_key_seed(key))
         operators.create_operators(store, clock)
         operators.open_polls(store, clock, layout.kiosk_reports(kiosk_id))
     except BaseException:
         store.close()
         raise
     return store
-
-
-def _seed(key: Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )

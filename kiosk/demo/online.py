@@ -10,6 +10,7 @@ from kiosk.demo.layout import DemoKiosk
 from kiosk.demo.local_server import LocalServerError, enrollment_token
 from kiosk.sync.client import KioskIdentity, ServerClient, ServerFailure
 from kiosk.sync.endpoint import package_endpoint
+from kiosk.sync.failures import describe_failure
 from kiosk.voting.session import KioskElection
 
 _NOT_ENROLLED: Final = frozenset({"kiosk_not_enrolled", "unknown_kiosk"})
@@ -36,13 +37,10 @@ def ensure_enrolled(layout: DemoKiosk, client: ServerClient, election: KioskElec
     if isinstance(known, KioskIdentity):
         return False
     if known.code not in _NOT_ENROLLED:
-        raise LocalServerError(f"the local server did not answer the kiosk: {_describe(known)}")
+        raise LocalServerError(
+            f"the local server did not answer the kiosk: {describe_failure(known)}"
+        )
     enrolled = client.enroll(enrollment_token(layout, election.kiosk.kiosk_id))
     if isinstance(enrolled, ServerFailure):
-        raise LocalServerError(f"enrollment refused: {_describe(enrolled)}")
+        raise LocalServerError(f"enrollment refused: {describe_failure(enrolled)}")
     return True
-
-
-def _describe(failure: ServerFailure) -> str:
-    code = f" [{failure.code}]" if failure.code else ""
-    return f"{failure.kind.value}{code}: {failure.detail}"

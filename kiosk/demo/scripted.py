@@ -69,8 +69,8 @@ def run_scripted(
 ) -> ScriptedElection:
     """The whole election in ``root`` (an existing, empty folder); ``step`` hears what starts.
     Raises ``LocalServerError``, ``ScriptError``, ``AdminError``, ``RecordError``,
-    ``StoreError`` or ``ExportError`` when a step cannot be done; a tally that differs is a
-    value."""
+    ``StoreError``, ``ExportError`` or one of ``tally_record``'s errors when a step cannot be
+    done; a tally that differs is a value."""
     started = time.perf_counter()
     layout = DemoKiosk(root)
     step(f"demo election for {voters} voters, trustees' key ceremony, sealed package")

@@ -38,8 +38,9 @@ class DemoTally:
 def tally_record(layout: DemoKiosk, rng: random.Random) -> DemoTally:
     """Export, aggregate, decrypt (any 3 of 5), combine and verify into ``layout.record`` (a
     new folder, removed again if a step fails). ``LocalServerError``, ``RecordError``,
-    ``DecryptionError`` or ``StateError`` say what failed; a record that does not verify is a
-    value (``verification.passed``)."""
+    ``DecryptionError``, ``StateError``, ``WrongPassphraseError`` (a trustee's state that does
+    not open) or ``OSError`` say what failed; a record that does not verify is a value
+    (``verification.passed``)."""
     export_record(layout, layout.record)
     record = RecordLayout(layout.record)
     try:

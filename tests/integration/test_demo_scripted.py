@@ -13,7 +13,6 @@ import csv
 import random
 import re
 import shutil
-import socket
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -25,7 +24,6 @@ from kiosk.clock import SystemClock
 from kiosk.demo import scripted
 from kiosk.demo import tally as demo_tally
 from kiosk.demo.layout import OFFLINE_KIOSK, ONLINE_KIOSK, DemoKiosk
-from kiosk.demo.local_server import LocalServer, LocalServerError
 from kiosk.demo.voters import ScriptedBooth, ScriptedVoter, write_script
 from kiosk.election import package
 from kiosk.election.demo import DemoCredential, build_demo
@@ -209,14 +207,17 @@ def test_demo_tally_closes_syncs_tallies_and_verifies(
     assert "does NOT verify" in out
 
 
-def test_a_local_server_that_cannot_start_says_why(small_demo: DemoKiosk) -> None:
-    """Its port taken by another program: the child exits, and the error quotes its log."""
-    signed = package.load(small_demo.package).manifest.server
-    assert signed is not None
-    port = int(signed.url.rsplit(":", 1)[1])
-    with socket.socket() as squatter:
-        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        squatter.bind(("127.0.0.1", port))
-        squatter.listen()
-        with pytest.raises(LocalServerError, match="stopped at start"):
-            LocalServer.start(small_demo, signed, "not-its-fingerprint")
+def test_a_scripted_election_whose_trustees_cannot_decrypt_stops_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A trustee's state that does not open (the wrong passphrase) stops the election with an
+    error on one line, not a traceback; no half record is left, and the passphrase is not
+    shown."""
+    wrong = "not-the-trustees-passphrase"
+    monkeypatch.setattr(demo_tally, "DEMO_PASSPHRASE", wrong)
+    root = tmp_path / "run"
+    assert main(["demo", "--scripted", "2", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"isoloir: scripted election stopped: [^\n]+\n", err), err
+    assert wrong not in err
+    assert not DemoKiosk(root).record.exists()
