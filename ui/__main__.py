@@ -4,8 +4,12 @@ The admin console's operators are the store's accounts (``kiosk.admin.operators`
 admin setup`` and ``isoloir admin operator add``): a store without an administrator account is
 refused, since nobody could ever close its window. The PIN of any operator allowed the supervised
 réassort approves one (``Operators.supervisor_check``). The polls reports the console prints are
-saved as signed PDFs in ``--reports-dir`` (default: ``reports`` beside ``--print-dir``); the
-console's dashboard shows the printer as ``QPrinterInfo`` sees its CUPS queue (or "PDF only").
+saved as signed PDFs in ``--reports-dir`` (default: ``reports/`` beside the store, as for
+``isoloir admin``; packages are unpacked in the configuration's ``staging_dir``, as there); the
+console's dashboard shows the printer as ``QPrinterInfo`` sees its CUPS queue (or "PDF seulement").
+When the console loads a new election package, the window closes and ``main`` opens the store
+and builds the window again on the new package. "Quitter le poste" ends the program with
+``QUIT_EXIT_STATUS`` (64), the one status the kiosk's systemd unit does not restart on.
 ``--mail-dir`` enables the réassort by token through a file mailbox. An election package that names
 a central server makes the kiosk online (docs/voter-flow.md, "Online kiosk"): each cast is sent at
 once, the outbox in the background, voters who voted elsewhere are told, lockouts are shared and
@@ -34,8 +38,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kiosk.cli.kiosk import QUIT_EXIT_STATUS
 from kiosk.clock import SystemClock
-from kiosk.config import ConfigError, load_config
+from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.store import KioskStore, StoreError, StoreKey
 from kiosk.voting.assets import PackageAssets
 from kiosk.voting.reassort import FileMailbox, Notifier
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
     from kiosk.admin.console import AdminConsole
     from kiosk.admin.dashboard import PrinterProbe
     from kiosk.sync.client import ServerClient
+    from ui.kiosk_window import WindowExit
 
 _STARTED = time.perf_counter()
 
@@ -83,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reports-dir",
         type=Path,
-        help="where the signed polls reports are saved (default: reports beside --print-dir)",
+        help="where the signed polls reports are saved (default: reports/ beside the store)",
     )
     parser.add_argument("--windowed", action="store_true", help="a window, not full screen")
     parser.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
@@ -91,21 +97,46 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Open the window; open it again, everything rebuilt, each time the console loads a new
+    package (``WindowExit.RELOAD``); ``QUIT_EXIT_STATUS`` after "Quitter le poste"."""
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.config)
-        key_file = args.key_file or config.key_file
-        if key_file is None:
-            print("give --key-file (or key_file in the configuration)", file=sys.stderr)
-            return 2
-        clock = SystemClock()
-        store = KioskStore.open(args.store or config.store, StoreKey.from_key_file(key_file), clock)
-    except (ConfigError, StoreError) as exc:
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    key_file = args.key_file or config.key_file
+    if key_file is None:
+        print("give --key-file (or key_file in the configuration)", file=sys.stderr)
+        return 2
+    clock = SystemClock()
+    while True:
+        outcome = _run_window(args, config, key_file, clock)
+        if not isinstance(outcome, int):
+            from ui.kiosk_window import WindowExit
+
+            if outcome is WindowExit.RELOAD:
+                print("new election package loaded: reopening the kiosk window", file=sys.stderr)
+                continue
+            return QUIT_EXIT_STATUS
+        return outcome
+
+
+def _run_window(
+    args: argparse.Namespace, config: KioskConfig, key_file: Path, clock: SystemClock
+) -> int | WindowExit:
+    """Open the store, build the window on its package, run it until it closes; why it closed
+    (or the exit status of a failure, or of an ``app.exit``)."""
+    store_path = args.store or config.store
+    try:
+        store = KioskStore.open(store_path, StoreKey.from_key_file(key_file), clock)
+    except StoreError as exc:
         print(exc, file=sys.stderr)
         return 1
 
     from PySide6.QtWidgets import QApplication
 
+    from kiosk.admin.console import default_reports_dir
     from kiosk.admin.operators import Operators
     from ui.admin.login import DeferredAdmin
     from ui.ballot_names import BallotNames
@@ -117,8 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not operators.has_administrator():
             print(
                 "this kiosk store has no administrator account, so nobody could close the "
-                "kiosk window: create one with `isoloir admin setup` or `isoloir admin operator "
-                "add NAME --role administrator`",
+                "kiosk window: create one with the store key, `isoloir admin operator recover "
+                "NAME` (its PIN from ISOLOIR_NEW_OPERATOR_PIN, else asked twice)",
                 file=sys.stderr,
             )
             return 2
@@ -171,7 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             voter_status=online.voter_status if online else None,
             shared_lockouts=online.lockouts if online else None,
         )
-        app = QApplication(sys.argv[:1])
+        existing = QApplication.instance()  # the window of a package loaded before this one
+        app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
         names = BallotNames(election.manifest)
         printer: PaperPrinter
         probe: PrinterProbe
@@ -180,7 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             queue = make_printer(args.printer, args.print_dir)
             printer, probe = queue, QueueProbe(queue)
-        reports_dir = args.reports_dir or args.print_dir.parent / "reports"
+        # The same places as `isoloir admin ...` (kiosk/cli/admin_console.py): the reports
+        # beside the store, packages unpacked in the configuration's staging_dir.
+        reports_dir = args.reports_dir or default_reports_dir(store_path)
 
         def admin_console() -> AdminConsole:
             from kiosk.admin.console import AdminConsole
@@ -191,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reports_dir=reports_dir,
                 client_factory=make_client,
                 printer_probe=probe,
+                staging_dir=config.staging_dir,
             )
 
         window = KioskWindow(
@@ -215,7 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             if online is not None:
                 online.close()
-        return status
+        reason = window.exit_reason
+        window.deleteLater()
+        return status if reason is None else reason
 
 
 def _exit_when_painted(app: QCoreApplication, page: QObject) -> None:

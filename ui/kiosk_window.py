@@ -21,7 +21,13 @@ says to ask an assesseur; the log says the kind of error only).
 
 An online kiosk also sends its outbox in the background (``background_sync``: the core's
 ``OutboxSync``, whose backoff decides when to try): on a worker of its own and its own timer, so
-that a slow server never holds up the voter's events.
+that a slow server never holds up the voter's events. The console's calls (login included) run
+on a worker of their own too (``admin_worker``): a sync or a diagnostics waiting on the network
+never delays a voter, nor the welcome page's polls state.
+
+The window closes only from the console, and says why (``exit_reason``, a ``WindowExit``):
+"Quitter le poste" (``QUIT``), or a new package loaded (``RELOAD``: the voting session, the
+lists' names and assets were built for the old one, so ``python -m ui`` builds them all again).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, assert_never
 
@@ -82,6 +89,7 @@ from ui.worker import CoreWorker
 if TYPE_CHECKING:
     from kiosk.admin.console import AdminSession
     from ui.admin.console import ConsoleDialog
+    from ui.admin.sections import ConsoleWork
 
 _LOGGER: Final = logging.getLogger("ui.kiosk")
 TRANSLATIONS: Final = Path(__file__).parent / "i18n"
@@ -104,6 +112,13 @@ _ACTIVITY_EVENTS: Final = frozenset(
         QEvent.Type.TouchUpdate,
     }
 )
+
+
+class WindowExit(Enum):
+    """Why the window closed (``python -m ui`` maps it to what happens next)."""
+
+    QUIT = "quit"  # "Quitter le poste": the program ends
+    RELOAD = "reload"  # a new package was loaded: everything is built again on it
 
 
 class KioskSession(Protocol):
@@ -173,6 +188,7 @@ class KioskWindow(QMainWindow):
         print_worker: CoreWorker | None = None,
         background_sync: BackgroundSync | None = None,
         sync_worker: CoreWorker | None = None,
+        admin_worker: CoreWorker | None = None,
         sync_ms: int = SYNC_MS,
         tick_ms: int = TICK_MS,
         activity_interval: timedelta = ACTIVITY_INTERVAL,
@@ -195,7 +211,11 @@ class KioskWindow(QMainWindow):
         self._background_sync = background_sync
         self._sync_worker = sync_worker if sync_worker is not None else CoreWorker(self)
         self._sync_pending = False
+        # The console's calls wait on the network too (sync, diagnostics): not the voters' queue.
+        self._admin_worker = admin_worker if admin_worker is not None else CoreWorker(self)
+        self._console_work: ConsoleWork | None = None  # outlives each console: reports print on
         self._may_close = False
+        self.exit_reason: WindowExit | None = None
         self._login_dialog: LoginDialog | None = None
         self._console: ConsoleDialog | None = None
         self._tick_pending = False
@@ -302,9 +322,19 @@ class KioskWindow(QMainWindow):
         return self._sync_worker
 
     @property
+    def admin_worker(self) -> CoreWorker:
+        """The console's worker: the operator's login and the console's core calls."""
+        return self._admin_worker
+
+    @property
     def busy(self) -> bool:
-        """True while a core call, a print job or an upload has not reported back."""
-        return self._worker.busy or self._print_worker.busy or self._sync_worker.busy
+        """True while a core call, a print job, an upload or a console call has not reported."""
+        return (
+            self._worker.busy
+            or self._print_worker.busy
+            or self._sync_worker.busy
+            or self._admin_worker.busy
+        )
 
     @property
     def current_page(self) -> QWidget | None:
@@ -652,6 +682,7 @@ class KioskWindow(QMainWindow):
             app.removeEventFilter(self._activity)
         self._worker.shutdown()
         self._sync_worker.shutdown()
+        self._admin_worker.shutdown()
         self._print_worker.shutdown(finish_queued=True)
 
     # ---- the admin console ------------------------------------------------------------------
@@ -667,7 +698,14 @@ class KioskWindow(QMainWindow):
         if not isinstance(self._state, flow.Welcome):
             _LOGGER.info("admin console refused: a voter's session is under way")
             return None
-        dialog = LoginDialog(self._admin, self._worker, self)
+        dialog = LoginDialog(
+            self._admin,
+            self._admin_worker,
+            self._clock,
+            idle=self._console_idle,
+            tick_ms=self._tick_ms,
+            parent=self,
+        )
         dialog.loggedIn.connect(self._open_console)
         dialog.finished.connect(lambda _result: self._forget_login_dialog())
         self._login_dialog = dialog
@@ -693,9 +731,13 @@ class KioskWindow(QMainWindow):
             _LOGGER.info("admin console refused: a voter's session started meanwhile")
             return
         from ui.admin.console import ConsoleDialog  # with the core's admin modules: when needed
-        from ui.admin.sections import Tasks
+        from ui.admin.sections import ConsoleWork, Tasks
 
-        tasks = Tasks(self._worker, self._print_worker, self._printer)
+        if self._console_work is None:
+            self._console_work = ConsoleWork(
+                self._admin_worker, self._print_worker, self._printer, self
+            )
+        tasks = Tasks(self._console_work)
         console = ConsoleDialog(
             session,
             tasks,
@@ -706,7 +748,8 @@ class KioskWindow(QMainWindow):
         )
         tasks.setParent(console)
         console.loggedOut.connect(self._console_closed)
-        console.quitRequested.connect(self._admin_closes)
+        console.quitRequested.connect(lambda: self._admin_closes(WindowExit.QUIT))
+        console.restartRequested.connect(lambda: self._admin_closes(WindowExit.RELOAD))
         self._console = console
         # Geometry first: without a window manager, full screen alone keeps the default size.
         console.setGeometry(self.geometry())
@@ -720,8 +763,9 @@ class KioskWindow(QMainWindow):
             console.deleteLater()
         self.refresh_polls()  # the operator may have opened, paused or closed them
 
-    def _admin_closes(self) -> None:
+    def _admin_closes(self, reason: WindowExit) -> None:
         self._may_close = True
+        self.exit_reason = reason
         console, self._console = self._console, None
         if console is not None:
             console.loggedOut.disconnect(self._console_closed)

@@ -39,7 +39,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Final, Protocol
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QMarginsF, Qt
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
@@ -246,7 +246,12 @@ class FolderProbe:
         self._folder = folder
 
     def __call__(self) -> PrinterState:
-        return PrinterState(ok=True, detail=f"PDF only: {self._folder}")
+        return PrinterState(
+            ok=True,
+            detail=QCoreApplication.translate("Printer", "PDF seulement : %1").replace(
+                "%1", str(self._folder)
+            ),
+        )
 
 
 class QueueProbe:
@@ -259,19 +264,40 @@ class QueueProbe:
         destination = self._printer.destination()
         if destination is None:
             return PrinterState(
-                ok=False, detail=f"no printer ({self._printer.queue_label}): papers go to PDF"
+                ok=False,
+                detail=QCoreApplication.translate(
+                    "Printer", "pas d'imprimante (%1) : les papiers sont écrits en PDF"
+                ).replace("%1", self._printer.queue_label),
             )
         state = destination.state()
         name = destination.printerName()
         match state:
             case QPrinter.PrinterState.Idle:
-                return PrinterState(ok=True, detail=f"{name}: ready")
+                return PrinterState(
+                    ok=True,
+                    detail=QCoreApplication.translate("Printer", "%1 : prête").replace("%1", name),
+                )
             case QPrinter.PrinterState.Active:
-                return PrinterState(ok=True, detail=f"{name}: printing")
+                return PrinterState(
+                    ok=True,
+                    detail=QCoreApplication.translate(
+                        "Printer", "%1 : impression en cours"
+                    ).replace("%1", name),
+                )
             case QPrinter.PrinterState.Aborted:
-                return PrinterState(ok=False, detail=f"{name}: stopped")
+                return PrinterState(
+                    ok=False,
+                    detail=QCoreApplication.translate("Printer", "%1 : arrêtée").replace(
+                        "%1", name
+                    ),
+                )
             case _:
-                return PrinterState(ok=False, detail=f"{name}: error")
+                return PrinterState(
+                    ok=False,
+                    detail=QCoreApplication.translate("Printer", "%1 : en erreur").replace(
+                        "%1", name
+                    ),
+                )
 
 
 def make_printer(

@@ -255,7 +255,9 @@ class Tour:
         self._wait(lambda: self._window.console is None, "the console to close")
 
     def _console_page(self, console: ConsoleDialog, section: type, page: str) -> None:
-        console.show_section(section)
+        shown = console.show_section(section)
+        if isinstance(shown, DiagnosticsSection):  # it runs on request only
+            shown.run_button.click()
         self._wait(lambda: not console.busy, page)
         self._shoot_console(console, page)
 

@@ -18,6 +18,10 @@ from collections.abc import Sequence
 from kiosk.cli.common import CliError
 
 WINDOW_MODULE = "ui"
+QUIT_EXIT_STATUS = 64
+"""The status the window (``python -m ui``, ``isoloir kiosk``) exits with after "Quitter le
+poste": a deployed kiosk's systemd unit restarts the window on any other (``Restart=always``),
+but not on this one (``RestartPreventExitStatus=64``, packaging/kiosk/isoloir-kiosk.service)."""
 
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -250,8 +250,16 @@
         <translation>Printer</translation>
     </message>
     <message>
-        <source>Serveur central</source>
-        <translation>Central server</translation>
+        <source>Mode du poste</source>
+        <translation>Kiosk mode</translation>
+    </message>
+    <message>
+        <source>poste en ligne (avec serveur central)</source>
+        <translation>online kiosk (with a central server)</translation>
+    </message>
+    <message>
+        <source>poste hors ligne (sans serveur central)</source>
+        <translation>offline kiosk (no central server)</translation>
     </message>
     <message>
         <source>Actualiser</source>
@@ -277,13 +285,44 @@
         <source>en défaut</source>
         <translation>not ready</translation>
     </message>
+</context>
+<context>
+    <name>Diagnostics</name>
     <message>
-        <source>joignable</source>
-        <translation>online kiosk</translation>
+        <source>stockage</source>
+        <translation>store</translation>
     </message>
     <message>
-        <source>hors ligne</source>
-        <translation>offline</translation>
+        <source>journal d&apos;audit</source>
+        <translation>audit journal</translation>
+    </message>
+    <message>
+        <source>disque</source>
+        <translation>disk</translation>
+    </message>
+    <message>
+        <source>imprimante</source>
+        <translation>printer</translation>
+    </message>
+    <message>
+        <source>serveur central</source>
+        <translation>central server</translation>
+    </message>
+    <message>
+        <source>horloge</source>
+        <translation>clock</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>ATTENTION</source>
+        <translation>WARNING</translation>
+    </message>
+    <message>
+        <source>ÉCHEC</source>
+        <translation>FAILED</translation>
     </message>
 </context>
 <context>
@@ -317,8 +356,8 @@
         <translation>Diagnostics results</translation>
     </message>
     <message>
-        <source>Une ligne par vérification : PASS, WARN ou FAIL</source>
-        <translation>One row per check: PASS, WARN or FAIL</translation>
+        <source>Une ligne par vérification : OK, ATTENTION ou ÉCHEC</source>
+        <translation>One row per check: OK, WARNING or FAILED</translation>
     </message>
 </context>
 <context>
@@ -1065,12 +1104,12 @@
         <translation>Is the fingerprint shown identical to the official one? Load this election?</translation>
     </message>
     <message>
-        <source>Scrutin chargé.</source>
-        <translation>Election loaded.</translation>
-    </message>
-    <message>
         <source>Ce scrutin était déjà chargé.</source>
         <translation>This election was loaded already.</translation>
+    </message>
+    <message>
+        <source>Scrutin chargé : le poste redémarre sur ce scrutin.</source>
+        <translation>Election loaded: the kiosk restarts on this election.</translation>
     </message>
     <message>
         <source>Saisissez le jeton d&apos;inscription.</source>
@@ -1201,6 +1240,33 @@
     <message>
         <source>impression en cours…</source>
         <translation>printing…</translation>
+    </message>
+</context>
+<context>
+    <name>Printer</name>
+    <message>
+        <source>PDF seulement : %1</source>
+        <translation>PDF only: %1</translation>
+    </message>
+    <message>
+        <source>pas d&apos;imprimante (%1) : les papiers sont écrits en PDF</source>
+        <translation>no printer (%1): papers are written as PDF</translation>
+    </message>
+    <message>
+        <source>%1 : prête</source>
+        <translation>%1: ready</translation>
+    </message>
+    <message>
+        <source>%1 : impression en cours</source>
+        <translation>%1: printing</translation>
+    </message>
+    <message>
+        <source>%1 : arrêtée</source>
+        <translation>%1: stopped</translation>
+    </message>
+    <message>
+        <source>%1 : en erreur</source>
+        <translation>%1: error</translation>
     </message>
 </context>
 <context>

@@ -107,7 +107,10 @@ def close_window(qtbot: QtBot, window: KioskWindow) -> None:
     if window.console is not None:
         window.console.log_out()
     if not isinstance(window.state, flow.Welcome):
-        # Whatever a test left on screen: the console opens only over the welcome page.
+        # Whatever a test left on screen: the console opens only over the welcome page. The
+        # window stops ticking first: a tick would bring the session's page back while the
+        # login is checked (on the console's worker, beside the voters').
+        window.shutdown()
         window.render_state(flow.Welcome())
     console = sign_in(qtbot, window, ADMIN, ADMIN_PIN)
     console.quit_button.click()

@@ -10,17 +10,24 @@ console while a voter's session is under way.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import shiboken6
 from cryptography.hazmat.primitives import serialization
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
+    QApplication,
     QComboBox,
+    QDialog,
+    QFileDialog,
     QHeaderView,
     QLineEdit,
     QWidget,
@@ -28,20 +35,23 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from kiosk.admin.dashboard import PrinterState
+from kiosk.admin.journal import journal_lines
 from kiosk.admin.operators import Operator, Operators
 from kiosk.admin.reports import ReportKind, verify_report_pdf
+from kiosk.admin.roles import Role
 from kiosk.clock import ManualClock
 from kiosk.election import package as package_io
 from kiosk.election.model import KioskId, ListId, ScrutinId
-from kiosk.store import KioskStore, PollsState, create_key_file
+from kiosk.store import KioskStore, PollsState, StoreKey, create_key_file
 from kiosk.voting import flow
 from kiosk.voting.assets import PackageAssets
 from kiosk.voting.model import Display, Notice
 from server.app import create_app, server_state
 from server.settings import ServerSettings
 from tests.cups_server import PdfQueue
+from tests.server.ballots import SealedElection, enroll_all, make_sealed_election
 from tests.server.ballots import client as server_client
-from tests.server.ballots import enroll_all, make_sealed_election
+from tests.server.ballots import sealed_fixture as sealed_fixture  # the "sealed" fixture
 from tests.server.harness import ServerThread
 from tests.ui import test_printing_cups, test_translations
 from tests.ui.conftest import (
@@ -57,10 +67,13 @@ from tests.ui.conftest import (
     sign_in,
     wait_for,
 )
+from tests.ui.test_main_server import _store as main_store
 from tests.unit.test_voting_world import Kiosk, VoterSecrets, open_kiosk, sealed_election
+from ui.__main__ import QUIT_EXIT_STATUS, main
 from ui.admin import CONSOLE_IDLE
 from ui.admin.console import ConsoleDialog
 from ui.admin.sections import (
+    FILE_DIALOG_OPTIONS,
     DashboardSection,
     DiagnosticsSection,
     JournalSection,
@@ -73,7 +86,7 @@ from ui.admin.sections import (
     VotersSection,
 )
 from ui.ballot_names import BallotNames
-from ui.kiosk_window import KioskWindow
+from ui.kiosk_window import KioskWindow, WindowExit
 from ui.printing import FolderProbe, PdfFolderPrinter, PrintOutcome, QueueProbe, make_printer
 
 LEFT = Qt.MouseButton.LeftButton
@@ -343,7 +356,8 @@ def test_the_journal_diagnostics_and_dashboard_show_what_the_core_answers(
     assert dashboard.value("polls") == "ouvert"
     assert dashboard.value("cast") == "0 (capn : 0, cap : 0)"
     assert dashboard.value("last_sync") == "jamais"
-    assert dashboard.value("online") == "hors ligne"
+    # What ``online`` means: the kiosk has a server, not that it answers.
+    assert dashboard.value("online") == "poste hors ligne (sans serveur central)"
 
     journal = console.show_section(JournalSection)
     assert isinstance(journal, JournalSection)
@@ -362,10 +376,21 @@ def test_the_journal_diagnostics_and_dashboard_show_what_the_core_answers(
     diagnostics = console.show_section(DiagnosticsSection)
     assert isinstance(diagnostics, DiagnosticsSection)
     _idle(qtbot, admin_window)
+    assert diagnostics.rows() == []  # showing the section runs nothing
+    qtbot.mouseClick(diagnostics.run_button, LEFT)
+    _idle(qtbot, admin_window)
     rows = diagnostics.rows()
-    assert len(rows) >= 5
-    assert {status for _, status in rows} <= {"PASS", "WARN", "FAIL"}
-    assert "PASS" in {status for _, status in rows}
+    # The core's check names and verdicts, in the console's language.
+    assert [name for name, _ in rows] == [
+        "stockage",
+        "journal d'audit",
+        "disque",
+        "imprimante",
+        "serveur central",
+        "horloge",
+    ]
+    assert {status for _, status in rows} <= {"OK", "ATTENTION", "ÉCHEC"}
+    assert "OK" in {status for _, status in rows}
     _log_out(qtbot, admin_window, console)
 
 
@@ -486,6 +511,8 @@ def test_the_console_logs_out_after_inactivity(qtbot: QtBot, kiosk: Kiosk, tmp_p
     window = _window(qtbot, kiosk, tmp_path, tick_ms=20)
     try:
         console = sign_in(qtbot, window, ASSESSEUR, ASSESSEUR_PIN)
+        # The console's own work (the first section's reads) holds the idle time: let it end.
+        qtbot.waitUntil(lambda: not console.busy, timeout=WAIT_MS)
         kiosk.clock.advance(CONSOLE_IDLE - timedelta(seconds=1))
         console.tick()  # what the timer does: the clock says not yet
         assert window.console is console
@@ -530,11 +557,10 @@ def test_every_console_control_is_named_and_the_keyboard_reaches_every_section(
     qtbot.waitUntil(lambda: admin_window.console is None, timeout=WAIT_MS)
 
 
-def test_sync_now_sends_the_queue_to_a_real_server_with_its_progress(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
-    """A kiosk whose ballots queued (no upload at cast) and a server on a loopback port: "sync
-    now" sends them, the progress bar counts them, the dashboard says they are received."""
+@contextmanager
+def _served_window(qtbot: QtBot, tmp_path: Path) -> Iterator[tuple[KioskWindow, KioskStore]]:
+    """A kiosk whose two ballots queued (no upload at cast), its window, and a server on a
+    loopback port for the console's "sync now"."""
     sealed = make_sealed_election(tmp_path / "election")
     clock = ManualClock()
     app = create_app(
@@ -585,26 +611,7 @@ def test_sync_now_sends_the_queue_to_a_real_server_with_its_progress(
             window.show_kiosk()
             qtbot.waitExposed(window)
             try:
-                console = sign_in(qtbot, window, ASSESSEUR, ASSESSEUR_PIN)
-                sync = console.show_section(SyncSection)
-                assert isinstance(sync, SyncSection)
-                shown: list[tuple[int, int]] = []
-                sync.progress.valueChanged.connect(
-                    lambda value: shown.append((value, sync.progress.maximum()))
-                )
-                qtbot.mouseClick(sync.sync_button, LEFT)
-                _idle(qtbot, window)
-                assert shown[-1] == (2, 2)  # the bar counted the two ballots sent
-                assert sync.status.text() == ""  # no failure to report
-                assert sync.result_label.text().startswith("Reçus : 2 (dont 0 déjà reçus)")
-                assert "restant à envoyer : 0" in sync.result_label.text()
-                dashboard = console.show_section(DashboardSection)
-                assert isinstance(dashboard, DashboardSection)
-                _idle(qtbot, window)
-                assert dashboard.value("synced") == "2"
-                assert dashboard.value("queued") == "0"
-                assert dashboard.value("online") == "joignable"
-                _log_out(qtbot, window, console)
+                yield window, store
             finally:
                 close_window(qtbot, window)
                 window.deleteLater()
@@ -613,14 +620,46 @@ def test_sync_now_sends_the_queue_to_a_real_server_with_its_progress(
         database.close()
 
 
+def test_sync_now_sends_the_queue_to_a_real_server_with_its_progress(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """ "sync now" sends the queued ballots, the progress bar counts them, the dashboard says
+    they are received."""
+    with _served_window(qtbot, tmp_path) as (window, _store):
+        console = sign_in(qtbot, window, ASSESSEUR, ASSESSEUR_PIN)
+        sync = console.show_section(SyncSection)
+        assert isinstance(sync, SyncSection)
+        shown: list[tuple[int, int]] = []
+        sync.progress.valueChanged.connect(
+            lambda value: shown.append((value, sync.progress.maximum()))
+        )
+        qtbot.mouseClick(sync.sync_button, LEFT)
+        _idle(qtbot, window)
+        assert shown[-1] == (2, 2)  # the bar counted the two ballots sent
+        assert sync.status.text() == ""  # no failure to report
+        assert sync.result_label.text().startswith("Reçus : 2 (dont 0 déjà reçus)")
+        assert "restant à envoyer : 0" in sync.result_label.text()
+        dashboard = console.show_section(DashboardSection)
+        assert isinstance(dashboard, DashboardSection)
+        _idle(qtbot, window)
+        assert dashboard.value("synced") == "2"
+        assert dashboard.value("queued") == "0"
+        assert dashboard.value("online") == "poste en ligne (avec serveur central)"
+        _log_out(qtbot, window, console)
+
+
 @pytest.mark.usefixtures("qapp")
 def test_the_dashboards_printer_probe_reads_the_cups_queue(queue: PdfQueue, tmp_path: Path) -> None:
+    # The details are the console's (French here), not the core's English.
     ready = QueueProbe(make_printer(queue.name, tmp_path / "fallback"))()
-    assert ready == PrinterState(ok=True, detail=f"{queue.name}: ready")
+    assert ready == PrinterState(ok=True, detail=f"{queue.name} : prête")
     missing = QueueProbe(make_printer("isoloir-no-such-queue", tmp_path / "fallback"))()
     assert not missing.ok
-    assert missing.detail == "no printer (isoloir-no-such-queue): papers go to PDF"
-    assert FolderProbe(tmp_path)() == PrinterState(ok=True, detail=f"PDF only: {tmp_path}")
+    assert (
+        missing.detail
+        == "pas d'imprimante (isoloir-no-such-queue) : les papiers sont écrits en PDF"
+    )
+    assert FolderProbe(tmp_path)() == PrinterState(ok=True, detail=f"PDF seulement : {tmp_path}")
 
 
 def test_the_console_follows_the_kiosks_language(
@@ -677,3 +716,263 @@ def test_the_administrator_examines_a_package_compares_its_fingerprint_and_print
     [page] = list((tmp_path / "prints" / "test").glob("*.pdf"))
     assert page.read_bytes().startswith(b"%PDF")
     _log_out(qtbot, admin_window, console)
+
+
+# ---- the console's work outlives it, and never waits in the voters' queue ----------------------
+
+
+def _journal_codes(kiosk: Kiosk) -> list[str]:
+    return [line.code for line in journal_lines(kiosk.store)]
+
+
+def _gate(window: KioskWindow) -> threading.Event:
+    """Hold the console's worker until the event is set (what a slow network does)."""
+    gate = threading.Event()
+    window.admin_worker.run(lambda: gate.wait(WAIT_MS / 1000))
+    return gate
+
+
+def _delete_later_now() -> None:
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_a_report_prints_and_is_journaled_even_if_the_console_closes_first(
+    qtbot: QtBot, admin_window: KioskWindow, closed_kiosk: Kiosk, tmp_path: Path
+) -> None:
+    window = admin_window
+    console = sign_in(qtbot, window, ASSESSEUR, ASSESSEUR_PIN)
+    polls = _polls(qtbot, window, console)
+    gate = _gate(window)
+    qtbot.mouseClick(polls.open_button, LEFT)
+    qtbot.mouseClick(polls.confirm.yes, LEFT)  # open_polls waits behind the gate
+    qtbot.mouseClick(console.back_button, LEFT)  # the assesseur leaves at once
+    qtbot.waitUntil(lambda: window.console is None, timeout=WAIT_MS)
+    _delete_later_now()
+    assert not shiboken6.isValid(polls)
+    gate.set()
+    qtbot.waitUntil(lambda: "report-printed" in _journal_codes(closed_kiosk), timeout=WAIT_MS)
+    _idle(qtbot, window)
+    [printed] = list((tmp_path / "prints" / "rapport").glob("*.pdf"))
+    [saved] = list((tmp_path / "reports").rglob("*.pdf"))
+    assert printed.read_bytes() == saved.read_bytes()
+    assert closed_kiosk.store.polls_state() is PollsState.OPEN
+
+
+def test_the_consoles_calls_run_on_a_worker_of_their_own(
+    qtbot: QtBot, admin_window: KioskWindow, closed_kiosk: Kiosk
+) -> None:
+    """A console call stuck on the network (held here) never holds up the voters' worker: the
+    welcome page's polls state still comes back."""
+    window = admin_window
+    assert window.admin_worker is not window.worker
+    console = sign_in(qtbot, window, ADMIN, ADMIN_PIN)
+    diagnostics = console.show_section(DiagnosticsSection)
+    assert isinstance(diagnostics, DiagnosticsSection)
+    gate = _gate(window)
+    qtbot.mouseClick(diagnostics.run_button, LEFT)
+    closed_kiosk.store.set_polls_state(PollsState.OPEN)  # as `isoloir admin polls open` would
+    window.refresh_polls()
+    qtbot.waitUntil(lambda: window.welcome.polls_notice == "", timeout=WAIT_MS)
+    assert window.admin_worker.busy  # the console's call still waits
+    gate.set()
+    qtbot.waitUntil(lambda: len(diagnostics.rows()) == 6, timeout=WAIT_MS)
+    _log_out(qtbot, window, console)
+
+
+def test_the_journal_is_read_once_and_the_diagnostics_runs_only_on_request(
+    qtbot: QtBot, admin_window: KioskWindow, closed_kiosk: Kiosk
+) -> None:
+    window = admin_window
+    console = sign_in(qtbot, window, ADMIN, ADMIN_PIN)
+    for row in range(console.navigation.count()):  # through every section
+        console.navigation.setCurrentRow(row)
+        _idle(qtbot, window)
+    assert "diagnostics-run" not in _journal_codes(closed_kiosk)
+    journal = console.show_section(JournalSection)
+    assert isinstance(journal, JournalSection)
+    _idle(qtbot, window)
+    shown = len(journal.events())
+    _confirm_report(qtbot, window, _polls(qtbot, window, console), "open_button")
+    console.show_section(JournalSection)  # shown again: not read again
+    _idle(qtbot, window)
+    assert len(journal.events()) == shown
+    qtbot.mouseClick(journal.reload_button, LEFT)
+    _idle(qtbot, window)
+    events = journal.events()
+    assert len(events) > shown
+    assert events.count("report-printed") == 1  # the opening report, printed
+    _log_out(qtbot, window, console)
+
+
+def test_logging_out_during_a_sync_lets_it_finish(qtbot: QtBot, tmp_path: Path) -> None:
+    with _served_window(qtbot, tmp_path) as (window, store):
+        console = sign_in(qtbot, window, ASSESSEUR, ASSESSEUR_PIN)
+        sync = console.show_section(SyncSection)
+        assert isinstance(sync, SyncSection)
+        gate = _gate(window)
+        qtbot.mouseClick(sync.sync_button, LEFT)
+        qtbot.mouseClick(console.back_button, LEFT)
+        qtbot.waitUntil(lambda: window.console is None, timeout=WAIT_MS)
+        _delete_later_now()
+        assert not shiboken6.isValid(sync)  # the sync section and its widgets are gone
+        gate.set()
+        _idle(qtbot, window)
+        assert store.status().outbox.pending == 0  # both ballots sent all the same
+
+
+# ---- the login dialog, inactivity, the operator's own account ------------------------------------
+
+
+def test_a_pin_typed_as_a_name_is_cleared_and_the_login_dialog_times_out(
+    qtbot: QtBot, admin_window: KioskWindow, closed_kiosk: Kiosk
+) -> None:
+    dialog = admin_window.request_admin()
+    assert dialog is not None
+
+    def attempt(name: str, pin: str) -> None:
+        dialog.name_field.setText(name)
+        dialog.pin_field.setText(pin)
+        dialog.submit()
+        qtbot.waitUntil(lambda: not dialog.pending, timeout=WAIT_MS)
+        assert dialog.notice_text == "Identifiant ou code incorrect."
+
+    attempt(ASSESSEUR_PIN, ASSESSEUR_PIN)  # the PIN in both fields
+    assert dialog.name_field.text() == ""
+    dialog.name_field.undo()  # gone for good, not only from sight
+    assert dialog.name_field.text() == ""
+    attempt(ADMIN, "000001")  # a name: kept, for the next try
+    assert dialog.name_field.text() == ADMIN
+
+    closed_kiosk.clock.advance(CONSOLE_IDLE - timedelta(seconds=1))
+    dialog.tick()
+    assert admin_window.login_dialog is dialog
+    closed_kiosk.clock.advance(timedelta(seconds=1))
+    dialog.tick()  # untouched for CONSOLE_IDLE: it closes, the voters get the window back
+    qtbot.waitUntil(lambda: admin_window.login_dialog is None, timeout=WAIT_MS)
+
+
+def test_a_file_dialog_is_the_consoles_activity_and_work_holds_the_logout(
+    qtbot: QtBot, admin_window: KioskWindow, closed_kiosk: Kiosk
+) -> None:
+    assert FILE_DIALOG_OPTIONS & QFileDialog.Option.ReadOnly
+    window, clock = admin_window, closed_kiosk.clock
+    console = sign_in(qtbot, window, ADMIN, ADMIN_PIN)
+    sync = console.show_section(SyncSection)
+    assert isinstance(sync, SyncSection)
+    chooser = QDialog(sync.folder)  # a window of the console's, as "Parcourir…" opens
+    chooser.show()
+    qtbot.waitExposed(chooser)
+    clock.advance(CONSOLE_IDLE - timedelta(seconds=1))
+    qtbot.keyClick(chooser, Qt.Key.Key_Down)  # the operator browses folders there
+    clock.advance(timedelta(seconds=2))
+    console.tick()
+    assert window.console is console
+    chooser.close()
+
+    gate = _gate(window)  # work of the console's: the time does not count
+    clock.advance(CONSOLE_IDLE * 2)
+    console.tick()
+    assert window.console is console
+    gate.set()
+    _idle(qtbot, window)
+    clock.advance(CONSOLE_IDLE)
+    console.tick()
+    qtbot.waitUntil(lambda: window.console is None, timeout=WAIT_MS)
+
+
+def test_an_administrator_who_removes_their_own_account_is_logged_out(
+    qtbot: QtBot, admin_window: KioskWindow
+) -> None:
+    window = admin_window
+    console = sign_in(qtbot, window, ADMIN, ADMIN_PIN)
+    operators = console.show_section(OperatorsSection)
+    assert isinstance(operators, OperatorsSection)
+    operators.name.setText("admin2")
+    operators.role.setCurrentIndex(operators.role.findData(Role.ADMINISTRATOR))
+    operators.pin.setText("24681357")
+    qtbot.mouseClick(operators.add_button, LEFT)
+    _idle(qtbot, window)
+    _log_out(qtbot, window, console)
+
+    console = sign_in(qtbot, window, "admin2", "24681357")
+    operators = console.show_section(OperatorsSection)
+    assert isinstance(operators, OperatorsSection)
+    _idle(qtbot, window)
+    operators.select("admin2")
+    qtbot.mouseClick(operators.remove_button, LEFT)
+    qtbot.mouseClick(operators.confirm.yes, LEFT)
+    qtbot.waitUntil(lambda: window.console is None, timeout=WAIT_MS)  # no rights: no console
+
+
+# ---- a new package: the window starts again on it; "Quitter le poste": status 64 ---------------
+
+
+def test_loading_a_package_reopens_the_window_on_it_and_quitting_exits_64(
+    qtbot: QtBot, tmp_path: Path, sealed: SealedElection
+) -> None:
+    """``python -m ui``'s main, in this process: the administrator loads another package from
+    the console; the window closes and main opens a new one on it; "Quitter le poste" then ends
+    main with QUIT_EXIT_STATUS."""
+    store_args = main_store(tmp_path, sealed, None)
+    other = package_io.resign(
+        sealed.package,
+        replace(sealed.package.manifest, title="Élections de remplacement"),
+        sealed.organizer_key,
+    )
+    package_io.write(other, tmp_path / "other")
+    windows: list[KioskWindow] = []
+    steps: list[str] = []
+
+    def drive() -> None:
+        """One step of the administrator's, each time the timer fires."""
+        top = [w for w in QApplication.topLevelWidgets() if isinstance(w, KioskWindow)]
+        window = next((w for w in top if w.isVisible()), None)
+        if window is None or window.busy:
+            return
+        if window not in windows:
+            windows.append(window)
+        console = window.console
+        if console is None:
+            dialog = window.login_dialog or window.request_admin()
+            if dialog is not None and not dialog.pending:
+                dialog.name_field.setText("admin")
+                dialog.pin_field.setText("975310")
+                dialog.submit()
+            return
+        if len(windows) == 2:
+            steps.append("quit")
+            console.quit_button.click()
+            console.quit_confirm.yes.click()
+            return
+        section = console.show_section(PackageSection)
+        assert isinstance(section, PackageSection)
+        if not section.fingerprint.text():
+            if "preview" not in steps:
+                steps.append("preview")
+                section.file.edit.setText(str(tmp_path / "other"))
+                section.from_file.click()
+            return
+        if "load" not in steps:
+            steps.append("load")
+            section.load_button.click()
+            section.confirm.yes.click()
+
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(drive)
+    timer.start()
+    try:
+        status = main([*store_args, "--pdf-only", "--print-dir", str(tmp_path / "prints")])
+    finally:
+        timer.stop()
+    assert status == QUIT_EXIT_STATUS == 64
+    assert steps == ["preview", "load", "quit"]
+    assert len(windows) == 2  # the second built on the new package
+    assert windows[0].exit_reason is WindowExit.RELOAD
+    assert windows[1].exit_reason is WindowExit.QUIT
+    with KioskStore.open(
+        tmp_path / "kiosk.db", StoreKey.from_key_file(tmp_path / "k"), ManualClock()
+    ) as store:
+        stored = store.stored_package()
+        assert stored is not None
+        assert stored.fingerprint == other.fingerprint

@@ -2,16 +2,18 @@
 
 The navigation on the left lists the sections the operator's role may use (the core's
 ``AdminSession.can``); "Retour au vote" logs out, and so does inactivity: the console's timer only
-ticks, the injected clock says how long nobody touched it. "Quitter le poste" (administrators)
-asks the window to close, which is the only way it closes.
+ticks, the injected clock says how long nobody touched it (or a window of its own, such as a file
+dialog), and the time does not count while the console's own work runs. "Quitter le poste"
+(administrators) asks the window to close, which is the only way it closes; loading a new package
+asks the window to restart on it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Final
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -28,6 +30,7 @@ from kiosk.admin.console import AdminSession
 from kiosk.admin.roles import Action, Role
 from kiosk.clock import Clock
 from ui.admin import CONSOLE_IDLE
+from ui.admin.idle import IdleWatch
 from ui.admin.sections import (
     ConfirmBar,
     DashboardSection,
@@ -58,21 +61,14 @@ SECTION_TYPES: Final[tuple[type[Section], ...]] = (
     OperatorsSection,
 )
 
-_ACTIVITY_EVENTS: Final = frozenset(
-    {
-        QEvent.Type.MouseButtonPress,
-        QEvent.Type.KeyPress,
-        QEvent.Type.Wheel,
-        QEvent.Type.TouchBegin,
-    }
-)
-
 
 class ConsoleDialog(QDialog):
-    """See the module docstring. ``loggedOut`` when it closes, ``quitRequested`` for the window."""
+    """See the module docstring. ``loggedOut`` when it closes; for the window:
+    ``quitRequested`` ("Quitter le poste") and ``restartRequested`` (a new package loaded)."""
 
     loggedOut = Signal()
     quitRequested = Signal()
+    restartRequested = Signal()
 
     def __init__(
         self,
@@ -87,9 +83,6 @@ class ConsoleDialog(QDialog):
         super().__init__(parent)
         self.session = session
         self._tasks = tasks
-        self._clock = clock
-        self._idle = idle
-        self._touched_at: datetime = clock.now()
         self.setObjectName("adminConsole")
         self.setWindowModality(Qt.WindowModality.WindowModal)
 
@@ -129,13 +122,15 @@ class ConsoleDialog(QDialog):
             )
         )
         self.rejected.connect(self.loggedOut)  # Escape: the same as "Retour au vote"
-        self._timer = QTimer(self)
-        self._timer.setInterval(tick_ms)
-        self._timer.timeout.connect(self.tick)
-        self._timer.start()
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        package = self.sections.get(PackageSection)
+        if isinstance(package, PackageSection):
+            package.packageLoaded.connect(self.restartRequested)
+        operators = self.sections.get(OperatorsSection)
+        if isinstance(operators, OperatorsSection):
+            operators.ownAccountRemoved.connect(self.log_out)
+        self._idle_watch = IdleWatch(
+            self, clock, idle, tick_ms, self.log_out, busy=lambda: self._tasks.busy
+        )
         self._retranslate()
         self.navigation.setCurrentRow(0)
         self.navigation.setFocus()
@@ -160,28 +155,14 @@ class ConsoleDialog(QDialog):
         self.reject()
 
     def done(self, result: int) -> None:
-        self._timer.stop()
+        self._idle_watch.stop()
         self._tasks.close()
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
         super().done(result)
 
-    # ---- inactivity ---------------------------------------------------------------------------
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            event.type() in _ACTIVITY_EVENTS
-            and isinstance(watched, QWidget)
-            and (watched is self or self.isAncestorOf(watched))
-        ):
-            self._touched_at = self._clock.now()
-        return False
-
     def tick(self) -> None:
-        """The timer's slot: log out once nobody touched the console for ``idle``."""
-        if self._clock.now() - self._touched_at >= self._idle:
-            self.log_out()
+        """What the inactivity timer does: log out once nobody touched the console (or a
+        window of its own, such as a file dialog) for ``idle``, work of its own aside."""
+        self._idle_watch.tick()
 
     # ---- texts --------------------------------------------------------------------------------
 
@@ -191,7 +172,7 @@ class ConsoleDialog(QDialog):
         self.stack.setCurrentIndex(row)
         section = self.stack.currentWidget()
         if isinstance(section, Section):
-            section.refresh()
+            section.shown()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -1,12 +1,15 @@
 """The operator's login: name and PIN, checked by the core (``AdminConsole.login``) off the GUI
-thread. The refusal never says which of the two was wrong; a lockout says until when."""
+thread (on the console's worker, never the voters'). The refusal never says which of the two was
+wrong; a lockout says until when. A PIN typed into the name field by mistake does not stay on
+screen after a refusal, and a dialog left untouched for ``CONSOLE_IDLE`` closes (it is
+window-modal: it would keep voters out)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, Protocol
 from zoneinfo import ZoneInfo
 
@@ -22,6 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.admin.operators import LoginRefused, RefusalReason
+from kiosk.clock import Clock
+from ui.admin import CONSOLE_IDLE
+from ui.admin.idle import IdleWatch
 from ui.pages.base import describe, forget
 from ui.worker import CoreWorker
 
@@ -63,19 +69,35 @@ def paris_time(instant: datetime, *, seconds: bool = False) -> str:
     )
 
 
+def looks_like_pin(name: str) -> bool:
+    """Digits only: no operator name of the kind people choose, very much a PIN."""
+    return name.isdigit()
+
+
 class LoginDialog(QDialog):
     """Name and PIN (never echoed); ``loggedIn(session)`` then accept on success. The PIN field
-    is emptied as soon as it is read, whatever the answer."""
+    is emptied as soon as it is read, whatever the answer; the name field too after a refusal
+    when it looks like a PIN. Untouched for ``idle`` (``clock``), the dialog closes."""
 
     loggedIn = Signal(object)  # the AdminSession
 
     def __init__(
-        self, admin: AdminLogin, worker: CoreWorker, parent: QWidget | None = None
+        self,
+        admin: AdminLogin,
+        worker: CoreWorker,
+        clock: Clock,
+        *,
+        idle: timedelta = CONSOLE_IDLE,
+        tick_ms: int = 1000,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._admin = admin
         self._worker = worker
         self._pending = False
+        self._idle_watch = IdleWatch(
+            self, clock, idle, tick_ms, self.reject, busy=lambda: self._pending
+        )
         self.setWindowModality(Qt.WindowModality.WindowModal)
         column = QVBoxLayout(self)
         self._prompt = QLabel(self)
@@ -132,6 +154,14 @@ class LoginDialog(QDialog):
             self._retranslate()
         super().changeEvent(event)
 
+    def done(self, result: int) -> None:
+        self._idle_watch.stop()
+        super().done(result)
+
+    def tick(self) -> None:
+        """What the inactivity timer does: close once nobody touched the dialog for ``idle``."""
+        self._idle_watch.tick()
+
     @property
     def name_field(self) -> QLineEdit:
         return self._name
@@ -167,7 +197,11 @@ class LoginDialog(QDialog):
         self._buttons.setEnabled(True)
         if isinstance(answer, LoginRefused):
             self._notice.setText(self._refusal_text(answer))
-            self._pin.setFocus()
+            if looks_like_pin(self._name.text().strip()):  # a PIN in the wrong field: unseen
+                forget(self._name)
+                self._name.setFocus()
+            else:
+                self._pin.setFocus()
             return
         forget(self._name)
         self._notice.clear()

@@ -1,9 +1,10 @@
 """The admin console's sections: one page each, shown beside the console's navigation.
 
 A section shows what the core answers and asks it what the operator wants: every call goes
-through ``Tasks`` (the window's ``CoreWorker``; papers on its print worker), and widgets are
-touched only in the callbacks. Whether an action is allowed is the core's answer
-(``AdminSession.can``): a control for an action the operator's role may not do is hidden.
+through ``Tasks`` (the console's own ``CoreWorker``, papers on the window's print worker: both
+in ``ConsoleWork``, which the window owns), and widgets are touched only in the callbacks.
+Whether an action is allowed is the core's answer (``AdminSession.can``): a control for an
+action the operator's role may not do is hidden.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.admin.console import AdminError, AdminSession, NotAllowed, SyncSummary
 from kiosk.admin.dashboard import Dashboard
-from kiosk.admin.diagnostics import DiagnosticsReport
+from kiosk.admin.diagnostics import CheckStatus, DiagnosticsReport
 from kiosk.admin.journal import JournalLine
 from kiosk.admin.operators import OperatorAccount
 from kiosk.admin.packages import PackagePreview
@@ -50,12 +51,27 @@ _LOGGER: Final = logging.getLogger("ui.admin")
 T = TypeVar("T")
 
 
-class Tasks(QObject):
-    """Runs the console's core calls on the window's worker, and its papers on the print
-    worker; each answer comes back on the GUI thread. Nothing here touches a widget.
+class ProgressRelay(QObject):
+    """Carries a long core call's ``progress(done, total)`` from the worker's thread to the GUI
+    thread. It belongs to ``ConsoleWork``, not to a console: a console that closes meanwhile
+    only stops listening, and the call never meets a deleted signal source."""
 
-    Once the console has closed (``close``), answers still on their way are dropped: their
-    widgets are gone with it."""
+    progressed = Signal(int, int)  # queued to whoever listens on the GUI thread
+
+    def report(self, done: int, total: int) -> None:
+        """The callback the core calls; it never raises into the core's work."""
+        try:
+            self.progressed.emit(done, total)
+        except RuntimeError as exc:  # the window itself is gone: the work goes on unseen
+            _LOGGER.warning("progress not shown: %s", type(exc).__name__)
+
+
+class ConsoleWork(QObject):
+    """What the consoles' work needs and what outlives each console (the window owns it): the
+    console's own ``CoreWorker`` (never the voter's: a sync or a diagnostics waiting on the
+    network must not hold up voters), the print worker and printer, and the printing of the
+    polls reports, which goes on (and is journaled, ``AdminSession.report_printed``) even when
+    the console closes before the report is saved or printed."""
 
     def __init__(
         self,
@@ -68,43 +84,17 @@ class Tasks(QObject):
         self.worker = worker
         self._print_worker = print_worker
         self._printer = printer
-        self._open = True
-
-    def close(self) -> None:
-        self._open = False
-
-    def _while_open(self, callback: Callable[[T], None]) -> Callable[[T], None]:
-        def guarded(value: T) -> None:
-            if self._open:
-                callback(value)
-
-        return guarded
+        self.progress = ProgressRelay(self)
 
     @property
     def busy(self) -> bool:
         return self.worker.busy or self._print_worker.busy
 
-    def run(
-        self,
-        call: Callable[[], T],
-        on_success: Callable[[T], None],
-        on_failure: Callable[[BaseException], None],
-    ) -> None:
-        self.worker.run(
-            call,
-            on_success=self._while_open(on_success),
-            on_failure=self._while_open(on_failure),
-        )
-
     def print_pdf(
-        self,
-        kind: str,
-        pdf: Callable[[], bytes],
-        done: Callable[[PrintOutcome], None],
+        self, kind: str, pdf: Callable[[], bytes], done: Callable[[PrintOutcome], None]
     ) -> None:
-        """Render nothing, print ``pdf()`` as one paper of ``kind``; ``done(outcome)``."""
+        """Print ``pdf()`` (read on the print worker) as a paper of ``kind``; ``done(outcome)``."""
         printer = self._printer
-        done = self._while_open(done)
         if printer is None:
             _LOGGER.warning("no printer configured: %s not printed", kind)
             done(PrintOutcome.FAILED)
@@ -118,6 +108,122 @@ class Tasks(QObject):
             lambda: printer.print_paper(PrintedPaper(kind, pdf())),
             on_success=done,
             on_failure=failed,
+        )
+
+    def print_report(
+        self, session: AdminSession, saved: SavedReport, done: Callable[[PrintOutcome], None]
+    ) -> None:
+        """Print a saved polls report; once a paper (or its PDF copy) came out, journal it."""
+
+        def printed(outcome: PrintOutcome) -> None:
+            if outcome in (PrintOutcome.PRINTED, PrintOutcome.FALLBACK):
+                self.worker.run(
+                    lambda: session.report_printed(saved),
+                    on_success=lambda _none: None,
+                    on_failure=lambda error: _LOGGER.error(
+                        "journaling a printed report failed: %s", type(error).__name__
+                    ),
+                )
+            done(outcome)
+
+        self.print_pdf("rapport", saved.path.read_bytes, printed)
+
+    def save_report(
+        self,
+        session: AdminSession,
+        call: Callable[[], SavedReport],
+        on_saved: Callable[[SavedReport], None],
+        on_printed: Callable[[PrintOutcome], None],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        """Run ``call`` (open, close, reopen: the core saves the signed report), then print the
+        report whatever became of the console meanwhile."""
+
+        def saved(report: SavedReport) -> None:
+            on_saved(report)
+            self.print_report(session, report, on_printed)
+
+        self.worker.run(call, on_success=saved, on_failure=on_failure)
+
+
+class Tasks(QObject):
+    """One console's view of ``ConsoleWork``: each answer comes back on the GUI thread, and
+    once the console has closed (``close``), the answers still on their way are dropped (their
+    widgets are gone with it; a dropped failure is logged, by its kind only). The work itself
+    is not: a report still prints, a sync still ends. Nothing here touches a widget."""
+
+    def __init__(self, work: ConsoleWork, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.work = work
+        self._open = True
+
+    def close(self) -> None:
+        self._open = False
+
+    @property
+    def progress(self) -> ProgressRelay:
+        return self.work.progress
+
+    def _while_open(self, callback: Callable[[T], None]) -> Callable[[T], None]:
+        def guarded(value: T) -> None:
+            if self._open:
+                callback(value)
+
+        return guarded
+
+    def _failure_while_open(
+        self, callback: Callable[[BaseException], None]
+    ) -> Callable[[BaseException], None]:
+        def guarded(error: BaseException) -> None:
+            if self._open:
+                callback(error)
+            else:  # nobody left to tell: the log (privacy: the kind only)
+                _LOGGER.error(
+                    "admin action failed after the console closed: %s", type(error).__name__
+                )
+
+        return guarded
+
+    @property
+    def busy(self) -> bool:
+        return self.work.busy
+
+    def run(
+        self,
+        call: Callable[[], T],
+        on_success: Callable[[T], None],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        self.work.worker.run(
+            call,
+            on_success=self._while_open(on_success),
+            on_failure=self._failure_while_open(on_failure),
+        )
+
+    def print_pdf(
+        self, kind: str, pdf: Callable[[], bytes], done: Callable[[PrintOutcome], None]
+    ) -> None:
+        self.work.print_pdf(kind, pdf, self._while_open(done))
+
+    def print_report(
+        self, session: AdminSession, saved: SavedReport, done: Callable[[PrintOutcome], None]
+    ) -> None:
+        self.work.print_report(session, saved, self._while_open(done))
+
+    def save_report(
+        self,
+        session: AdminSession,
+        call: Callable[[], SavedReport],
+        on_saved: Callable[[SavedReport], None],
+        on_printed: Callable[[PrintOutcome], None],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        self.work.save_report(
+            session,
+            call,
+            self._while_open(on_saved),
+            self._while_open(on_printed),
+            self._failure_while_open(on_failure),
         )
 
 
@@ -160,7 +266,12 @@ class Section(QWidget):
         self._title.setText(self.title_text())
 
     def refresh(self) -> None:
-        """Called each time the section is shown: ask the core for what it displays."""
+        """Ask the core for what the section displays."""
+
+    def shown(self) -> None:
+        """Called each time the navigation shows the section: ``refresh`` unless the section
+        says otherwise (a diagnostics runs only on request)."""
+        self.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -222,6 +333,11 @@ class Section(QWidget):
                 return QCoreApplication.translate("Section", "Non imprimé.")
 
 
+FILE_DIALOG_OPTIONS: Final = QFileDialog.Option.DontUseNativeDialog | QFileDialog.Option.ReadOnly
+"""Qt's own dialog (inside the kiosk session, whatever the desktop), and read-only: nobody
+renames, deletes or makes a folder from a kiosk's console."""
+
+
 class FolderField(QWidget):
     """A path typed or chosen with "Parcourir…" (a file dialog): keyboard users type it."""
 
@@ -249,7 +365,7 @@ class FolderField(QWidget):
         return Path(text) if text else None
 
     def _browse(self) -> None:
-        options = QFileDialog.Option.DontUseNativeDialog
+        options = FILE_DIALOG_OPTIONS
         match self._mode:
             case "folder":
                 chosen = QFileDialog.getExistingDirectory(
@@ -330,6 +446,30 @@ def polls_text(state: PollsState) -> str:
             return QCoreApplication.translate("Polls", "fermé")
 
 
+def check_name_text(name: str) -> str:
+    """A diagnostics check's name (``kiosk.admin.diagnostics``) in the console's language; a
+    check this console does not know keeps the core's name."""
+    names = {
+        "store": QCoreApplication.translate("Diagnostics", "stockage"),
+        "audit journal": QCoreApplication.translate("Diagnostics", "journal d'audit"),
+        "disk": QCoreApplication.translate("Diagnostics", "disque"),
+        "printer": QCoreApplication.translate("Diagnostics", "imprimante"),
+        "server": QCoreApplication.translate("Diagnostics", "serveur central"),
+        "clock": QCoreApplication.translate("Diagnostics", "horloge"),
+    }
+    return names.get(name, name)
+
+
+def check_status_text(status: CheckStatus) -> str:
+    match status:
+        case CheckStatus.PASS:
+            return QCoreApplication.translate("Diagnostics", "OK")
+        case CheckStatus.WARN:
+            return QCoreApplication.translate("Diagnostics", "ATTENTION")
+        case CheckStatus.FAIL:
+            return QCoreApplication.translate("Diagnostics", "ÉCHEC")
+
+
 def _table(parent: QWidget, columns: int) -> QTableWidget:
     table = QTableWidget(0, columns, parent)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -401,7 +541,7 @@ class DashboardSection(Section):
             "last_sync": self.tr("Dernière synchronisation"),
             "disk": self.tr("Espace disque libre"),
             "printer": self.tr("Imprimante"),
-            "online": self.tr("Serveur central"),
+            "online": self.tr("Mode du poste"),
         }
         for key, text in captions.items():
             self._captions[key].setText(text)
@@ -441,10 +581,15 @@ class DashboardSection(Section):
         )
         printer = dashboard.printer
         labels["printer"].setText(
-            (self.tr("prête") if printer.ok else self.tr("en défaut")) + f" — {printer.detail}"
+            (self.tr("prête") if printer.ok else self.tr("en défaut"))
+            + f" — {printer.detail}"  # the probe's (ui/printing.py), in the kiosk's language
         )
+        # ``online`` says the kiosk has a server (an online election), not that it answers:
+        # the diagnostics says whether it does.
         labels["online"].setText(
-            self.tr("joignable") if dashboard.online else self.tr("hors ligne")
+            self.tr("poste en ligne (avec serveur central)")
+            if dashboard.online
+            else self.tr("poste hors ligne (sans serveur central)")
         )
 
 
@@ -581,13 +726,14 @@ class PollsSection(Section):
         self.refresh()
 
     def _report_call(self, call: Callable[[], SavedReport]) -> None:
-        self.call(call, self._report_saved)
+        # The window's ConsoleWork prints the report even if this console closes meanwhile.
+        self.status.setText(QCoreApplication.translate("Section", "En cours…"))
+        self.tasks.save_report(self.session, call, self._report_saved, self._printed, self.failed)
 
     def _report_saved(self, saved: SavedReport) -> None:
         self.saved, self.outcome = saved, None
         self._show_report()
         self.refresh()
-        self._print(saved)
 
     def _reprint(self, kind: ReportKind) -> None:
         session = self.session
@@ -599,18 +745,14 @@ class PollsSection(Section):
             self.status.clear()
             self.saved, self.outcome = saved, None
             self._show_report()
-            self._print(saved)
+            self.tasks.print_report(session, saved, self._printed)
 
-        self.call(lambda: session.last_report(kind), found)
+        # The last report of that kind, or a new one if it was lost (the core decides).
+        self.call(lambda: session.report(kind), found)
 
-    def _print(self, saved: SavedReport) -> None:
-        path = saved.path
-
-        def printed(outcome: PrintOutcome) -> None:
-            self.outcome = outcome
-            self._show_report()
-
-        self.tasks.print_pdf("rapport", path.read_bytes, printed)
+    def _printed(self, outcome: PrintOutcome) -> None:
+        self.outcome = outcome
+        self._show_report()
 
     def _show_report(self) -> None:
         saved = self.saved
@@ -637,7 +779,6 @@ class PollsSection(Section):
 
 class SyncSection(Section):
     offers = frozenset({Action.SYNC_NOW, Action.EXPORT_MEDIA})
-    _progressed = Signal(int, int)  # from the worker's thread: queued to the GUI thread
 
     def __init__(self, session: AdminSession, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(session, tasks, parent)
@@ -659,7 +800,8 @@ class SyncSection(Section):
             self.export_caption.hide()
         if not session.can(Action.SYNC_NOW):
             self.progress.hide()
-        self._progressed.connect(self._show_progress)
+        # The relay outlives this console: logging out during a sync never aborts it.
+        tasks.progress.progressed.connect(self._show_progress)
         self.sync_button.clicked.connect(self._sync)
         self.export_button.clicked.connect(self._export)
         self.finish()
@@ -691,7 +833,7 @@ class SyncSection(Section):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.result_label.clear()
-        session, report = self.session, self._progressed.emit
+        session, report = self.session, self.tasks.progress.report
         self.call(lambda: session.sync_now(progress=report), self._synced)
 
     def _show_progress(self, done: int, total: int) -> None:
@@ -747,6 +889,7 @@ class JournalSection(Section):
         self.export_button = self.button(Action.EXPORT_JOURNAL)
         if not session.can(Action.EXPORT_JOURNAL):
             self.out.hide()
+        self._loaded = False
         self.reload_button.clicked.connect(self.refresh)
         self.export_button.clicked.connect(self._export)
         self.finish()
@@ -780,8 +923,15 @@ class JournalSection(Section):
             self.tr("Écrire le journal et la vérification de sa chaîne dans ce fichier"),
         )
 
+    def shown(self) -> None:
+        # The whole journal is read (and decrypted) at the first showing only; "Actualiser"
+        # reads it again.
+        if not self._loaded:
+            self.refresh()
+
     def refresh(self) -> None:
         if self.session.can(Action.VIEW_JOURNAL):
+            self._loaded = True
             self.call(self.session.journal, self._shown)
 
     def events(self) -> list[str]:
@@ -909,6 +1059,9 @@ class DiagnosticsSection(Section):
         self.run_button.clicked.connect(self.refresh)
         self.finish()
 
+    def shown(self) -> None:
+        """Nothing: a diagnostics (network timeouts, a journal entry) runs only on request."""
+
     def title_text(self) -> str:
         return self.tr("Diagnostic")
 
@@ -926,7 +1079,7 @@ class DiagnosticsSection(Section):
         describe(
             self.table,
             self.tr("Résultats du diagnostic"),
-            self.tr("Une ligne par vérification : PASS, WARN ou FAIL"),
+            self.tr("Une ligne par vérification : OK, ATTENTION ou ÉCHEC"),
         )
 
     def refresh(self) -> None:
@@ -942,12 +1095,16 @@ class DiagnosticsSection(Section):
         self.status.clear()
         _fill(
             self.table,
-            ((check.name, check.status.name, check.detail) for check in report.checks),
+            (
+                (check_name_text(check.name), check_status_text(check.status), check.detail)
+                for check in report.checks
+            ),
         )
 
 
 class PackageSection(Section):
     offers = frozenset({Action.LOAD_PACKAGE, Action.ENROLL})
+    packageLoaded = Signal()  # a new package is in the store: the window restarts on it
 
     def __init__(self, session: AdminSession, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(session, tasks, parent)
@@ -1070,7 +1227,9 @@ class PackageSection(Section):
         self.fingerprint.clear()
         self.preview_label.clear()
         session = self.session
-        self.call(lambda: session.preview_package(source), self._previewed)
+        # A kiosk not enrolled yet shows its enrollment token to get the server's package.
+        token = (self.token.text().strip() or None) if source == "server" else None
+        self.call(lambda: session.preview_package(source, enrollment_token=token), self._previewed)
 
     def _previewed(self, preview: PackagePreview) -> None:
         self.status.setText(
@@ -1108,9 +1267,12 @@ class PackageSection(Section):
         def loaded(fresh: bool) -> None:
             self.load_button.setEnabled(False)
             self._preview = None
-            self.status.setText(
-                self.tr("Scrutin chargé.") if fresh else self.tr("Ce scrutin était déjà chargé.")
-            )
+            if not fresh:
+                self.status.setText(self.tr("Ce scrutin était déjà chargé."))
+                return
+            # The window, its voting session and its names were built for the old package.
+            self.status.setText(self.tr("Scrutin chargé : le poste redémarre sur ce scrutin."))
+            self.packageLoaded.emit()
 
         self.call(lambda: session.load_package(preview), loaded)
 
@@ -1129,6 +1291,7 @@ class PackageSection(Section):
 
 class OperatorsSection(Section):
     offers = frozenset({Action.MANAGE_OPERATORS, Action.UNLOCK_OPERATOR})
+    ownAccountRemoved = Signal()  # the operator removed their own account: the console closes
 
     def __init__(self, session: AdminSession, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(session, tasks, parent)
@@ -1255,11 +1418,17 @@ class OperatorsSection(Section):
         if name is None:
             return
         session = self.session
+        removed = self._done(self.tr("Opérateur retiré."))
+
+        def done(value: object) -> None:
+            if name == session.operator.name:  # no rights left: no console either
+                self.ownAccountRemoved.emit()
+                return
+            removed(value)
+
         self.confirm.ask(
             self.tr("Retirer l'opérateur %1 ?").replace("%1", name),
-            lambda: self.call(
-                lambda: session.remove_operator(name), self._done(self.tr("Opérateur retiré."))
-            ),
+            lambda: self.call(lambda: session.remove_operator(name), done),
         )
 
     def _unlock(self) -> None:
