@@ -104,6 +104,25 @@ class AuditEvent(Enum):
     OPERATOR_UNLOCKED = _spec(
         "operator-unlocked", "An administrator unlocked an operator", "operator", "by"
     )
+    VOTER_UNLOCKED = _spec(
+        # No identifier: the journal tells who acted and that something was cleared, not whom.
+        "voter-unlocked",
+        "An operator cleared a voter's failed attempts at the admin console",
+        "operator",
+        "cleared",
+    )
+    REASSORT_SUPERVISED = _spec(
+        "reassort-supervised",
+        "An operator's PIN approved a supervised réassort at the kiosk",
+        "operator",
+    )
+    OPERATOR_RECOVERED = _spec(
+        "operator-recovered",
+        "An account was recovered with the store key (isoloir admin operator recover)",
+        "operator",
+        "role",
+        "created",
+    )
     POLLS_OPENED = _spec("polls-opened", "An operator opened the polls", "operator")
     POLLS_PAUSED = _spec("polls-paused", "An operator paused the polls", "operator")
     POLLS_RESUMED = _spec("polls-resumed", "An operator resumed the polls", "operator")

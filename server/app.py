@@ -12,7 +12,7 @@ Then it serves:
     POST /v1/envelopes      a kiosk's batch of sealed envelopes (server.envelope_api)
     GET  /v1/voters/.../status, /v1/lockouts/...   voter status, shared lockouts (server.voter_api)
     GET  /v1/board...       the public board and its signed head, /v1/server-key (server.board_api)
-    GET  /v1/package        the election package, as a zip (server.package_api)
+    GET  /v1/package        the election package, as a zip, to a kiosk (server.package_api)
 
 Every answer that is not a success is ``{"error": code, "detail": message}`` (server.errors),
 with a 4xx status for anything the client can fix, 503 when the database cannot be reached, and
@@ -65,7 +65,7 @@ from server.errors import ApiError, ErrorBody, ErrorCode, Refusal
 from server.log import ServerEvent, log_event
 from server.messaging.routes import add_message_routes
 from server.metrics import CONTENT_TYPE, RequestMetricsMiddleware, ServerMetrics
-from server.package_api import package_router
+from server.package_api import PackageAccess, package_router
 from server.settings import ServerSettings
 from server.storage import kiosks, migrations
 from server.storage.database import Database, DatabaseBusy, DatabaseUnavailable
@@ -220,7 +220,9 @@ def create_app(settings: ServerSettings, clock: Clock) -> FastAPI:
         database.close()
         raise
     app.include_router(board_router(PublicBoard(database, loaded, clock, server_key)))
-    app.include_router(package_router(loaded))
+    app.include_router(
+        package_router(loaded, PackageAccess(database, authenticator, clock), request_target)
+    )
     from server.web import board_page_router  # the public board page (docs/server.md)
 
     app.include_router(board_page_router(state.package, state.database, state.clock))

@@ -56,6 +56,7 @@ from kiosk.election.package import PackageError
 from kiosk.encoding import strict_json_loads
 from kiosk.store import KioskStore, PollsState, StoreError
 from kiosk.sync.client import FailureKind, PublicServer, ServerClient, ServerFailure
+from kiosk.sync.failures import describe_failure
 from kiosk.sync.outbox import OutboxSync, SyncReport
 from kiosk.voting.lockout import (
     CredentialGuard,
@@ -256,6 +257,33 @@ class AdminSession:
         self.require(Action.PRINT_REPORT)
         return last_report(self._console.reports_dir, kind)
 
+    def report(self, kind: ReportKind) -> SavedReport:
+        """The report of ``kind`` for the polls' last move of that kind: the saved one, or, when
+        none was saved since that move (the disk was full, the kiosk lost power...), a new one
+        of the store as it is now, signed and saved (``report-saved``), while the polls are
+        still where that move put them (``closed`` for a closing report, ``open`` or ``paused``
+        for an opening one). ``AdminError`` when there is neither."""
+        self.require(Action.PRINT_REPORT)
+        saved = last_report(self._console.reports_dir, kind)
+        try:
+            move, saved_after = self._report_marks(kind)
+        except StoreError as exc:
+            raise AdminError(str(exc)) from None
+        if move is None or saved_after:
+            if saved is None:
+                raise AdminError(f"no {kind.value} report was saved on this kiosk yet")
+            return saved
+        state = self._store.polls_state()
+        if state not in _REPORTED_STATES[kind]:
+            if saved is not None:
+                return saved
+            raise AdminError(
+                f"no {kind.value} report was saved on this kiosk, and the polls are "
+                f"{state.value} now: it can no longer be made"
+            )
+        self._ready_for_reports()
+        return self._report(kind, reopening=move is AuditEvent.POLLS_REOPENED)
+
     # ---- looking -------------------------------------------------------------------------------
 
     def dashboard(self) -> Dashboard:
@@ -351,26 +379,35 @@ class AdminSession:
         with client:
             answer = client.enroll(token.strip())
         if isinstance(answer, ServerFailure):
-            raise AdminError(f"enrollment refused: {_describe(answer)}")
+            raise AdminError(f"enrollment refused: {describe_failure(answer)}")
         self._store.append_audit(AuditEvent.KIOSK_ENROLLED, kiosk_id=answer.kiosk_id)
 
     # ---- the package ---------------------------------------------------------------------------
 
-    def preview_package(self, source: Path | Literal["server"]) -> PackagePreview:
+    def preview_package(
+        self, source: Path | Literal["server"], *, enrollment_token: str | None = None
+    ) -> PackagePreview:
         """A verified package from a file or folder, a removable-media folder, or the server;
-        nothing is stored. ``AdminError`` says why it cannot be used."""
+        nothing is stored. ``AdminError`` says why it cannot be used.
+
+        The server sends its package (it holds the roll) only to a kiosk of the election: this
+        kiosk signs the request when it has a package naming the server and is enrolled;
+        otherwise (first run, or not enrolled yet) ``enrollment_token``, the kiosk's token,
+        shows it is one (the token is not spent: ``enroll`` spends it)."""
         self.require(Action.LOAD_PACKAGE)
         staging = self._console.staging_dir
+        token = (enrollment_token or "").strip() or None
         try:
             if source == "server":
-                return self._download(staging)
+                return self._download(staging, token)
             return preview_path(Path(source), staging_dir=staging)
         except PackageError as exc:
             raise AdminError(f"package refused: {exc}") from None
 
     def load_package(self, preview: PackagePreview) -> bool:
         """Load the previewed package, once the operator confirmed its fingerprint; False when
-        this very package was loaded already."""
+        this very package was loaded already. ``AdminError`` once the polls have been opened
+        (the store refuses: ballots are sealed for the loaded election until the end)."""
         self.require(Action.LOAD_PACKAGE)
         try:
             fresh = self._store.load_package(preview.package)
@@ -398,7 +435,10 @@ class AdminSession:
         subjects = [login_subject(identifier)]
         if voter is not None:
             subjects += [vote_code_subject(voter.id), reassort_subject(voter.id)]
-        return sum(guard.unlock(subject) for subject in subjects) > 0
+        cleared = sum(guard.unlock(subject) for subject in subjects)
+        if cleared:
+            self._journal(AuditEvent.VOTER_UNLOCKED, cleared=cleared)
+        return cleared > 0
 
     def supervised_reassort(
         self, identifier: str, answer: str, numen: str
@@ -483,27 +523,62 @@ class AdminSession:
             raise AdminError("this kiosk has no signing key yet")
         try:
             report = build_report(
-                self._store, kind, self.operator, self._clock.now(), reopening=reopening
+                self._store,
+                kind,
+                self.operator,
+                self._clock.now(),
+                reopening=reopening,
+                reports_dir=self._console.reports_dir,
             )
-        except ReportError as exc:
-            raise AdminError(str(exc)) from None
-        signed = sign_report(report, identity.signing_key())
-        saved = save_report(signed, render_report_pdf(signed), self._console.reports_dir)
-        self._journal(AuditEvent.REPORT_SAVED, report=kind.value, reopening=reopening)
+            signed = sign_report(report, identity.signing_key())
+            saved = save_report(signed, render_report_pdf(signed), self._console.reports_dir)
+            self._journal(AuditEvent.REPORT_SAVED, report=kind.value, reopening=reopening)
+        except OSError as exc:
+            raise AdminError(
+                _report_lost(kind, self._store.polls_state(), f"{exc.strerror or exc}")
+            ) from None
+        except (StoreError, ReportError) as exc:
+            raise AdminError(_report_lost(kind, self._store.polls_state(), str(exc))) from None
         return saved
 
-    def _download(self, staging: Path | None) -> PackagePreview:
+    def _report_marks(self, kind: ReportKind) -> tuple[AuditEvent | None, bool]:
+        """The journal's last polls move that calls for a ``kind`` report (None: never), and
+        whether a ``kind`` report was saved after it. The journal orders both exactly, where
+        report times (to the second) could tie with the move's."""
+        moves = _REPORTED_MOVES[kind]
+        move: AuditEvent | None = None
+        saved_after = False
+        for entry in self._store.audit_entries():
+            if entry.event in moves:
+                move, saved_after = entry.event, False
+            elif entry.event is AuditEvent.REPORT_SAVED and entry.fields["report"] == kind.value:
+                saved_after = True
+        return move, saved_after
+
+    def _download(self, staging: Path | None, token: str | None) -> PackagePreview:
         client = self._console.new_client()
         if client is not None:
             with client:
-                return preview_download(
-                    client.download_package(), client.base_url, staging_dir=staging
-                )
+                answer = client.download_package()
+                if (
+                    token is not None
+                    and isinstance(answer, ServerFailure)
+                    and answer.code == KIOSK_NOT_ENROLLED
+                ):
+                    answer = client.download_package(enrollment_token=token)
+                return preview_download(answer, client.base_url, staging_dir=staging)
         public = self._console.new_public_server()
         if public is None:
             raise AdminError(f"{OFFLINE_DETAIL}: load the package from a file or removable media")
+        if token is None:
+            raise AdminError(
+                "the server gives its package (which holds the voter roll) only to a kiosk of "
+                "the election: give this kiosk's enrollment token"
+            )
         with public:
-            return preview_download(public.download_package(), public.base_url, staging_dir=staging)
+            return preview_download(
+                public.download_package(token), public.base_url, staging_dir=staging
+            )
 
     def _journal(self, event: AuditEvent, **fields: str | int | bool | None) -> None:
         self._store.append_audit(event, operator=self.operator.name, **fields)
@@ -528,9 +603,26 @@ def _polls_refusal(current: PollsState, verb: str) -> str:
     return f"cannot {verb} the polls: {hints[current]}; nothing changed"
 
 
-def _describe(failure: ServerFailure) -> str:
-    code = f" [{failure.code}]" if failure.code else ""
-    return f"{failure.kind.value}{code}: {failure.detail}"
+_REPORTED_MOVES: Final = {
+    ReportKind.OPENING: frozenset({AuditEvent.POLLS_OPENED, AuditEvent.POLLS_REOPENED}),
+    ReportKind.CLOSING: frozenset({AuditEvent.POLLS_CLOSED}),
+}
+"""The polls moves that call for a report of each kind."""
+
+_REPORTED_STATES: Final = {
+    ReportKind.OPENING: frozenset({PollsState.OPEN, PollsState.PAUSED}),
+    ReportKind.CLOSING: frozenset({PollsState.CLOSED}),
+}
+"""Where the polls must still be for a missing report of each kind to be made late."""
+
+KIOSK_NOT_ENROLLED: Final = "kiosk_not_enrolled"  # the server's code (docs/server.md)
+
+
+def _report_lost(kind: ReportKind, state: PollsState, reason: str) -> str:
+    return (
+        f"the polls are {state.value} now, but the {kind.value} report could not be made "
+        f"({reason}); once that is fixed, make it with 'isoloir admin report {kind.value}'"
+    )
 
 
 __all__ = [

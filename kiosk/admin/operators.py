@@ -5,17 +5,21 @@ stored only as a salted scrypt hash (``kiosk.election.kdf``), never logged, jour
 an exception message. Failed PINs count per operator, in the store, so that a restart forgives
 nothing: the first two cost nothing, the third and each later one impose a growing delay
 (``OPERATOR_POLICY``: 30 s, 1 min, 2 min, ... 30 min), the tenth locks the account until an
-administrator unlocks it. An unknown name gets exactly the answer of a wrong PIN (the same
-scrypt work, the same ``LoginRefused``, the same delays, counted in memory), so a refusal never
-tells which names exist. Everything is journaled: additions, removals, PIN changes, sign-ins,
-refusals (without the typed name: it may be a PIN typed in the wrong field), locks and unlocks.
+administrator unlocks it (or whoever holds the store key runs ``isoloir admin operator
+recover``). Each attempt is counted in the store before its PIN is checked, in one transaction,
+so that attempts made in parallel are all counted; a correct PIN then clears the count. An
+unknown name gets exactly the answer of a wrong PIN: the same scrypt work, the same
+``LoginRefused``, the same delays and lock, the same writes, its count kept in the store too
+(keyed by an HMAC of the case-folded name under a per-store secret), so neither a refusal nor a
+restart tells which names exist. Everything is journaled: additions, removals, PIN changes,
+sign-ins, refusals (without the typed name: it may be a PIN typed in the wrong field), locks,
+unlocks and recoveries.
 """
 
 from __future__ import annotations
 
 import builtins
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -40,7 +44,9 @@ PIN_KDF: Final = KdfParams(log2_n=15)
 """scrypt N = 2^15, r = 8 (32 MiB, about 0.1 s here): a PIN has few digits, so each guess must
 cost. Each stored hash records its own cost, so a change here never locks anyone out."""
 
-_UNKNOWN_NAMES_KEPT: Final = 1024  # failure counters of names no account has, in memory
+UNKNOWN_NAME_SHOWN: Final = "(unknown name)"
+"""What ``operator-locked`` names when the locked counter is a name no account has (never the
+typed name; it cannot be an account's name: those have no spaces or brackets)."""
 
 
 @dataclass(frozen=True)
@@ -94,13 +100,21 @@ def check_name(name: str) -> str:
 class Operators:
     """The accounts of one kiosk store. Methods are called from one thread at a time."""
 
-    def __init__(self, store: KioskStore, clock: Clock, *, pin_kdf: KdfParams = PIN_KDF) -> None:
-        """``pin_kdf``: the cost of new PIN hashes (tests pass a cheap one)."""
+    def __init__(
+        self,
+        store: KioskStore,
+        clock: Clock,
+        *,
+        pin_kdf: KdfParams = PIN_KDF,
+        policy: LockoutPolicy = OPERATOR_POLICY,
+    ) -> None:
+        """``pin_kdf``: the cost of new PIN hashes (tests pass a cheap one); ``policy``: the
+        delays and lock after failed PINs (tests may pass a more forgiving one)."""
         self._store = store
         self._clock = clock
         self._pin_kdf = pin_kdf
+        self._policy = policy
         self._decoy: SecretHash | None = None
-        self._unknown: OrderedDict[str, LockoutRecord] = OrderedDict()
 
     # ---- accounts ------------------------------------------------------------------------------
 
@@ -155,77 +169,82 @@ class Operators:
     def authenticate(self, name: str, pin: str) -> Operator | LoginRefused:
         """The account when ``pin`` is its PIN and no delay or lock is in force."""
         now = self._clock.now()
-        name = name.strip().lower()  # names are stored in lower case: "Admin" is "admin"
-        record = self._store.operator(name) if NAME_PATTERN.fullmatch(name) else None
-        if record is None:
-            return self._unknown_name(name, pin, now)
-        gate = OPERATOR_POLICY.gate(record.lockout, now)
-        if not gate.open:
+        name = name.strip().casefold()  # names are stored in lower case: "Admin" is "admin"
+
+        def count_failure(before: LockoutRecord) -> LockoutRecord | None:
+            if not self._policy.gate(before, now).open:
+                return None
+            return self._policy.after_failure(before, now)
+
+        attempt = self._store.begin_operator_attempt(name, count_failure)
+        if attempt.counted is None:
+            gate = self._policy.gate(attempt.before, now)
             return self._refused(LoginRefused(RefusalReason.LOCKED, gate.until))
-        if verify_secret(SecretKind.PASSWORD, pin, record.pin_hash, _cost(record)):
-            if record.lockout != LockoutRecord(OPERATOR_SUBJECT_KIND, record.name):
-                self._store.save_operator_lockout(LockoutRecord(OPERATOR_SUBJECT_KIND, record.name))
-            operator = Operator(record.name, Role(record.role))
-            self._store.append_audit(
-                AuditEvent.OPERATOR_LOGIN, operator=operator.name, role=operator.role.value
-            )
-            return operator
-        after = OPERATOR_POLICY.after_failure(record.lockout, now)
-        self._store.save_operator_lockout(after)
-        if after.locked:
-            self._store.append_audit(AuditEvent.OPERATOR_LOCKED, operator=record.name)
-        return self._refused(_after_failure(after))
+        account = attempt.account
+        if account is None:
+            verify_secret(SecretKind.PASSWORD, pin, self._decoy_hash(), self._pin_kdf)
+        elif verify_secret(SecretKind.PASSWORD, pin, account.pin_hash, _cost(account)):
+            self._store.operator_signed_in(account.name, account.role)
+            return Operator(account.name, Role(account.role))
+        if attempt.counted.locked:
+            shown = UNKNOWN_NAME_SHOWN if account is None else account.name
+            self._store.append_audit(AuditEvent.OPERATOR_LOCKED, operator=shown)
+        return self._refused(_after_failure(attempt.counted))
+
+    def recover(self, name: str, role: Role, pin: str) -> bool:
+        """For whoever holds the store key (who can read everything anyway): create the account
+        ``name`` with ``role``, or give the existing one a new PIN and clear its failures and
+        lock. True when it was created; ``ValueError`` with a clear message when refused."""
+        name = check_name(name.strip())
+        check_pin(pin)
+        secret = hash_secret(SecretKind.PASSWORD, pin, self._pin_kdf)
+        try:
+            return self._store.recover_operator(name, role.value, secret, self._pin_kdf.log2_n)
+        except StoreStateError as exc:
+            raise ValueError(str(exc)) from None
 
     def supervisor_check(self) -> AssesseurCheck:
         """For the voter flow's supervised réassort (``VotingSession(assesseur_check=...)``):
         True when the credential is the PIN of an operator allowed ``SUPERVISED_REASSORT``
-        whose account is not locked or delayed. The session's own ``assesseur`` counter counts
-        the failures; the accounts' counters are left alone."""
+        whose account is not locked or delayed; the journal then names that operator
+        (``reassort-supervised``). The session's own ``assesseur`` counter counts the failures;
+        the accounts' counters are left alone."""
 
         def check(credential: str) -> bool:
             if not PIN_PATTERN.fullmatch(credential):
                 return False
             now = self._clock.now()
-            matched = False
+            approver: str | None = None
             for record in self._store.operators():  # every one, so the time tells nothing
                 if not allowed(Role(record.role), Action.SUPERVISED_REASSORT):
                     continue
-                usable = OPERATOR_POLICY.gate(record.lockout, now).open
+                usable = self._policy.gate(record.lockout, now).open
                 correct = verify_secret(
                     SecretKind.PASSWORD, credential, record.pin_hash, _cost(record)
                 )
-                matched = matched or (usable and correct)
-            return matched
+                if approver is None and usable and correct:
+                    approver = record.name
+            if approver is None:
+                return False
+            self._store.append_audit(AuditEvent.REASSORT_SUPERVISED, operator=approver)
+            return True
 
         return check
 
     # ---- internals -----------------------------------------------------------------------------
 
-    def _unknown_name(self, name: str, pin: str, now: datetime) -> LoginRefused:
-        """What a wrong PIN would get: the same KDF work, counted and delayed the same way."""
+    def _decoy_hash(self) -> SecretHash:
+        """What an unknown name's PIN is checked against: the same scrypt work as an account."""
         if self._decoy is None:
             self._decoy = hash_secret(SecretKind.PASSWORD, "000000", self._pin_kdf)
-        before = self._unknown.pop(name, LockoutRecord(OPERATOR_SUBJECT_KIND, "unknown"))
-        gate = OPERATOR_POLICY.gate(before, now)
-        if not gate.open:
-            self._remember_unknown(name, before)
-            return self._refused(LoginRefused(RefusalReason.LOCKED, gate.until))
-        verify_secret(SecretKind.PASSWORD, pin, self._decoy, self._pin_kdf)
-        after = OPERATOR_POLICY.after_failure(before, now)
-        self._remember_unknown(name, after)
-        return self._refused(_after_failure(after))
-
-    def _remember_unknown(self, name: str, record: LockoutRecord) -> None:
-        self._unknown[name] = record
-        while len(self._unknown) > _UNKNOWN_NAMES_KEPT:
-            self._unknown.popitem(last=False)
+        return self._decoy
 
     def _refused(self, refusal: LoginRefused) -> LoginRefused:
         self._store.append_audit(AuditEvent.OPERATOR_LOGIN_REFUSED, reason=refusal.reason.value)
         return refusal
 
     def _account(self, record: OperatorRecord, now: datetime) -> OperatorAccount:
-        gate = OPERATOR_POLICY.gate(record.lockout, now)
+        gate = self._policy.gate(record.lockout, now)
         return OperatorAccount(
             name=record.name,
             role=Role(record.role),

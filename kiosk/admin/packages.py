@@ -2,7 +2,8 @@
 
 A package comes from a file (.zip) or folder, from a removable-media folder (the first package
 found in it: a sub-folder holding ``manifest.json``, or a ``.zip``, by name), or from the
-central server (``GET /v1/package``). Each is verified whole (the organizer's signature, every
+central server (``GET /v1/package``: signed by an enrolled kiosk, or with the kiosk's enrollment
+token, since the package holds the roll). Each is verified whole (the organizer's signature, every
 hash, the roll: ``kiosk.election.package.load``) and shown with its fingerprint, which the
 operator compares with the official one before loading. Previewing stores nothing.
 """
@@ -21,6 +22,7 @@ from kiosk.election import package as election_package
 from kiosk.election.model import ElectionId, ElectionPackage
 from kiosk.election.package import PackageError
 from kiosk.sync.client import DownloadedPackage, ServerFailure
+from kiosk.sync.failures import describe_failure
 
 
 class PackageSource(Enum):
@@ -84,10 +86,8 @@ def preview_download(
     """A package the server sent (``SERVER``), verified like a file; ``PackageError`` says why
     not, a server failure included."""
     if isinstance(answer, ServerFailure):
-        code = f" [{answer.code}]" if answer.code else ""
         raise PackageError(
-            f"cannot download the package from {server_url}: {answer.kind.value}{code}: "
-            f"{answer.detail}"
+            f"cannot download the package from {server_url}: {describe_failure(answer)}"
         )
     if staging_dir is not None:
         staging_dir.mkdir(parents=True, exist_ok=True)

@@ -3,28 +3,33 @@
 
 An opening report states the package fingerprint, the election, the kiosk, the operator, the
 time and that the kiosk holds no ballot (or, on a reopening, how many it holds); a closing
-report adds the sync state. Both carry the ballots per scrutin, the émargements, the hash root
-of the kiosk's sealed ballots (the root a bundle of all of them would carry, docs/server.md
-"Removable media") and the head of its audit journal. The kiosk signs the facts:
+report adds the sync state. Both carry the ballots per scrutin, the émargements, what the public
+board must hold of this kiosk (how many entries, and their hash root over exactly what the board
+publishes of each: ``board_item_hash``), the head of its audit journal, and the report's place in
+the kiosk's chain of reports (``sequence``, and ``previous``: the SHA-256 of the previous
+report's payload). The kiosk signs the facts:
 
-    body      = canonical_json({"format": "isoloir.report/1", "kind", "election_id",
-                                "fingerprint", "kiosk_id", "operator": {"name", "role"}, "at",
-                                "polls", "reopening", "ballots": {scrutin_id: n},
-                                "emargements", "root", "sync": {...}, "audit_head"})
+    body      = canonical_json({"format": "isoloir.report/2", "kind", "sequence", "previous",
+                                "election_id", "fingerprint", "kiosk_id",
+                                "operator": {"name", "role"}, "at", "polls", "reopening",
+                                "ballots": {scrutin_id: n}, "emargements",
+                                "board": {"ballots", "root"}, "sync": {...}, "audit_head"})
     signature = Ed25519(kiosk key, tagged("report", body))
 
 and prints them as an A4 PDF in French whose QR code (and PDF subject) holds the body with its
 signature, so that anyone holding the election package checks a report, printed or photographed
-(``verify_report_pdf``, ``isoloir verify report``). Titles and scrutin names are the package's:
-the signature covers ids and counts, never a text a verifier could not compare.
+(``verify_report_pdf``, ``isoloir verify report``), and compares a closing report with the
+published board (``compare_with_board``). Titles and scrutin names are the package's: the
+signature covers ids and counts, never a text a verifier could not compare.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -50,10 +55,12 @@ from kiosk import pdf
 from kiosk.admin.dashboard import last_sync
 from kiosk.admin.operators import Operator
 from kiosk.admin.roles import Role
-from kiosk.bundle.codec import hash_root
+from kiosk.bundle.codec import root_of_hashes
 from kiosk.bundle.export import bundle_items
 from kiosk.clock import isoformat_utc
-from kiosk.crypto.hashing import tagged
+from kiosk.crypto.ballot import encode_ballot
+from kiosk.crypto.envelope import decode_envelope
+from kiosk.crypto.hashing import digest, tagged
 from kiosk.durable import fsync_directory, write_new_file
 from kiosk.election import signing
 from kiosk.election.codec import parse_manifest
@@ -63,14 +70,17 @@ from kiosk.jsonfields import Fields
 from kiosk.receipts.qr import QrReadError, qr_payloads
 from kiosk.receipts.strings import TIME_ZONE, printed_time
 from kiosk.receipts.typeset import MONO_BOLD, SANS, SANS_BOLD, qr_flowable, register_fonts
+from kiosk.record.board import BoardEntry
 from kiosk.store import KioskStore, PollsState, SyncState
 
-REPORT_FORMAT: Final = "isoloir.report/1"
+REPORT_FORMAT: Final = "isoloir.report/2"
 REPORT_TAG: Final = "report"
+BOARD_ITEM_TAG: Final = "report-board-item"
 MAX_PAYLOAD_BYTES: Final = 4096
 SIGNATURE_BYTES: Final = 64
 ROOT_BYTES: Final = 64  # SHA-512, as the bundle's root
 AUDIT_HEAD_BYTES: Final = 32  # SHA-256, as the audit chain's
+PREVIOUS_BYTES: Final = 32  # SHA-256 of the previous report's payload
 MAX_COUNT: Final = 10_000_000
 MAX_OPERATOR_NAME: Final = 100
 _FINGERPRINT: Final = re.compile(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}")
@@ -142,6 +152,8 @@ class PollsReport:
     package; every other field is signed."""
 
     kind: ReportKind
+    sequence: int  # 1, 2, …: the kiosk's reports of this election, in the order it made them
+    previous: str | None  # hex SHA-256 of the previous report's payload; None for the first
     election_id: ElectionId
     election_title: str
     package_fingerprint: str
@@ -152,7 +164,8 @@ class PollsReport:
     reopening: bool
     scrutins: tuple[ScrutinCount, ...]  # the package's scrutins, in its order
     emargements: int
-    sealed_root: str  # hex: the hash root over the kiosk's sealed ballots (kiosk.bundle's)
+    board_ballots: int  # the entries the public board must hold of this kiosk
+    board_root: str  # hex: ``board_root`` of those entries
     sync: SyncCounts
     audit_head: str  # hex: the head of the kiosk's audit journal
 
@@ -171,6 +184,7 @@ class PollsReport:
             "at": isoformat_utc(self.at),
             "audit_head": self.audit_head,
             "ballots": {count.scrutin_id: count.ballots for count in self.scrutins},
+            "board": {"ballots": self.board_ballots, "root": self.board_root},
             "election_id": self.election_id,
             "emargements": self.emargements,
             "fingerprint": self.package_fingerprint,
@@ -179,8 +193,9 @@ class PollsReport:
             "kiosk_id": self.kiosk_id,
             "operator": {"name": self.operator.name, "role": self.operator.role.value},
             "polls": self.polls_state.value,
+            "previous": self.previous,
             "reopening": self.reopening,
-            "root": self.sealed_root,
+            "sequence": self.sequence,
             "sync": {
                 "accepted": sync.accepted,
                 "exported": sync.exported,
@@ -206,6 +221,15 @@ class SignedReport:
         charset for other bytes)."""
         return _ascii_json({**self.report.body(), "signature": b64encode(self.signature)})
 
+    def link(self) -> str:
+        """What the kiosk's next report states as its ``previous``."""
+        return payload_link(self.payload())
+
+
+def payload_link(payload: bytes) -> str:
+    """Hex SHA-256 of a report's payload (the QR code's bytes): ``sha256sum`` recomputes it."""
+    return hashlib.sha256(payload).hexdigest()
+
 
 @dataclass(frozen=True)
 class SavedReport:
@@ -223,8 +247,13 @@ def build_report(
     at: datetime,
     *,
     reopening: bool = False,
+    reports_dir: Path | None = None,
 ) -> PollsReport:
     """The report of the store as it is now, made by ``operator`` at ``at`` (aware).
+
+    ``reports_dir`` is where ``save_report`` keeps the kiosk's reports: the newest one there of
+    this election and kiosk is the one this report follows (``sequence``, ``previous``);
+    without it, or with none there, this is the kiosk's first report.
 
     ``ReportError`` when the kiosk has no package or no key yet; ``ValueError`` for a closing
     report marked as a reopening or a naive time."""
@@ -240,7 +269,20 @@ def build_report(
         raise ReportError(ReportProblem.NOT_READY, "this kiosk has no signing key yet")
     manifest = parse_manifest(strict_json_loads(stored.manifest, "stored manifest"))
     entries = store.outbox()
-    root = hash_root(bundle_items(store, entries, identity.signing_key(), stored))
+    # A ballot the server refused for good never reaches the board; every other one must.
+    published = [entry for entry in entries if entry.state is not SyncState.REJECTED]
+    item_hashes = []
+    for item in bundle_items(store, published, identity.signing_key(), stored):
+        envelope = decode_envelope(item.envelope)  # the store's own: a failure is a bug
+        item_hashes.append(
+            board_item_hash(
+                envelope.kiosk_id,
+                envelope.scrutin_id,
+                encode_ballot(envelope.ballot),
+                item.receipt_signature,
+            )
+        )
+    previous = _newest_saved(reports_dir, stored.election_id, identity.kiosk_id)
     by_scrutin: dict[ScrutinId, int] = {}
     for entry in entries:
         by_scrutin[entry.scrutin_id] = by_scrutin.get(entry.scrutin_id, 0) + 1
@@ -255,6 +297,8 @@ def build_report(
     status = store.status()
     return PollsReport(
         kind=kind,
+        sequence=1 if previous is None else previous[0].sequence + 1,
+        previous=None if previous is None else payload_link(previous[1]),
         election_id=stored.election_id,
         election_title=manifest.title,
         package_fingerprint=stored.fingerprint,
@@ -267,7 +311,8 @@ def build_report(
             ScrutinCount(s.id, s.title, by_scrutin.get(s.id, 0)) for s in manifest.scrutins
         ),
         emargements=status.emargements,
-        sealed_root=root.hex(),
+        board_ballots=len(item_hashes),
+        board_root=root_of_hashes(item_hashes).hex(),
         sync=SyncCounts(
             pending=states[SyncState.PENDING],
             exported=states[SyncState.EXPORTED],
@@ -277,6 +322,72 @@ def build_report(
             last_sync=last_sync(store),
         ),
         audit_head=status.audit_head,
+    )
+
+
+def board_item_hash(
+    kiosk_id: KioskId, scrutin_id: ScrutinId, ballot: bytes, kiosk_signature: bytes
+) -> bytes:
+    """``H("report-board-item", kiosk_id, scrutin_id, ballot, kiosk_signature)``: what the
+    public board publishes of one ballot (docs/protocol.md §15.2) but its place (``seq`` and the
+    chain), and nothing it does not (no voter, no envelope id). ``ballot`` is the canonical
+    ballot bytes, ``kiosk_signature`` the receipt signature (§12)."""
+    return digest(BOARD_ITEM_TAG, kiosk_id, scrutin_id, ballot, kiosk_signature)
+
+
+def board_root(entries: Iterable[BoardEntry]) -> bytes:
+    """The hash root a report states over these board entries (a kiosk's): the bundle's
+    construction over their ``board_item_hash``, sorted, so the order is irrelevant."""
+    return root_of_hashes(
+        board_item_hash(e.kiosk_id, e.scrutin_id, e.ballot, e.kiosk_signature) for e in entries
+    )
+
+
+@dataclass(frozen=True)
+class BoardComparison:
+    """A closing report against the board: the entries of its kiosk found there."""
+
+    stated: int  # the entries the report says the board must hold
+    found: int  # the entries of the report's kiosk on the board
+    root_matches: bool
+
+    @property
+    def passed(self) -> bool:
+        return self.root_matches and self.found == self.stated
+
+    def verdict(self, kiosk_id: KioskId) -> str:
+        """One line: PASS, or FAIL with how many entries are missing or extra."""
+        if self.passed:
+            return (
+                f"PASS  the board holds exactly the {self.stated} ballot(s) of kiosk {kiosk_id} "
+                "this report states (count and hash root)"
+            )
+        head = f"FAIL  the board holds {self.found} ballot(s) of kiosk {kiosk_id}, the report "
+        if self.found < self.stated:
+            return (
+                f"{head}states {self.stated}: {self.stated - self.found} missing from the board"
+                " (at least: more if others were added)"
+            )
+        if self.found > self.stated:
+            return (
+                f"{head}states {self.stated}: {self.found - self.stated} extra on the board"
+                " (at least: more if others were removed)"
+            )
+        return (
+            f"{head}states as many, but not the same: the hash roots differ (at least one "
+            "ballot missing and one extra)"
+        )
+
+
+def compare_with_board(report: PollsReport, entries: Iterable[BoardEntry]) -> BoardComparison:
+    """``report``'s board statement against ``entries`` (a whole board): the entries of its
+    kiosk, counted and hashed. Meaningful for a closing report, and only for the kiosk's last
+    one: ballots cast after a reopening are not in an earlier closing report."""
+    mine = [entry for entry in entries if entry.kiosk_id == report.kiosk_id]
+    return BoardComparison(
+        stated=report.board_ballots,
+        found=len(mine),
+        root_matches=board_root(mine).hex() == report.board_root,
     )
 
 
@@ -314,6 +425,8 @@ class _Statement:
 
     body: dict[str, JsonValue]
     kind: ReportKind
+    sequence: int
+    previous: str | None
     election_id: ElectionId
     fingerprint: str
     kiosk_id: KioskId
@@ -323,7 +436,8 @@ class _Statement:
     reopening: bool
     ballots: dict[ScrutinId, int]
     emargements: int
-    root: str
+    board_ballots: int
+    board_root: str
     sync: SyncCounts
     audit_head: str
     signature: bytes
@@ -333,6 +447,8 @@ class _Statement:
         each one a scrutin of ``ballots``."""
         return PollsReport(
             kind=self.kind,
+            sequence=self.sequence,
+            previous=self.previous,
             election_id=self.election_id,
             election_title=election_title,
             package_fingerprint=self.fingerprint,
@@ -343,7 +459,8 @@ class _Statement:
             reopening=self.reopening,
             scrutins=tuple(ScrutinCount(sid, title, self.ballots[sid]) for sid, title in scrutins),
             emargements=self.emargements,
-            sealed_root=self.root,
+            board_ballots=self.board_ballots,
+            board_root=self.board_root,
             sync=self.sync,
             audit_head=self.audit_head,
         )
@@ -390,6 +507,11 @@ def verify_report_pdf(data: bytes, package: ElectionPackage) -> PollsReport:
     """The report printed in ``data`` (its PDF, or a PNG or JPEG photo or scan), read from its
     QR code and checked against ``package`` as ``read_report_payload`` does; else
     ``ReportError`` naming what is wrong."""
+    return read_report_paper(data, package).report
+
+
+def read_report_paper(data: bytes, package: ElectionPackage) -> SignedReport:
+    """As ``verify_report_pdf``, with the signature (so ``payload()`` and ``link()``)."""
     try:
         codes = qr_payloads(data)
     except QrReadError as exc:
@@ -403,7 +525,7 @@ def verify_report_pdf(data: bytes, package: ElectionPackage) -> PollsReport:
         )
     if len(found) > 1:
         raise ReportError(ReportProblem.FORMAT, "more than one polls report on this paper")
-    return read_report_payload(found[0], package).report
+    return read_report_payload(found[0], package)
 
 
 def _looks_like_a_report(payload: bytes) -> bool:
@@ -432,6 +554,10 @@ def _parse(payload: bytes) -> _Statement:
 
 def _statement(top: _ReportFields) -> _Statement:
     kind = _enum(top, "kind", ReportKind)
+    sequence = top.integer("sequence", 1, MAX_COUNT)
+    previous = None if top.raw("previous") is None else top.hex("previous", PREVIOUS_BYTES).hex()
+    if (sequence == 1) != (previous is None):
+        raise _FormatError("report.previous: null for the first report (sequence 1) only")
     election_id = ElectionId(top.ident("election_id"))
     fingerprint = top.string("fingerprint", 19)
     if not _FINGERPRINT.fullmatch(fingerprint):
@@ -455,7 +581,9 @@ def _statement(top: _ReportFields) -> _Statement:
         ballots[ScrutinId(scrutin)] = listed.count(scrutin)
     listed.done()
     emargements = top.count("emargements")
-    root = top.hex("root", ROOT_BYTES).hex()
+    with _ReportFields.reading(top.raw("board"), "report.board") as b:
+        board_ballots = b.count("ballots")
+        board_root = b.hex("root", ROOT_BYTES).hex()
     audit_head = top.hex("audit_head", AUDIT_HEAD_BYTES).hex()
     with _ReportFields.reading(top.raw("sync"), "report.sync") as s:
         last = None if s.raw("last_sync") is None else s.time("last_sync")
@@ -473,6 +601,8 @@ def _statement(top: _ReportFields) -> _Statement:
     return _Statement(
         body,
         kind,
+        sequence,
+        previous,
         election_id,
         fingerprint,
         kiosk_id,
@@ -482,7 +612,8 @@ def _statement(top: _ReportFields) -> _Statement:
         reopening,
         ballots,
         emargements,
-        root,
+        board_ballots,
+        board_root,
         sync,
         audit_head,
         signature,
@@ -511,8 +642,10 @@ def report_lines(report: PollsReport) -> list[str]:
     last = "never" if sync.last_sync is None else isoformat_utc(sync.last_sync)
     counts = ", ".join(f"{count.title} {count.ballots}" for count in report.scrutins)
     kind = f"{report.kind.value}{' (reopening)' if report.reopening else ''}"
+    previous = "none (the kiosk's first report)" if report.previous is None else report.previous
     return [
         f"Report:     {kind}: {report_title(report)}",
+        f"Sequence:   {report.sequence} (previous report's payload SHA-256: {previous})",
         f"Election:   {report.election_id} ({report.election_title}), "
         f"package {report.package_fingerprint}",
         f"Kiosk:      {report.kiosk_id}",
@@ -522,7 +655,7 @@ def report_lines(report: PollsReport) -> list[str]:
         f"Ballots:    {counts}; total {report.ballots_total}; émargements {report.emargements}",
         f"Sync:       {sync.pending} pending, {sync.exported} exported, {sync.accepted} accepted, "
         f"{sync.rejected} rejected, {sync.held} held; last sync {last}",
-        f"Root:       {report.sealed_root}",
+        f"Board:      {report.board_ballots} ballot(s) of this kiosk; root {report.board_root}",
         f"Audit head: {report.audit_head}",
     ]
 
@@ -573,20 +706,39 @@ def load_saved_reports(reports_dir: Path) -> list[SavedReport]:
     """The reports ``save_report`` wrote in ``reports_dir``, oldest first; a file that is not
     one, or whose PDF is missing, is skipped. The signatures are not checked here: these are
     the kiosk's own files (``verify_report_pdf`` checks a paper)."""
+    return [saved for saved, _ in _saved_with_payloads(reports_dir)]
+
+
+def _saved_with_payloads(reports_dir: Path) -> list[tuple[SavedReport, bytes]]:
     if not reports_dir.is_dir():
         return []
-    found: list[tuple[int, SavedReport]] = []
+    found: list[tuple[int, SavedReport, bytes]] = []
     for name in os.listdir(reports_dir):
         match = _REPORT_NAME.fullmatch(name)
         path = reports_dir / name
         if match is None or not path.with_suffix(".pdf").is_file():
             continue
         try:
-            report = _read_sidecar(path.read_bytes())
+            report, payload = _read_sidecar(path.read_bytes())
         except (OSError, ReportError, EncodingError, _FormatError):
             continue
-        found.append((int(match.group(1)), SavedReport(path.with_suffix(".pdf"), report)))
-    return [saved for _, saved in sorted(found, key=lambda item: item[0])]
+        found.append((int(match.group(1)), SavedReport(path.with_suffix(".pdf"), report), payload))
+    return [(saved, payload) for _, saved, payload in sorted(found, key=lambda item: item[0])]
+
+
+def _newest_saved(
+    reports_dir: Path | None, election_id: ElectionId, kiosk_id: KioskId
+) -> tuple[PollsReport, bytes] | None:
+    """The newest report saved in ``reports_dir`` of this election and kiosk, with its payload:
+    the one the next report follows."""
+    if reports_dir is None:
+        return None
+    mine = [
+        (saved.report, payload)
+        for saved, payload in _saved_with_payloads(reports_dir)
+        if saved.report.election_id == election_id and saved.report.kiosk_id == kiosk_id
+    ]
+    return mine[-1] if mine else None
 
 
 def last_report(reports_dir: Path, kind: ReportKind) -> SavedReport | None:
@@ -595,8 +747,9 @@ def last_report(reports_dir: Path, kind: ReportKind) -> SavedReport | None:
     return reports[-1] if reports else None
 
 
-def _read_sidecar(data: bytes) -> PollsReport:
-    """A sidecar of ``save_report``: the payload, with the titles the package gave it."""
+def _read_sidecar(data: bytes) -> tuple[PollsReport, bytes]:
+    """A sidecar of ``save_report``: the report, with the titles the package gave it, and its
+    payload."""
     with _ReportFields.reading(strict_json_loads(data, "saved report"), "saved report") as side:
         election_title = side.text("election_title")
         payload = side.string("payload", MAX_PAYLOAD_BYTES).encode("ascii", "replace")
@@ -607,7 +760,7 @@ def _read_sidecar(data: bytes) -> PollsReport:
     statement = _parse(payload)
     if set(names) != set(statement.ballots):
         raise _FormatError("saved report: scrutin titles do not match the counts")
-    return statement.report(election_title, list(names.items()))
+    return statement.report(election_title, list(names.items())), payload
 
 
 # ---- the PDF ------------------------------------------------------------------------------------
@@ -721,7 +874,7 @@ def _story(report: PollsReport, title: str, payload: bytes) -> list[Any]:
         _fields(
             [
                 ("Élection", report.election_id, ""),
-                ("Borne", report.kiosk_id, ""),
+                ("Borne", report.kiosk_id, _sequence_note(report)),
                 ("État du vote", POLLS_NAMES[report.polls_state], ""),
                 (
                     "Date et heure",
@@ -753,6 +906,12 @@ def _story(report: PollsReport, title: str, payload: bytes) -> list[Any]:
         _signatures(),
     ]
     return story
+
+
+def _sequence_note(report: PollsReport) -> str:
+    if report.previous is None:
+        return f"procès-verbal n° {report.sequence}, son premier"
+    return f"procès-verbal n° {report.sequence}, après le n° {report.sequence - 1}"
 
 
 def _fields(items: Sequence[tuple[str, str, str]], *, columns: int = 2) -> Table:
@@ -865,15 +1024,29 @@ def _qr_block(report: PollsReport, payload: bytes) -> Table:
     room = 58 * mm
     note = (
         "Le code QR contient ce procès-verbal signé par la clé de la borne. Quiconque détient le "
-        "paquet électoral le vérifie, sur ce papier ou sur sa photo :\n"
-        "isoloir verify report FICHIER --package PAQUET"
+        "paquet électoral le vérifie, sur ce papier ou sur sa photo ; avec le dossier publié de "
+        "l'élection, il compare la clôture avec l'urne publique :\n"
+        "isoloir verify report FICHIER --package PAQUET [--record DOSSIER]"
+    )
+    previous = (
+        [_text("aucun : premier procès-verbal de la borne", _DETAIL)]
+        if report.previous is None
+        else [_mono(report.previous)]
     )
     facts = [
-        _text("Racine de hachage des bulletins scellés", _LABEL),
-        _mono(report.sealed_root),
+        _text(
+            f"Racine des {_count(report.board_ballots)} bulletin(s) attendu(s) sur l'urne publique",
+            _LABEL,
+        ),
+        _mono(report.board_root),
         Spacer(1, 6),
         _text("Tête du journal d'audit de la borne", _LABEL),
         _mono(report.audit_head),
+        Spacer(1, 6),
+        _text(f"Empreinte SHA-256 du procès-verbal précédent (n° {report.sequence - 1})", _LABEL)
+        if report.previous is not None
+        else _text("Procès-verbal précédent", _LABEL),
+        *previous,
         Spacer(1, 10),
         _text(note, _NOTE),
     ]

@@ -100,7 +100,13 @@ class BundleItem:
 def hash_root(items: Iterable[BundleItem]) -> bytes:
     """The root over the items' sorted hashes: the same set of items gives the same root in
     any order."""
-    return digest(ROOT_TAG, *sorted(item.item_hash() for item in items))
+    return root_of_hashes(item.item_hash() for item in items)
+
+
+def root_of_hashes(item_hashes: Iterable[bytes]) -> bytes:
+    """``H("bundle-root", the hashes sorted)``: a bundle's root, and a polls report's over its
+    board items (``kiosk.admin.reports``)."""
+    return digest(ROOT_TAG, *sorted(item_hashes))
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def export_bundle(
         raise ExportError(f"{out.parent}: no such folder")
     identity = store.kiosk_identity()
     if identity is None:
-        raise ExportError("this kiosk has no signing key yet (isoloir admin init)")
+        raise ExportError("this kiosk has no signing key yet (isoloir admin setup)")
     stored = store.stored_package()
     if stored is None:
         raise ExportError("no election package is loaded: there is nothing to export")
@@ -98,8 +98,7 @@ def bundle_items(
 ) -> list[BundleItem]:
     """Each sealed ballot of ``entries`` as a bundle item: its envelope, the receipt signature
     its proof of deposit carries and the window statement from its émargement. The polls
-    reports hash the same items (``kiosk.admin.reports``), so that a closing report's root is
-    the root of a bundle of every ballot."""
+    reports (``kiosk.admin.reports``) take their board entries' fields from these items."""
     window = parse_manifest(strict_json_loads(stored.manifest, "stored manifest")).window
     cast_times = store.cast_times()
     items: list[BundleItem] = []

@@ -12,15 +12,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-
-from kiosk.cli.admin_console import register_console
+from kiosk.admin.roles import Action
+from kiosk.cli.admin_console import operator_option, register_console, signed_in_session
 from kiosk.cli.common import CliError, Secret, existing_path, read_passphrase
 from kiosk.cli.sync import register_sync
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig, load_config
-from kiosk.election import signing
-from kiosk.encoding import b64encode
 from kiosk.log import LogEvent, log_event
 
 if TYPE_CHECKING:
@@ -38,15 +35,6 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         command.add_argument("--store", type=Path, help="the kiosk store (default: from config)")
         command.add_argument("--key-file", type=Path, help="store key file (else a passphrase)")
 
-    init = commands.add_parser("init", help="create the encrypted kiosk store")
-    store_options(init)
-    init.add_argument("--new-key-file", type=Path, help="create a random key file and use it")
-    init.add_argument("--kiosk-id", required=True, help="this kiosk's id, as in the package")
-    init.add_argument(
-        "--kiosk-key", type=existing_path, help="import this Ed25519 key (PEM); default: a new one"
-    )
-    init.set_defaults(run=_init)
-
     status = commands.add_parser("status", help="show what this kiosk's store holds")
     store_options(status)
     status.set_defaults(run=_status)
@@ -55,10 +43,12 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "unlock",
         help="clear a locked voter's failure counters (or the assesseur's)",
         description="After checking the voter's identity: clears the counters of their "
-        "identifier (password), vote code and réassort on this kiosk. --assesseur clears "
-        "the supervising assesseur's PIN counter instead. Journaled.",
+        "identifier (password), vote code and réassort on this kiosk (an operator allowed to "
+        "unlock voters). --assesseur clears the supervising assesseur's PIN counter instead "
+        "(an administrator). Journaled, with the operator.",
     )
     store_options(unlock)
+    operator_option(unlock)
     who = unlock.add_mutually_exclusive_group(required=True)
     who.add_argument("identifier", nargs="?", help="the voter's identifier (e-mail address)")
     who.add_argument("--assesseur", action="store_true", help="the assesseur PIN's counter")
@@ -73,11 +63,12 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "again includes them again. Never overwrites a file.",
     )
     store_options(export)
+    operator_option(export)
     export.add_argument("out", type=Path, help="the bundle file to create (e.g. *.isoloir-bundle)")
     export.set_defaults(run=_export)
 
     register_sync(commands, store_options)  # sync, enroll: kiosk/cli/sync.py
-    # setup, load-package, operator, polls, report, dashboard, journal, diagnostics,
+    # setup (the first run), load-package, operator, polls, report, dashboard, journal, diagnostics,
     # printer-test, reassort: kiosk/cli/admin_console.py
     register_console(commands, store_options)
 
@@ -118,43 +109,6 @@ def _open(args: argparse.Namespace, *, read_only: bool = False) -> tuple[KioskSt
         raise CliError(str(exc)) from None
 
 
-def _init(args: argparse.Namespace) -> int:
-    from kiosk.store import KioskStore, StoreError, parse_kiosk_id
-
-    config = _config(args)
-    if args.new_key_file and args.key_file:
-        raise CliError("give --key-file or --new-key-file, not both", exit_code=2)
-    try:
-        kiosk_id = parse_kiosk_id(args.kiosk_id)
-    except ValueError as exc:
-        raise CliError(f"--kiosk-id: {exc}", exit_code=2) from None
-    path = _store_path(args, config)
-    if path.exists():
-        raise CliError(f"{path}: exists already; a store is never overwritten")
-    try:
-        kiosk_key = (
-            signing.load_private_key(args.kiosk_key) if args.kiosk_key else signing.generate()
-        )
-    except signing.KeyFileError as exc:
-        raise CliError(str(exc)) from None
-    seed = kiosk_key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
-    store_key = _key(args, config, new=True)
-    try:
-        with KioskStore.create(path, store_key, SystemClock()) as store:
-            identity = store.set_kiosk_key(kiosk_id, seed)
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        if args.new_key_file and not path.exists():
-            # The key file made above opens no store, and would make a rerun refuse to start.
-            args.new_key_file.unlink(missing_ok=True)
-    print(f"Kiosk store created: {path}")
-    print(f"Kiosk {identity.kiosk_id} public key: {b64encode(identity.public_key)}")
-    return 0
-
-
 def _status(args: argparse.Namespace) -> int:
     store, _ = _open(args, read_only=True)  # looking changes nothing, not even the journal
     with store:
@@ -183,31 +137,22 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _unlock(args: argparse.Namespace) -> int:
-    from kiosk.voting.lockout import (
-        ASSESSEUR_SUBJECT,
-        CredentialGuard,
-        login_subject,
-        reassort_subject,
-        vote_code_subject,
-    )
+    from kiosk.admin.console import AdminError
+    from kiosk.voting.lockout import ASSESSEUR_SUBJECT, CredentialGuard
 
     store, _ = _open(args)
     with store:
-        guard = CredentialGuard(store)
         if args.assesseur:
-            cleared = int(guard.unlock(ASSESSEUR_SUBJECT))
+            signed_in_session(args, store, Action.UNLOCK_OPERATOR)
+            cleared = CredentialGuard(store).unlock(ASSESSEUR_SUBJECT)
         else:
-            identifier = args.identifier.strip()
-            if not identifier:
-                raise CliError("give the voter's identifier", exit_code=2)
-            voter = store.find_voter(identifier)
-            # An identifier on no roll has a password counter too (a lock must not tell).
-            subjects = [login_subject(identifier)]
-            if voter is not None:
-                subjects += [vote_code_subject(voter.id), reassort_subject(voter.id)]
-            cleared = sum(guard.unlock(subject) for subject in subjects)
+            session = signed_in_session(args, store, Action.UNLOCK_VOTER)
+            try:
+                cleared = session.unlock_voter(args.identifier)  # the console's own rule
+            except AdminError as exc:
+                raise CliError(str(exc), exit_code=2) from None
     if cleared:
-        print(f"Unlocked: {cleared} failure counter(s) cleared; the journal records it.")
+        print("Unlocked: the failure counters are cleared; the journal records it.")
     else:
         print("Nothing to unlock: no failure counted for it on this kiosk.")
     return 0
@@ -221,8 +166,9 @@ def _export(args: argparse.Namespace) -> int:
     if out.exists() or out.is_symlink():  # before asking for the passphrase
         raise CliError(f"{out}: exists already; a bundle is never overwritten")
     store, _ = _open(args)
-    log_event(logger, LogEvent.BUNDLE_EXPORT, disposition="start")
     with store:
+        signed_in_session(args, store, Action.EXPORT_MEDIA)
+        log_event(logger, LogEvent.BUNDLE_EXPORT, disposition="start")
         try:
             exported = export_bundle(store, out)
         except (ExportError, StoreError) as exc:

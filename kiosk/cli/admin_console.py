@@ -4,7 +4,9 @@ reassort|load-package``: the admin console's actions on the command line (kiosk/
 An operator signs in with ``--operator NAME`` and a PIN from ``ISOLOIR_OPERATOR_PIN`` (else
 asked on the terminal, never echoed); each action then checks the operator's role exactly as
 the Qt console does, through the same ``AdminSession``. A new PIN (``setup``, ``operator add``,
-``operator pin``) comes from ``ISOLOIR_NEW_OPERATOR_PIN``, else is asked twice.
+``operator pin``, ``operator recover``) comes from ``ISOLOIR_NEW_OPERATOR_PIN``, else is asked
+twice. Every action but ``setup``, ``status`` and ``operator recover`` (whose credential is the
+store key) signs in, ``load-package``, ``export``, ``unlock``, ``enroll`` and ``sync`` included.
 
 Like the rest of ``admin``, ``kiosk.store`` and ``kiosk.admin`` (SQLCipher, reportlab) are
 imported inside the commands only.
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from kiosk.admin.console import AdminConsole, AdminSession, ClientFactory, PublicServerFactory
     from kiosk.admin.packages import PackagePreview
     from kiosk.admin.reports import SavedReport
+    from kiosk.admin.roles import Action
     from kiosk.store import KioskStore
 
 OPERATOR_PIN_VARIABLE: Final = "ISOLOIR_OPERATOR_PIN"
@@ -51,12 +54,7 @@ def register_console(
 
     def signed_in(command: argparse.ArgumentParser) -> None:
         store_options(command)
-        command.add_argument(
-            "--operator",
-            required=True,
-            metavar="NAME",
-            help=f"who acts (PIN from {OPERATOR_PIN_VARIABLE}, else asked)",
-        )
+        operator_option(command)
         command.add_argument(
             "--reports-dir",
             type=Path,
@@ -93,11 +91,11 @@ def register_console(
         "load-package",
         help="verify a package (file, folder, removable media, or the server) and load it",
         description="Verifies the package (signature, every hash, the roll) and shows its "
-        "fingerprint. On a terminal, asks to confirm unless --expect-fingerprint matches it; a "
-        "fingerprint that differs from --expect-fingerprint loads nothing. PACKAGE may be a "
-        "removable-media folder: its first package (a folder holding manifest.json, or a .zip, "
-        "by name) is taken. With --operator, the operator's role must allow it and the journal "
-        "names them.",
+        "fingerprint. On a terminal, asks to confirm unless --expect-fingerprint matches it; off "
+        "a terminal, --expect-fingerprint is required; a fingerprint that differs from it loads "
+        "nothing. PACKAGE may be a removable-media folder: its first package (a folder holding "
+        "manifest.json, or a .zip, by name) is taken. The operator's role must allow it (an "
+        "administrator) and the journal names them.",
     )
     store_options(load)
     server_options(load)
@@ -109,7 +107,7 @@ def register_console(
         help="download it from the server (the loaded package's, else --server)",
     )
     load.add_argument("--expect-fingerprint", metavar="FP", help="the official fingerprint")
-    load.add_argument("--operator", metavar="NAME", help="sign in as this operator")
+    operator_option(load)
     load.add_argument("--reports-dir", type=Path, help=argparse.SUPPRESS)
     load.set_defaults(run=_load_package)
 
@@ -131,6 +129,25 @@ def register_console(
     signed_in(unlock)
     unlock.add_argument("name")
     unlock.set_defaults(run=_operator_unlock)
+    recover = actions.add_parser(
+        "recover",
+        help="with the store key alone: create an administrator, or unlock one with a new PIN",
+        description="For a kiosk whose administrators are locked out or missing (a store made "
+        "before operators existed, a forgotten PIN). No operator signs in: the store key (key "
+        "file or passphrase) is the credential, since whoever holds it can read and change "
+        "everything in the store anyway. Creates the account NAME if absent, else clears its "
+        "failed PINs and lock and sets a new PIN (from "
+        f"{NEW_PIN_VARIABLE}, else asked twice). Journaled (operator-recovered), never the PIN.",
+    )
+    store_options(recover)
+    recover.add_argument("name", help="1 to 32 of a-z, 0-9, '.', '_', '-'")
+    recover.add_argument(
+        "--role",
+        choices=["administrator", "assesseur"],
+        default="administrator",
+        help="the account's role (default: administrator); an existing account keeps its own",
+    )
+    recover.set_defaults(run=_operator_recover)
     pin = actions.add_parser("pin", help=f"change a PIN (the new one from {NEW_PIN_VARIABLE})")
     signed_in(pin)
     pin.add_argument("name", help="one's own account, or (an administrator) anyone's")
@@ -150,7 +167,9 @@ def register_console(
     polls.add_argument("--print", dest="queue", metavar="QUEUE", help="print the report there")
     polls.set_defaults(run=_polls)
 
-    report = commands.add_parser("report", help="the last opening or closing report, again")
+    report = commands.add_parser(
+        "report", help="the last opening or closing report, again (made now if it was lost)"
+    )
     signed_in(report)
     report.add_argument("kind", choices=["opening", "closing"])
     report.add_argument("--print", dest="queue", metavar="QUEUE", help="print it there")
@@ -198,6 +217,29 @@ def register_console(
 
 
 # ---- plumbing ------------------------------------------------------------------------------------
+
+
+def operator_option(command: argparse.ArgumentParser) -> None:
+    """``--operator NAME``: every admin action but setup, status and recover signs in."""
+    command.add_argument(
+        "--operator",
+        required=True,
+        metavar="NAME",
+        help=f"who acts (PIN from {OPERATOR_PIN_VARIABLE}, else asked)",
+    )
+
+
+def signed_in_session(args: argparse.Namespace, store: KioskStore, action: Action) -> AdminSession:
+    """Sign in as ``--operator`` on ``store`` and check that the role allows ``action``, as the
+    Qt console does (for commands that do the work themselves rather than through the session).
+    """
+    from kiosk.admin.console import AdminConsole, NotAllowed, default_reports_dir
+
+    console = AdminConsole(store, SystemClock(), reports_dir=default_reports_dir(store.path))
+    session = _sign_in(args, console)
+    if not session.can(action):
+        raise CliError(f"not allowed: {NotAllowed(action, session.operator.role)}")
+    return session
 
 
 def read_pin(variable: str, prompt: str, *, confirm: bool = False) -> str:
@@ -300,7 +342,8 @@ def _sign_in(args: argparse.Namespace, console: AdminConsole) -> AdminSession:
     if outcome.reason is RefusalReason.LOCKED and outcome.retry_at is None:
         raise CliError(
             "sign-in refused: this account is locked; an administrator must unlock it "
-            "(isoloir admin operator unlock NAME)"
+            "(isoloir admin operator unlock NAME), or, for an administrator, whoever holds the "
+            "store key (isoloir admin operator recover NAME)"
         )
     if outcome.retry_at is not None:
         raise CliError(
@@ -380,18 +423,22 @@ def _confirm(preview: PackagePreview, expected: str | None) -> None:
             )
         print("The fingerprint matches the expected one.")
         return
-    if sys.stdin.isatty():
-        answer = input("Load this package? Type yes to confirm: ")
-        if answer.strip().lower() not in ("yes", "oui"):
-            raise CliError("not confirmed; nothing was loaded")
+    if not sys.stdin.isatty():
+        # Nobody can compare the fingerprint: a script must say which one it expects.
+        raise CliError(
+            "not on a terminal, so nobody can confirm the fingerprint: give "
+            "--expect-fingerprint FP (the official one); nothing was loaded",
+            exit_code=2,
+        )
+    answer = input("Load this package? Type yes to confirm: ")
+    if answer.strip().lower() not in ("yes", "oui"):
+        raise CliError("not confirmed; nothing was loaded")
 
 
 # ---- setup -------------------------------------------------------------------------------------
 
 
 def _setup(args: argparse.Namespace) -> int:
-    from cryptography.hazmat.primitives import serialization
-
     from kiosk.admin.console import AdminConsole, AdminError, default_reports_dir
     from kiosk.admin.operators import check_name, check_pin
     from kiosk.admin.packages import preview_download, preview_path
@@ -401,7 +448,7 @@ def _setup(args: argparse.Namespace) -> int:
     from kiosk.election import signing
     from kiosk.election.package import PackageError
     from kiosk.encoding import b64encode
-    from kiosk.store import KioskStore, StoreError, parse_kiosk_id
+    from kiosk.store import KioskStore, StoreError, kiosk_key_seed, parse_kiosk_id
 
     config = _config(args)
     if args.new_key_file and args.key_file:
@@ -421,15 +468,20 @@ def _setup(args: argparse.Namespace) -> int:
         raise CliError("--from-server needs --server URL", exit_code=2)
     # Everything that can be refused is checked before anything is created.
     preview = None
+    # The server gives its package only to a kiosk of the election: this one shows its token
+    # (not spent by the download; --enroll spends it).
+    token = _enrollment_token(TOKEN_VARIABLE) if args.from_server else None
     try:
         if args.package is not None:
             preview = preview_path(args.package, staging_dir=config.staging_dir)
-        elif args.from_server and public is not None:
+        elif token is not None and public is not None:
             server = public()
             assert server is not None  # the factory above always makes one
             with server:
                 preview = preview_download(
-                    server.download_package(), server.base_url, staging_dir=config.staging_dir
+                    server.download_package(token),
+                    server.base_url,
+                    staging_dir=config.staging_dir,
                 )
     except PackageError as exc:
         raise CliError(f"package refused: {exc}; nothing was created") from None
@@ -452,9 +504,7 @@ def _setup(args: argparse.Namespace) -> int:
         )
     except signing.KeyFileError as exc:
         raise CliError(str(exc)) from None
-    seed = kiosk_key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
+    seed = kiosk_key_seed(kiosk_key)
     store_key = _key(args, config, new=True)
     try:
         store = KioskStore.create(path, store_key, SystemClock())
@@ -488,7 +538,7 @@ def _setup(args: argparse.Namespace) -> int:
                     reports_dir=console.reports_dir,
                     client_factory=_client_factory(args, store),
                 )
-                _new_session(online, admin, pin).enroll(_enrollment_token(TOKEN_VARIABLE))
+                _new_session(online, admin, pin).enroll(token or _enrollment_token(TOKEN_VARIABLE))
                 print("Kiosk enrolled with the server.")
         except (AdminError, StoreError, ValueError) as exc:
             raise CliError(
@@ -521,27 +571,26 @@ def _enrollment_token(variable: str) -> str:
 
 def _load_package(args: argparse.Namespace) -> int:
     from kiosk.admin.console import AdminError, NotAllowed
-    from kiosk.admin.packages import preview_path
     from kiosk.cli.admin import _open
+    from kiosk.cli.sync import TOKEN_VARIABLE
     from kiosk.election.package import PackageError
     from kiosk.store import StoreError
 
-    store, config = _open(args)
+    store, _ = _open(args)
     log_event(logger, LogEvent.PACKAGE_LOAD, disposition="start")
     with store:
         console = _console(args, store)
-        session: AdminSession | None = None
         try:
-            if args.operator is not None:
-                session = _sign_in(args, console)
+            session = _sign_in(args, console)  # --operator is required: an administrator loads
             if args.from_server:
-                if session is None:
-                    raise CliError("--from-server needs --operator NAME", exit_code=2)
-                preview = session.preview_package("server")
-            elif session is not None:
-                preview = session.preview_package(args.package)
+                # A kiosk without a package (or not enrolled yet) shows its enrollment token.
+                if store.stored_package() is None:
+                    token: str | None = _enrollment_token(TOKEN_VARIABLE)
+                else:
+                    token = os.environ.get(TOKEN_VARIABLE)
+                preview = session.preview_package("server", enrollment_token=token)
             else:
-                preview = preview_path(args.package, staging_dir=config.staging_dir)
+                preview = session.preview_package(args.package)
         except (PackageError, AdminError) as exc:
             # The reason may quote package content (names, addresses): to the operator only.
             log_event(logger, LogEvent.PACKAGE_LOAD, logging.WARNING, disposition="refused")
@@ -553,10 +602,7 @@ def _load_package(args: argparse.Namespace) -> int:
             raise CliError(f"not allowed: {exc}") from None
         _confirm(preview, args.expect_fingerprint)
         try:
-            if session is not None:
-                fresh = session.load_package(preview)
-            else:
-                fresh = store.load_package(preview.package)
+            fresh = session.load_package(preview)
         except (AdminError, StoreError) as exc:
             log_event(logger, LogEvent.PACKAGE_LOAD, logging.WARNING, disposition="store_refused")
             raise CliError(str(exc)) from None
@@ -586,6 +632,29 @@ def _operator_add(args: argparse.Namespace) -> int:
         return 0
 
     return _run(args, act)
+
+
+def _operator_recover(args: argparse.Namespace) -> int:
+    from kiosk.admin.operators import Operators, check_name
+    from kiosk.admin.roles import Role
+    from kiosk.cli.admin import _open
+
+    try:
+        name = check_name(args.name.strip())
+    except ValueError as exc:
+        raise CliError(str(exc), exit_code=2) from None
+    store, _ = _open(args)  # the store key is the credential: no operator signs in
+    with store:
+        pin = read_pin(NEW_PIN_VARIABLE, f"New PIN for {name}: ", confirm=True)
+        try:
+            created = Operators(store, SystemClock()).recover(name, Role(args.role), pin)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    if created:
+        print(f"Account created: {name} ({args.role}); the journal records it.")
+    else:
+        print(f"Account {name} recovered: new PIN, failed PINs and lock cleared; journaled.")
+    return 0
 
 
 def _operator_list(args: argparse.Namespace) -> int:
@@ -667,9 +736,8 @@ def _report(args: argparse.Namespace) -> int:
     from kiosk.admin.reports import ReportKind
 
     def act(session: AdminSession) -> int:
-        saved = session.last_report(ReportKind(args.kind))
-        if saved is None:
-            raise CliError(f"no {args.kind} report was saved on this kiosk yet")
+        # The last one saved; made now if the polls moved without one (a failed save).
+        saved = session.report(ReportKind(args.kind))
         _print_report(session, saved, args.queue)
         return 0
 

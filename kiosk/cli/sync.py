@@ -14,8 +14,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, TextIO
 
+from kiosk.admin.roles import Action
+from kiosk.cli.admin_console import operator_option, signed_in_session
 from kiosk.cli.common import CliError
 from kiosk.clock import SystemClock
+from kiosk.sync.failures import describe_failure
 
 if TYPE_CHECKING:
     from kiosk.store import KioskStore
@@ -38,6 +41,7 @@ def register_sync(
         "printed). The kiosk must be enrolled first (isoloir admin enroll).",
     )
     store_options(sync)
+    operator_option(sync)
     server_options(sync)
     sync.add_argument("--batch", type=int, default=100, help="envelopes per request (100)")
     sync.set_defaults(run=_sync)
@@ -49,6 +53,7 @@ def register_sync(
         f"enroll-token --kiosk-id ID); it is read from {TOKEN_VARIABLE}, else asked for.",
     )
     store_options(enroll)
+    operator_option(enroll)
     server_options(enroll)
     enroll.set_defaults(run=_enroll)
 
@@ -68,6 +73,19 @@ def server_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _open_signed_in(args: argparse.Namespace, action: Action) -> KioskStore:
+    """The store, once ``--operator`` signed in with a role that allows ``action``."""
+    from kiosk.cli.admin import _open
+
+    store, _ = _open(args)
+    try:
+        signed_in_session(args, store, action)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
 def _client(args: argparse.Namespace, store: KioskStore) -> ServerClient:
     from kiosk.election.codec import parse_manifest
     from kiosk.election.model import ElectionId
@@ -77,7 +95,7 @@ def _client(args: argparse.Namespace, store: KioskStore) -> ServerClient:
 
     identity = store.kiosk_identity()
     if identity is None:
-        raise CliError("this store has no kiosk key (isoloir admin init)")
+        raise CliError("this store has no kiosk key (isoloir admin setup)")
     stored = store.stored_package()
     if stored is None:
         raise CliError("no election package loaded (isoloir admin load-package PACKAGE)")
@@ -101,14 +119,13 @@ def _client(args: argparse.Namespace, store: KioskStore) -> ServerClient:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from kiosk.cli.admin import _open
     from kiosk.store import StoreError, SyncState
     from kiosk.sync.client import ServerFailure
     from kiosk.sync.outbox import OutboxSync
 
     if not 1 <= args.batch <= 1000:
         raise CliError("--batch: 1 to 1,000", exit_code=2)
-    store, _ = _open(args)
+    store = _open_signed_in(args, Action.SYNC_NOW)
     with store, _client(args, store) as client:
         identity = client.whoami()
         if isinstance(identity, ServerFailure):
@@ -137,7 +154,7 @@ def _sync(args: argparse.Namespace) -> int:
     if report.held:
         print(_held_message(Counter(entry.reason for entry in kept if entry.reason is not None)))
     if report.failure is not None:
-        print(f"Stopped: {_describe(report.failure)}", file=sys.stderr)
+        print(f"Stopped: {describe_failure(report.failure)}", file=sys.stderr)
     pending = left.pending + left.exported
     if pending:
         print(f"{pending} sealed ballot(s) still wait for the server; run it again later.")
@@ -171,10 +188,9 @@ def _held_message(reasons: Counter[str]) -> str:
 
 
 def _enroll(args: argparse.Namespace) -> int:
-    from kiosk.cli.admin import _open
     from kiosk.sync.client import ServerFailure
 
-    store, _ = _open(args)
+    store = _open_signed_in(args, Action.ENROLL)
     with store, _client(args, store) as client:  # the server checked first, the token then
         token = os.environ.get(TOKEN_VARIABLE)
         if token is None:
@@ -186,7 +202,7 @@ def _enroll(args: argparse.Namespace) -> int:
             raise CliError("empty enrollment token", exit_code=2)
         identity = client.enroll(token)
     if isinstance(identity, ServerFailure):
-        raise CliError(f"enrollment refused: {_describe(identity)}")
+        raise CliError(f"enrollment refused: {describe_failure(identity)}")
     print(f"Kiosk {identity.kiosk_id} enrolled at {identity.enrolled_at} ({args.server}).")
     return 0
 
@@ -200,12 +216,7 @@ def _not_reached(failure: ServerFailure, store: KioskStore) -> str:
             f"for a token (isoloir server enroll-token --kiosk-id {kiosk}), then run isoloir "
             "admin enroll with it; nothing was sent"
         )
-    return f"cannot sync: {_describe(failure)}; nothing was sent"
-
-
-def _describe(failure: ServerFailure) -> str:
-    code = f" [{failure.code}]" if failure.code else ""
-    return f"{failure.kind.value}{code}: {failure.detail}"
+    return f"cannot sync: {describe_failure(failure)}; nothing was sent"
 
 
 class ProgressBar:

@@ -5,16 +5,19 @@ tracking code on the board; ``receipt`` checks a receipt's payload; ``challenge`
 challenged ballot's signed slip (the kiosk's signature with its key from the package, the
 opening, and with a record that it was never cast). ``receipt`` and ``challenge`` take the
 printed paper too, as a PDF or a PNG or JPEG photo or scan, and read its QR codes
-(docs/receipts.md). ``report`` checks a kiosk's signed polls report (opening or closing) against
-the election package and prints what it states (docs/receipts.md, "Polls reports"). Each exits 0
-when everything passes, 1 otherwise.
+(docs/receipts.md). ``report`` checks kiosks' signed polls reports (opening or closing) against
+the election package and prints what each states, checks the chain of one kiosk's reports given
+together, and, with the record, that the board holds exactly the ballots a kiosk's closing report
+states (docs/receipts.md, "Polls reports"). Each exits 0 when everything passes, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.cli.common import CliError, existing_path
 from kiosk.crypto.receipt import RECEIPT_HEADER
@@ -35,6 +38,9 @@ from kiosk.verifier.ballots import (
     find_tracking_code,
     parse_slip,
 )
+
+if TYPE_CHECKING:
+    from kiosk.admin.reports import SignedReport
 
 _MAX_INPUT_BYTES = 1 << 20
 _MAX_SCAN_BYTES = 64 << 20  # a phone's photo of a receipt
@@ -88,13 +94,21 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     report = commands.add_parser(
         "report",
-        help="check a kiosk's polls report (opening or closing), printed or photographed",
-        description="Read the report's QR code from its PDF or a PNG or JPEG photo, check it "
-        "against the election PACKAGE (election, fingerprint, kiosk, the kiosk's signature) and "
-        "print what it states.",
+        help="check kiosks' polls reports (opening or closing), printed or photographed",
+        usage="isoloir verify report FILE [FILE ...] (--package PACKAGE | --record RECORD)",
+        description="Read each report's QR code from its PDF or a PNG or JPEG photo, check it "
+        "against the election package (election, fingerprint, kiosk, the kiosk's signature) and "
+        "print what it states. Several reports of one kiosk: check that they chain (sequence, "
+        "previous). With the published RECORD: check that its board holds exactly the ballots "
+        "the newest report given of each kiosk, a closing one, states.",
     )
-    report.add_argument("file", help="the report as a PDF or a PNG or JPEG image")
-    report.add_argument("--package", type=existing_path, required=True, help="the election package")
+    report.add_argument("files", nargs="+", metavar="FILE", help="a report, PDF or PNG/JPEG")
+    report.add_argument(
+        "--package", type=existing_path, help="the election package (default: the record's)"
+    )
+    report.add_argument(
+        "--record", type=existing_path, help="the published record: compare with its board"
+    )
     report.set_defaults(run=_report)
 
 
@@ -220,21 +234,116 @@ def _challenge(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     # Imported here: the other verify commands need neither the admin core nor its roles.
-    from kiosk.admin.reports import ReportError, report_lines, verify_report_pdf
+    from kiosk.admin.reports import ReportError, read_report_paper, report_lines
 
-    data = _read_input(args.file, _MAX_SCAN_BYTES)
+    package, board = _report_inputs(args.package, args.record)
+    failed = False
+    by_kiosk: dict[str, list[SignedReport]] = {}
+    for name in args.files:
+        data = _read_input(name, _MAX_SCAN_BYTES)
+        try:
+            signed = read_report_paper(data, package)
+        except ReportError as exc:
+            print(f"FAIL  {name}: {exc}")
+            failed = True
+            continue
+        report = signed.report
+        print(f"{name}:")
+        for line in report_lines(report):
+            print(line)
+        print(
+            f"PASS  signed by kiosk {report.kiosk_id} of this election "
+            f"(package {package.fingerprint})"
+        )
+        by_kiosk.setdefault(report.kiosk_id, []).append(signed)
+    for kiosk_id, reports in sorted(by_kiosk.items()):
+        newest = _check_chain(kiosk_id, reports)
+        failed |= newest is None
+        if board is not None and newest is not None:
+            failed |= not _check_board(newest, board)
+    return 1 if failed else 0
+
+
+def _report_inputs(
+    package_path: Path | None, record: Path | None
+) -> tuple[ElectionPackage, list[BoardEntry] | None]:
+    """The package the reports are checked with, and the record's board (checked: its chain
+    from the election's genesis to its head) when a record is given."""
+    if record is None:
+        if package_path is None:
+            raise CliError("give --package PACKAGE, or the published --record RECORD", exit_code=2)
+        try:
+            return package_io.load(package_path), None
+        except package_io.PackageError as exc:
+            raise CliError(f"package refused: {exc}") from None
+    from kiosk.crypto.context import election_context
+    from kiosk.record.board import BoardError, check_chain
+
+    layout = RecordLayout(record)
     try:
-        package = package_io.load(args.package)
-    except package_io.PackageError as exc:
-        raise CliError(f"package refused: {exc}") from None
-    try:
-        report = verify_report_pdf(data, package)
-    except ReportError as exc:
-        print(f"FAIL  {args.file}: {exc}")
-        return 1
-    for line in report_lines(report):
-        print(line)
-    print(
-        f"PASS  signed by kiosk {report.kiosk_id} of this election (package {package.fingerprint})"
-    )
-    return 0
+        sealed = tally.load_sealed_package(layout.package)
+        entries, head = tally.load_board(layout.board, layout.board_head)
+        check_chain(entries, election_context(sealed).base_hash, head)
+    except RecordError as exc:
+        raise CliError(str(exc)) from None
+    except BoardError as exc:
+        raise CliError(f"board refused: {exc}") from None
+    if package_path is not None:
+        try:
+            given = package_io.load(package_path)
+        except package_io.PackageError as exc:
+            raise CliError(f"package refused: {exc}") from None
+        if given.fingerprint != sealed.fingerprint:
+            raise CliError(
+                f"{package_path} is package {given.fingerprint}, the record's is "
+                f"{sealed.fingerprint}",
+                exit_code=2,
+            )
+    return sealed, entries
+
+
+def _check_chain(kiosk_id: str, reports: list[SignedReport]) -> SignedReport | None:
+    """The newest of one kiosk's reports, once they chain: each one's ``previous`` is the hash
+    of the one numbered just before it. None (after a FAIL line) when two differ under one
+    number or a link is broken; a number not given is only said."""
+    distinct = {signed.payload(): signed for signed in reports}  # the same report twice is one
+    ordered = sorted(distinct.values(), key=lambda signed: signed.report.sequence)
+    if len(ordered) == 1:
+        return ordered[0]
+    intact = True
+    for before, after in itertools.pairwise(ordered):
+        number = after.report.sequence
+        if number == before.report.sequence:
+            print(f"FAIL  kiosk {kiosk_id}: two different reports are both number {number}")
+            intact = False
+        elif number != before.report.sequence + 1:
+            print(
+                f"NOTE  kiosk {kiosk_id}: report(s) {before.report.sequence + 1} to {number - 1} "
+                "not given; the chain is checked around them"
+            )
+        elif after.report.previous != before.link():
+            print(
+                f"FAIL  kiosk {kiosk_id}: report {number} does not follow report "
+                f"{before.report.sequence} (its previous hash differs)"
+            )
+            intact = False
+    if not intact:
+        return None
+    numbers = ", ".join(str(signed.report.sequence) for signed in ordered)
+    print(f"PASS  kiosk {kiosk_id}: reports {numbers} chain")
+    return ordered[-1]
+
+
+def _check_board(newest: SignedReport, board: list[BoardEntry]) -> bool:
+    from kiosk.admin.reports import ReportKind, compare_with_board
+
+    report = newest.report
+    if report.kind is not ReportKind.CLOSING:
+        print(
+            f"FAIL  kiosk {report.kiosk_id}: the newest report given (number {report.sequence}) "
+            "is an opening report; the board is compared with the kiosk's last closing report"
+        )
+        return False
+    comparison = compare_with_board(report, board)
+    print(comparison.verdict(report.kiosk_id))
+    return comparison.passed

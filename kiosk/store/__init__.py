@@ -25,11 +25,12 @@ from kiosk.store.errors import (
     StoreStateError,
     WrongKeyError,
 )
-from kiosk.store.keys import StoreKey, create_key_file
+from kiosk.store.keys import StoreKey, create_key_file, kiosk_key_seed
 from kiosk.store.records import (
     POLLS_TRANSITIONS,
     KioskIdentity,
     LockoutRecord,
+    OperatorAttempt,
     OperatorRecord,
     OutboxCounts,
     OutboxEntry,
@@ -63,6 +64,7 @@ __all__ = [
     "MigrationMismatchError",
     "NewerSchemaError",
     "OlderSchemaError",
+    "OperatorAttempt",
     "OperatorRecord",
     "OutboxCounts",
     "OutboxEntry",
@@ -80,6 +82,7 @@ __all__ = [
     "SyncState",
     "WrongKeyError",
     "create_key_file",
+    "kiosk_key_seed",
     "parse_kiosk_id",
     "public_key_fingerprint",
 ]

@@ -15,7 +15,7 @@ class StoreError(Exception):
 class StoreMissingError(StoreError):
     def __init__(self, path: Path) -> None:
         super().__init__(
-            f"cannot open {path}: no such store (create one with `isoloir admin init`)"
+            f"cannot open {path}: no such store (create one with `isoloir admin setup`)"
         )
 
 

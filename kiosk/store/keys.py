@@ -13,7 +13,8 @@ import unicodedata
 from pathlib import Path
 from typing import Final
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from kiosk.durable import fsync_directory
@@ -111,3 +112,10 @@ def create_key_file(path: Path) -> StoreKey:
         raise KeyFileError(f"{path}: cannot write the store key file ({exc.strerror})") from None
     fsync_directory(path.parent)
     return StoreKey("key file", secret, _private=_TOKEN)
+
+
+def kiosk_key_seed(key: Ed25519PrivateKey) -> bytes:
+    """The 32-byte Ed25519 seed ``KioskStore.set_kiosk_key`` installs."""
+    return key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )

@@ -121,3 +121,18 @@ class OperatorRecord:
     pin_log2_n: int
     lockout: LockoutRecord
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class OperatorAttempt:
+    """One admin-console sign-in, counted before its PIN is checked (``begin_operator_attempt``).
+
+    ``account``: the account of that name, or None when no account has it (its counter is then
+    the name's, kept under a keyed digest). ``before``: the counter as the attempt found it.
+    ``counted``: the counter stored as if this attempt fails (a correct PIN clears it), or None
+    when the gate refused the attempt and nothing was stored.
+    """
+
+    account: OperatorRecord | None
+    before: LockoutRecord
+    counted: LockoutRecord | None

@@ -15,7 +15,7 @@ from kiosk.migrations import Migration, load_shipped, split_statements
 
 __all__ = ["SCHEMA_VERSION", "Migration", "shipped", "split_statements"]
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 """The schema this program writes; equal to the number of the last migration file."""
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,6 +70,7 @@ from kiosk.store.records import (
     POLLS_TRANSITIONS,
     KioskIdentity,
     LockoutRecord,
+    OperatorAttempt,
     OperatorRecord,
     OutboxCounts,
     OutboxEntry,
@@ -255,7 +257,9 @@ class KioskStore:
         """Store a verified package with its assets and roll, in one transaction.
 
         Returns False when this very package (same fingerprint) is loaded already. Another
-        package replaces the current one only while the store holds no émargement and no ballot.
+        package is loaded only while the polls have never been opened (``StoreStateError``
+        otherwise: a running kiosk seals ballots for the loaded election) and replaces the
+        current one only while the store holds no émargement and no ballot.
         """
         manifest = package.manifest
         now = self._now()
@@ -263,6 +267,13 @@ class KioskStore:
             current = db.execute("SELECT election_id, fingerprint FROM election_package").fetchone()
             if current is not None and str(current[1]) == package.fingerprint:
                 return False
+            polls = _polls(db)
+            if polls is not PollsState.NOT_OPENED:
+                raise StoreStateError(
+                    f"the polls are {polls.value}: a package is loaded only before they are "
+                    f"first opened; election {manifest.election_id!r} (package "
+                    f"{package.fingerprint}) was not loaded, nothing changed"
+                )
             if current is not None:
                 cast = _count(db, "emargement") + _count(db, "outbox")
                 if cast:
@@ -730,6 +741,79 @@ class KioskStore:
                 raise StoreStateError(f"no operator named {name!r}")
             self._append(db, now, AuditEvent.OPERATOR_PIN_CHANGED, {"operator": name})
 
+    def begin_operator_attempt(
+        self, name: str, count_failure: Callable[[LockoutRecord], LockoutRecord | None]
+    ) -> OperatorAttempt:
+        """Count a sign-in attempt under ``name`` before its PIN is checked, in one write
+        transaction, so that attempts made in parallel (several programs on one store) are each
+        counted and each sees the others' failures.
+
+        ``count_failure`` gets the counter as stored (the account's, or, for a name no account
+        has, the name's under its keyed digest) and returns the counter to store as if this
+        attempt fails, or None to refuse it (a delay or lock in force): nothing is stored then.
+        A wrong PIN leaves the count; ``operator_signed_in`` clears it. Both paths write the same.
+        """
+        with self._write() as db:
+            row = db.execute(f"{_OPERATOR_SELECT} WHERE name = ?", (name,)).fetchone()
+            account = None if row is None else _operator_from_row(row)
+            if account is not None:
+                before = account.lockout
+            else:
+                before = _unknown_name_lockout(db, _unknown_name_key(db, name))
+            counted = count_failure(before)
+            if counted is not None:
+                if counted.subject_kind != before.subject_kind or (
+                    counted.subject_id != before.subject_id
+                ):
+                    raise ValueError("count_failure must keep the counter's subject")
+                _store_attempt_counter(db, counted)
+        return OperatorAttempt(account, before, counted)
+
+    def operator_signed_in(self, name: str, role: str) -> None:
+        """A correct PIN: clear the account's counter and journal the sign-in, together."""
+        now = self._now()
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE operator SET failures = 0, locked_until = NULL, locked = 0 WHERE name = ?",
+                (name,),
+            ).rowcount
+            if changed != 1:
+                raise StoreStateError(f"no operator named {name!r}")
+            self._append(db, now, AuditEvent.OPERATOR_LOGIN, {"operator": name, "role": role})
+
+    def recover_operator(self, name: str, role: str, pin_hash: SecretHash, pin_log2_n: int) -> bool:
+        """Whoever holds the store key gets an account back: create ``name`` with ``role``, or
+        give the existing account (of that role) a new PIN and clear its failures and lock.
+        True when it was created. Journaled (``operator-recovered``, no PIN), in one transaction.
+        """
+        now = self._now()
+        with self._write() as db:
+            row = db.execute("SELECT role FROM operator WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO operator (name, role, pin_hash, pin_log2_n, failures,"
+                    " locked_until, locked, created_at) VALUES (?, ?, ?, ?, 0, NULL, 0, ?)",
+                    (name, role, _hash_blob(pin_hash), pin_log2_n, now),
+                )
+            elif str(row[0]) != role:
+                raise StoreStateError(
+                    f"{name!r} is an account of role {row[0]}, not {role}; nothing changed "
+                    "(choose another name)"
+                )
+            else:
+                db.execute(
+                    "UPDATE operator SET pin_hash = ?, pin_log2_n = ?, failures = 0,"
+                    " locked_until = NULL, locked = 0 WHERE name = ?",
+                    (_hash_blob(pin_hash), pin_log2_n, name),
+                )
+            self._append(
+                db,
+                now,
+                AuditEvent.OPERATOR_RECOVERED,
+                {"operator": name, "role": role, "created": row is None},
+            )
+        return row is None
+
     def save_operator_lockout(self, record: LockoutRecord) -> None:
         """Store an operator's failure counter (``record.subject_id`` is the operator's name)."""
         if record.subject_kind != OPERATOR_SUBJECT_KIND:
@@ -954,6 +1038,46 @@ _OPERATOR_SELECT: Final = (
     "SELECT name, role, pin_hash, pin_log2_n, failures, locked_until, locked, created_at"
     " FROM operator"
 )
+
+OPERATOR_NAME_SUBJECT_KIND: Final = "operator-name"
+"""The ``LockoutRecord.subject_kind`` of failed sign-ins under a name no account has."""
+
+_OPERATOR_NAME_TAG: Final = b"isoloir/operator-name/v1\x00"
+
+
+def _unknown_name_key(db: Any, name: str) -> str:
+    """The digest that keys a name's counter: HMAC-SHA256 under this store's secret."""
+    secret = bytes(db.execute("SELECT secret FROM operator_name_secret").fetchone()[0])
+    message = _OPERATOR_NAME_TAG + name.casefold().encode("utf-8", "surrogatepass")
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _unknown_name_lockout(db: Any, key: str) -> LockoutRecord:
+    row = db.execute(
+        "SELECT failures, locked_until, locked FROM operator_unknown_name WHERE name_key = ?",
+        (key,),
+    ).fetchone()
+    if row is None:
+        return LockoutRecord(OPERATOR_NAME_SUBJECT_KIND, key)
+    until = None if row[1] is None else _parse_instant(row[1])
+    return LockoutRecord(OPERATOR_NAME_SUBJECT_KIND, key, int(row[0]), until, bool(row[2]))
+
+
+def _store_attempt_counter(db: Any, record: LockoutRecord) -> None:
+    """One row written, for an account's counter as for an unknown name's."""
+    until = None if record.locked_until is None else isoformat_utc(record.locked_until)
+    if record.subject_kind == OPERATOR_SUBJECT_KIND:
+        db.execute(
+            "UPDATE operator SET failures = ?, locked_until = ?, locked = ? WHERE name = ?",
+            (record.failures, until, int(record.locked), record.subject_id),
+        )
+    else:
+        db.execute(
+            "INSERT OR REPLACE INTO operator_unknown_name (name_key, failures, locked_until,"
+            " locked) VALUES (?, ?, ?, ?)",
+            (record.subject_id, record.failures, until, int(record.locked)),
+        )
+
 
 _VOTER_SELECT: Final = (
     "SELECT voter_id, identifier, display_name, password_hash, vote_code_hash, secret_question,"

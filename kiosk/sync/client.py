@@ -48,6 +48,8 @@ PACKAGE_PATH: Final = "/v1/package"
 HEALTH_TIMEOUT: Final = 3.0  # a diagnostic: an answer that takes longer is a problem itself
 PACKAGE_TIMEOUT: Final = 120.0  # megabytes of PDFs over a slow link
 MAX_PACKAGE_BYTES: Final = 512 << 20  # what the package loader accepts uncompressed at most
+MAX_ERROR_BYTES: Final = 64 << 10  # an error answer is a short JSON object: no more is read
+ENROLLMENT_SCHEME: Final = "Isoloir-Enrollment"  # Authorization scheme of server.package_api
 
 
 class FailureKind(StrEnum):
@@ -332,10 +334,16 @@ class ServerClient:
         return fetch_health(self._http, timeout)
 
     def download_package(
-        self, *, timeout: float = PACKAGE_TIMEOUT
+        self, *, enrollment_token: str | None = None, timeout: float = PACKAGE_TIMEOUT
     ) -> DownloadedPackage | ServerFailure:
-        """``GET /v1/package`` (public, unsigned): the package the server serves, as a zip."""
-        return fetch_package(self._http, timeout)
+        """``GET /v1/package``, signed by this enrolled kiosk: the package, as a zip. A kiosk
+        not enrolled yet shows its ``enrollment_token`` instead (not spent by it)."""
+        if enrollment_token is not None:
+            headers = enrollment_authorization(enrollment_token)
+        else:
+            target = self._http.build_request("GET", PACKAGE_PATH).url.raw_path.decode("ascii")
+            headers = self._signature_headers("GET", target, b"")
+        return fetch_package(self._http, timeout, headers)
 
     # ---- plumbing ----
 
@@ -350,16 +358,9 @@ class ServerClient:
             headers=headers,
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout),
         )
-        signature = sign_request(
-            self._key,
-            election_id=self._election_id,
-            kiosk_id=self._kiosk_id,
-            method=method,
-            target=request.url.raw_path.decode("ascii"),
-            body=body,
-            timestamp=int(self._clock.now().timestamp()),
+        request.headers.update(
+            self._signature_headers(method, request.url.raw_path.decode("ascii"), body)
         )
-        request.headers.update(signature.headers())
         try:
             return self._http.send(request)
         except httpx.TimeoutException:
@@ -370,6 +371,17 @@ class ServerClient:
             return ServerFailure(
                 FailureKind.UNREACHABLE, f"the connection failed ({type(exc).__name__})"
             )
+
+    def _signature_headers(self, method: str, target: str, body: bytes) -> dict[str, str]:
+        return sign_request(
+            self._key,
+            election_id=self._election_id,
+            kiosk_id=self._kiosk_id,
+            method=method,
+            target=target,
+            body=body,
+            timestamp=int(self._clock.now().timestamp()),
+        ).headers()
 
     def _counter(
         self, method: str, kind: str, subject_id: str, action: str, timeout: float | None
@@ -473,9 +485,16 @@ class PublicServer:
         return fetch_health(self._http, timeout)
 
     def download_package(
-        self, *, timeout: float = PACKAGE_TIMEOUT
+        self, enrollment_token: str, *, timeout: float = PACKAGE_TIMEOUT
     ) -> DownloadedPackage | ServerFailure:
-        return fetch_package(self._http, timeout)
+        """``GET /v1/package`` with the kiosk's ``enrollment_token`` (not spent by it): the
+        server gives the package, which holds the roll, only to a kiosk of the election."""
+        return fetch_package(self._http, timeout, enrollment_authorization(enrollment_token))
+
+
+def enrollment_authorization(token: str) -> dict[str, str]:
+    """The header that shows a kiosk's enrollment token (``GET /v1/package``)."""
+    return {"Authorization": f"{ENROLLMENT_SCHEME} {token.strip()}"}
 
 
 def fetch_health(http: httpx.Client, timeout: float) -> ServerHealth | ServerFailure:
@@ -500,13 +519,17 @@ def fetch_health(http: httpx.Client, timeout: float) -> ServerHealth | ServerFai
     return health
 
 
-def fetch_package(http: httpx.Client, timeout: float) -> DownloadedPackage | ServerFailure:
-    """``GET /v1/package`` on ``http``, read up to ``MAX_PACKAGE_BYTES``."""
+def fetch_package(
+    http: httpx.Client, timeout: float, headers: dict[str, str]
+) -> DownloadedPackage | ServerFailure:
+    """``GET /v1/package`` on ``http`` with ``headers`` (a signature or a token), read up to
+    ``MAX_PACKAGE_BYTES``; an error answer up to ``MAX_ERROR_BYTES``."""
     try:
-        with http.stream("GET", PACKAGE_PATH, timeout=httpx.Timeout(timeout)) as response:
+        with http.stream(
+            "GET", PACKAGE_PATH, headers=headers, timeout=httpx.Timeout(timeout)
+        ) as response:
             if response.status_code != 200:
-                response.read()
-                return _answer_failure(response)
+                return _answer_failure(_read_error(response))
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
@@ -522,6 +545,17 @@ def fetch_package(http: httpx.Client, timeout: float) -> DownloadedPackage | Ser
     except httpx.HTTPError as exc:
         return _transport_failure(exc)
     return DownloadedPackage(b"".join(chunks), stated[:40] if stated else None)
+
+
+def _read_error(response: httpx.Response) -> httpx.Response:
+    """A streamed error answer with at most ``MAX_ERROR_BYTES`` of its body: a server (or
+    whatever answers at its address) cannot make the kiosk read a huge error."""
+    kept = bytearray()
+    for chunk in response.iter_bytes():
+        kept += chunk[: MAX_ERROR_BYTES + 1 - len(kept)]
+        if len(kept) > MAX_ERROR_BYTES:
+            break
+    return httpx.Response(response.status_code, headers=response.headers, content=bytes(kept))
 
 
 def _http_date(value: str | None) -> datetime | None:

@@ -6,8 +6,10 @@ first run that downloads its package from a real server on loopback."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from kiosk.election.model import ElectionPackage, ListId, ScrutinId, VoterId
 from kiosk.store import KioskStore, PollsState, StoreKey
 from kiosk.voting import flow
 from server.app import create_app, server_state
+from server.enrollment import issue_token
 from server.settings import ServerSettings
 from tests.cups_server import CupsServer, missing
 from tests.server.harness import ServerThread, make_election
@@ -299,33 +302,45 @@ def test_reports_go_to_a_real_cups_queue(
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path, ElectionPackage]]:
+def served(tmp_path: Path) -> Iterator[tuple[str, Path, ElectionPackage, str]]:
+    """The server's URL, kiosk-02's key file, the package, and kiosk-02's enrollment token."""
     election = make_election(tmp_path / "served" / "package")
     pem = tmp_path / "kiosk-02.key"
     signing.save_private_key(election.kiosk_keys["kiosk-02"], pem)
     settings = ServerSettings(
         database_url=f"sqlite:///{tmp_path / 'server.db'}", package=election.folder
     )
-    app = create_app(settings, ManualClock())
+    clock = ManualClock()
+    app = create_app(settings, clock)
+    token = issue_token(server_state(app).database, "kiosk-02", timedelta(hours=1), clock).token
     try:
         with ServerThread(app) as server:
-            yield server.url, pem, election.package
+            yield server.url, pem, election.package, token
     finally:
         server_state(app).database.close()
 
 
 def test_a_first_run_downloads_its_package_from_the_server(
-    served: tuple[str, Path, ElectionPackage],
+    served: tuple[str, Path, ElectionPackage, str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    url, pem, expected = served
+    url, pem, expected, token = served
     store, key = tmp_path / "k2" / "kiosk.db", tmp_path / "k2" / "store.key"
     monkeypatch.setenv("ISOLOIR_NEW_OPERATOR_PIN", CHEF_PIN)
     base = ["admin", "setup", "--store", str(store), "--new-key-file", str(key)]
     base += ["--kiosk-id", "kiosk-02", "--kiosk-key", str(pem), "--admin", CHEF]
     base += ["--from-server", "--server", url]
+    # The package holds the roll: the server wants the kiosk's enrollment token.
+    monkeypatch.delenv("ISOLOIR_ENROLLMENT_TOKEN", raising=False)
+    assert main([*base, "--expect-fingerprint", expected.fingerprint]) == 2
+    assert "no token: set ISOLOIR_ENROLLMENT_TOKEN" in capsys.readouterr().err
+    monkeypatch.setenv("ISOLOIR_ENROLLMENT_TOKEN", "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH")
+    assert main([*base, "--expect-fingerprint", expected.fingerprint]) == 1
+    assert "[token_invalid]" in capsys.readouterr().err
+    assert not store.exists()
+    monkeypatch.setenv("ISOLOIR_ENROLLMENT_TOKEN", token)
     assert main([*base, "--expect-fingerprint", "AAAA-BBBB-CCCC-DDDD"]) == 1
     assert "nothing was loaded" in capsys.readouterr().err
     assert not store.exists()  # refused before anything was created
@@ -344,3 +359,125 @@ def test_a_first_run_downloads_its_package_from_the_server(
             "fingerprint": expected.fingerprint,
             "operator": CHEF,
         }
+
+
+# ---- recovery with the store key; every action signs in --------------------------------------
+
+
+def test_a_locked_out_administrator_is_recovered_with_the_store_key(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with setup.open() as store:  # ten wrong PINs, an hour apart: locked for good
+        clock = ManualClock()
+        from kiosk.admin.operators import OPERATOR_POLICY, Operators
+
+        operators = Operators(store, clock)
+        for _ in range(OPERATOR_POLICY.lock_after):
+            operators.authenticate(CHEF, "999999")
+            clock.advance(timedelta(hours=1))
+    code, _, err = run(monkeypatch, capsys, CHEF_PIN, "dashboard", *setup.as_operator(CHEF))
+    assert code == 1
+    assert "isoloir admin operator recover NAME" in err
+    monkeypatch.setenv("ISOLOIR_NEW_OPERATOR_PIN", "97531864")
+    code, out, _ = run(monkeypatch, capsys, "", "operator", "recover", CHEF, *setup.opts())
+    assert code == 0
+    assert f"Account {CHEF} recovered" in out
+    assert run(monkeypatch, capsys, CHEF_PIN, "dashboard", *setup.as_operator(CHEF))[0] == 1
+    assert run(monkeypatch, capsys, "97531864", "dashboard", *setup.as_operator(CHEF))[0] == 0
+    with setup.open() as store:
+        recovered = [e for e in store.audit_entries() if e.event is AuditEvent.OPERATOR_RECOVERED]
+        assert [dict(e.fields) for e in recovered] == [
+            {"operator": CHEF, "role": "administrator", "created": False}
+        ]
+
+
+def test_a_store_without_operators_gets_its_first_administrator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.store import create_key_file
+
+    store_path, key_file = tmp_path / "old.db", tmp_path / "old.key"
+    KioskStore.create(store_path, create_key_file(key_file), ManualClock()).close()
+    opts = ["--store", str(store_path), "--key-file", str(key_file)]
+    monkeypatch.setenv("ISOLOIR_NEW_OPERATOR_PIN", CHEF_PIN)
+    code, out, _ = run(monkeypatch, capsys, "", "operator", "recover", CHEF, *opts)
+    assert (code, out) == (0, f"Account created: {CHEF} (administrator); the journal records it.\n")
+    assert run(monkeypatch, capsys, CHEF_PIN, "dashboard", *opts, "--operator", CHEF)[0] == 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["load-package", "PACKAGE"],
+        ["export", "out.isoloir-bundle"],
+        ["unlock", "someone@example.org"],
+        ["unlock", "--assesseur"],
+        ["enroll"],
+        ["sync"],
+    ],
+)
+def test_every_action_needs_an_operator(
+    setup: Setup, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["admin", *argv, *setup.opts()])
+    assert refused.value.code == 2
+    assert "--operator" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["export", "out.isoloir-bundle"], ["unlock", "--assesseur"], ["enroll"]],
+)
+def test_an_assesseur_may_not_run_administrators_actions(
+    setup: Setup,
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(monkeypatch, capsys, ASSESSEUR_PIN, *argv, *setup.as_operator(ASSESSEUR))
+    assert code == 1
+    assert err.startswith("isoloir: not allowed:")
+    assert not (tmp_path / "out.isoloir-bundle").exists()
+
+
+def test_a_voter_is_unlocked_by_a_signed_in_operator_and_journaled_with_them(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.voting.lockout import CredentialGuard, GateState, login_subject
+
+    identifier = VoterSecrets(1).identifier
+    now = ManualClock().now()
+    with setup.open() as store:
+        guard = CredentialGuard(store)
+        for _ in range(guard.policy.lock_after):
+            guard.record_failure(login_subject(identifier), now)
+    code, out, _ = run(
+        monkeypatch, capsys, ASSESSEUR_PIN, "unlock", identifier, *setup.as_operator(ASSESSEUR)
+    )
+    assert code == 0
+    assert "Unlocked" in out
+    with setup.open() as store:
+        assert CredentialGuard(store).gate(login_subject(identifier), now).state is GateState.OPEN
+        unlocked = [e for e in store.audit_entries() if e.event is AuditEvent.VOTER_UNLOCKED]
+        assert [e.fields["operator"] for e in unlocked] == [ASSESSEUR]
+
+
+def test_a_package_is_not_loaded_off_a_terminal_without_the_expected_fingerprint(
+    setup: Setup,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    other, _ = sealed_election()
+    folder = tmp_path / "other-package"
+    package.write(other, folder)
+    assert not sys.stdin.isatty()  # pytest's captured input, like a script's
+    code, _, err = run(
+        monkeypatch, capsys, CHEF_PIN, "load-package", str(folder), *setup.as_operator(CHEF)
+    )
+    assert code == 2
+    assert "--expect-fingerprint" in err
+    assert "nothing was loaded" in err

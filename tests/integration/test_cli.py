@@ -18,6 +18,15 @@ from kiosk.store import KioskStore, StoreKey
 
 pytestmark = pytest.mark.filterwarnings("error")
 
+ADMIN, ADMIN_PIN = "admin", "000000"
+
+
+@pytest.fixture(autouse=True)
+def operator_pins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first administrator's PIN for ``admin setup``, and the one it signs in with."""
+    monkeypatch.setenv("ISOLOIR_NEW_OPERATOR_PIN", ADMIN_PIN)
+    monkeypatch.setenv("ISOLOIR_OPERATOR_PIN", ADMIN_PIN)
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -30,12 +39,19 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _init(
     store: Path, key: Path, kiosk_id: str = "kiosk-01", kiosk_key: Path | None = None
 ) -> list[str]:
-    """``admin init`` of a new store under a new key file, with the kiosk's key if given."""
-    argv = ["admin", "init", "--store", str(store), "--new-key-file", str(key)]
-    argv += ["--kiosk-id", kiosk_id]
+    """``admin setup`` of a new store under a new key file, with the kiosk's key if given."""
+    argv = ["admin", "setup", "--store", str(store), "--new-key-file", str(key)]
+    argv += ["--kiosk-id", kiosk_id, "--admin", ADMIN]
     if kiosk_key is not None:
         argv += ["--kiosk-key", str(kiosk_key)]
     return argv
+
+
+def _load(folder: Path, opts: list[str]) -> list[str]:
+    """``admin load-package`` signed in, with the fingerprint a script must state."""
+    fingerprint = package.load(folder).fingerprint
+    return ["admin", "load-package", str(folder), *opts, "--operator", ADMIN,
+            "--expect-fingerprint", fingerprint]  # fmt: skip
 
 
 def test_demo_writes_package_and_separate_secrets(demo: Path) -> None:
@@ -65,9 +81,9 @@ def test_init_load_status(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixt
     kiosk_key = demo / "package-secrets" / "kiosks" / "kiosk-01.key"
     assert main(_init(store, key, kiosk_key=kiosk_key)) == 0
     opts = ["--store", str(store), "--key-file", str(key)]
-    assert main(["admin", "load-package", str(demo / "package"), *opts]) == 0
+    assert main(_load(demo / "package", opts)) == 0
     assert "Package loaded." in capsys.readouterr().out
-    assert main(["admin", "load-package", str(demo / "package"), *opts]) == 0
+    assert main(_load(demo / "package", opts)) == 0
     assert "loaded already" in capsys.readouterr().out
     assert main(["admin", "status", *opts]) == 0
     out = capsys.readouterr().out
@@ -82,7 +98,8 @@ def test_init_with_a_passphrase_from_the_environment(
 ) -> None:
     store = tmp_path / "kiosk.db"
     monkeypatch.setenv("ISOLOIR_STORE_PASSPHRASE", "correct horse battery staple")
-    assert main(["admin", "init", "--store", str(store), "--kiosk-id", "kiosk-09"]) == 0
+    argv = ["admin", "setup", "--store", str(store), "--kiosk-id", "kiosk-09", "--admin", ADMIN]
+    assert main(argv) == 0
     assert main(["admin", "status", "--store", str(store)]) == 0
     assert "no package loaded" in capsys.readouterr().out
     monkeypatch.setenv("ISOLOIR_STORE_PASSPHRASE", "wrong horse")
@@ -105,7 +122,8 @@ def test_a_tampered_package_is_refused_and_the_store_keeps_what_it_had(
     logo = next(bad.rglob("*.png"))
     logo.write_bytes(logo.read_bytes()[:-1] + b"\x00")
     capsys.readouterr()
-    assert main(["admin", "load-package", str(bad), *opts]) == 1
+    bad_load = ["admin", "load-package", str(bad), *opts, "--operator", ADMIN]
+    assert main([*bad_load, "--expect-fingerprint", "AAAA-BBBB-CCCC-DDDD"]) == 1
     assert "hash mismatch" in capsys.readouterr().err
     assert main(["admin", "status", *opts]) == 0
     assert "no package loaded" in capsys.readouterr().out
@@ -135,7 +153,7 @@ def test_log_lines_tell_the_story_without_secrets(
     opts = ["--store", str(store), "--key-file", str(key)]
     assert main(_init(store, key, kiosk_key=kiosk_key)) == 0
     capsys.readouterr()
-    assert main(["--log-level", "INFO", "admin", "load-package", str(demo / "package"), *opts]) == 0
+    assert main(["--log-level", "INFO", *_load(demo / "package", opts)]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [(e["event"], e["disposition"]) for e in lines] == [
         ("package_load", "start"),
@@ -159,7 +177,8 @@ def test_status_changes_nothing_in_the_store(
         outputs.append(capsys.readouterr().out)
     assert (sorted(tmp_path.iterdir()), store.read_bytes()) == before  # no -wal, same bytes
     assert outputs[0] == outputs[1]  # the same journal length and head
-    assert "Audit journal: 3 entries" in outputs[0]  # created, opened, kiosk key set
+    # created, opened, kiosk key set, administrator added
+    assert "Audit journal: 4 entries" in outputs[0]
 
 
 def test_status_works_while_the_kiosk_is_writing(
@@ -180,7 +199,7 @@ def test_init_refuses_a_kiosk_id_the_package_format_refuses(
 ) -> None:
     store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
     assert main(_init(store, key, kiosk_id="Kiosk 01")) == 2
-    assert "--kiosk-id: 'Kiosk 01' is not a kiosk id" in capsys.readouterr().err
+    assert "'Kiosk 01' is not a kiosk id" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []  # neither a store nor a key file
 
 
@@ -206,7 +225,8 @@ def test_a_failed_init_keeps_a_key_file_it_did_not_make(
     store = blocker / "kiosk.db"
     assert main(_init(store, key)) == 1  # --new-key-file over an existing file
     assert "never overwritten" in capsys.readouterr().err
-    given = ["admin", "init", "--store", str(store), "--key-file", str(key), "--kiosk-id", "k1"]
+    given = ["admin", "setup", "--store", str(store), "--key-file", str(key), "--kiosk-id", "k1"]
+    given += ["--admin", ADMIN]
     assert main(given) == 1
     assert "cannot create" in capsys.readouterr().err
     assert key.read_bytes() == bytes(range(32))
@@ -218,7 +238,7 @@ def test_a_package_that_does_not_list_this_kiosk_is_refused(
     store, key = tmp_path / "kiosk.db", tmp_path / "store.key"
     assert main(_init(store, key, kiosk_id="kiosk-99")) == 0
     opts = ["--store", str(store), "--key-file", str(key)]
-    assert main(["admin", "load-package", str(demo / "package"), *opts]) == 1
+    assert main(_load(demo / "package", opts)) == 1
     assert "but not 'kiosk-99'" in capsys.readouterr().err
     assert main(["admin", "status", *opts]) == 0
     assert "no package loaded" in capsys.readouterr().out
@@ -252,7 +272,7 @@ def test_unlock_clears_a_locked_voter_and_the_assesseur_and_journals_it(
     kiosk_key = demo / "package-secrets" / "kiosks" / "kiosk-01.key"
     assert main(_init(store_path, key, kiosk_key=kiosk_key)) == 0
     opts = ["--store", str(store_path), "--key-file", str(key)]
-    assert main(["admin", "load-package", str(demo / "package"), *opts]) == 0
+    assert main(_load(demo / "package", opts)) == 0
     with open(demo / "package-secrets" / "demo-credentials.csv", encoding="utf-8") as source:
         voter = next(csv.DictReader(source))
     now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -270,14 +290,15 @@ def test_unlock_clears_a_locked_voter_and_the_assesseur_and_journals_it(
     capsys.readouterr()
 
     # The identifier as a voter might spell it: the login lookup folds case and spaces.
-    assert main(["admin", "unlock", f"  {voter['identifier'].upper()} ", *opts]) == 0
-    assert "2 failure counter(s) cleared" in capsys.readouterr().out
-    assert main(["admin", "unlock", voter["identifier"], *opts]) == 0
+    as_admin = [*opts, "--operator", ADMIN]
+    assert main(["admin", "unlock", f"  {voter['identifier'].upper()} ", *as_admin]) == 0
+    assert "Unlocked: the failure counters are cleared" in capsys.readouterr().out
+    assert main(["admin", "unlock", voter["identifier"], *as_admin]) == 0
     assert "Nothing to unlock" in capsys.readouterr().out
-    assert main(["admin", "unlock", "--assesseur", *opts]) == 0
-    assert "1 failure counter(s) cleared" in capsys.readouterr().out
+    assert main(["admin", "unlock", "--assesseur", *as_admin]) == 0
+    assert "Unlocked: the failure counters are cleared" in capsys.readouterr().out
     with pytest.raises(SystemExit) as refused:  # whom?
-        main(["admin", "unlock", *opts])
+        main(["admin", "unlock", *as_admin])
     assert refused.value.code == 2
 
     with KioskStore.open(store_path, StoreKey.from_key_file(key), SystemClock()) as store:

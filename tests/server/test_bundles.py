@@ -19,6 +19,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 
+from kiosk.admin.operators import Operators
+from kiosk.admin.roles import Role
 from kiosk.bundle.codec import (
     MAX_BUNDLE_BYTES,
     Bundle,
@@ -32,6 +34,7 @@ from kiosk.cli import main as isoloir
 from kiosk.clock import ManualClock, isoformat_utc
 from kiosk.crypto.ballot import seal
 from kiosk.crypto.envelope import encode_envelope, sign_envelope
+from kiosk.election.kdf import KdfParams
 from kiosk.election.model import ElectionId, KioskId, ListId, ScrutinId, VoterId
 from kiosk.encoding import canonical_json, strict_json_loads
 from kiosk.record import board as board_io
@@ -139,7 +142,13 @@ def test_an_offline_kiosks_bundle_reaches_the_board_and_its_record_verifies(
     stick = tmp_path / "stick"
     stick.mkdir()
     out = stick / "kiosk-01.isoloir-bundle"
+    key = StoreKey.from_key_file(folder / "store.key")
+    with KioskStore.open(folder / "kiosk.db", key, clock) as kiosk:  # who signs the export in
+        operators = Operators(kiosk, clock, pin_kdf=KdfParams(log2_n=4))
+        operators.add("admin", Role.ADMINISTRATOR, "000000")
+    monkeypatch.setenv("ISOLOIR_OPERATOR_PIN", "000000")
     store_options = ["--store", str(folder / "kiosk.db"), "--key-file", str(folder / "store.key")]
+    store_options += ["--operator", "admin"]
     capsys.readouterr()
     assert isoloir(["admin", "export", str(out), *store_options]) == 0
     assert "5 sealed ballot(s), 5 exported for the first time" in capsys.readouterr().out

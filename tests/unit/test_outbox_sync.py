@@ -18,11 +18,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 
+from kiosk.admin.operators import Operators
+from kiosk.admin.roles import Role
 from kiosk.cli import main
 from kiosk.cli.sync import TOKEN_VARIABLE, ProgressBar
 from kiosk.clock import ManualClock
 from kiosk.crypto.context import election_context
 from kiosk.election import package
+from kiosk.election.kdf import KdfParams
 from kiosk.election.model import CentralServer, KioskId, ScrutinId
 from kiosk.store import KioskStore, PollsState, SyncState, create_key_file, schema
 from kiosk.sync.client import FailureKind, ServerClient
@@ -79,6 +82,9 @@ def app(tmp_path: Path, sealed: SealedElection, clock: ManualClock) -> Iterator[
     server_state(application).database.close()
 
 
+CLI_OPERATOR, CLI_OPERATOR_PIN = "admin", "000000"
+
+
 @pytest.fixture
 def server(app: FastAPI, sealed: SealedElection, clock: ManualClock) -> Iterator[ServerThread]:
     with ServerThread(app) as running:
@@ -96,6 +102,9 @@ def _kiosk_store(tmp_path: Path, sealed: SealedElection, clock: ManualClock) -> 
     )
     made.set_kiosk_key(KioskId(KIOSK), seed)
     made.set_polls_state(PollsState.OPEN)
+    Operators(made, clock, pin_kdf=KdfParams(log2_n=4)).add(
+        CLI_OPERATOR, Role.ADMINISTRATOR, CLI_OPERATOR_PIN
+    )
     return made
 
 
@@ -462,9 +471,15 @@ def online(
     yield from _online(tmp_path, sealed, clock, listener)
 
 
+@pytest.fixture(autouse=True)
+def _cli_operator_pin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISOLOIR_OPERATOR_PIN", CLI_OPERATOR_PIN)
+
+
 def _admin(capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    """``isoloir admin ARGS`` on the test's store, signed in as its administrator."""
     code = main(["admin", *args, "--store", str(tmp_path / "kiosk.db"), "--key-file",
-                 str(tmp_path / "k")])  # fmt: skip
+                 str(tmp_path / "k"), "--operator", CLI_OPERATOR])  # fmt: skip
     out, err = capsys.readouterr()
     return code, out, err
 

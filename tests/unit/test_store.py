@@ -868,17 +868,34 @@ def test_loading_the_same_package_again_changes_nothing(
     assert store.status() == before
 
 
-def test_another_package_replaces_the_first_until_a_ballot_is_cast(
-    voting: KioskStore, package: ElectionPackage
+def test_another_package_replaces_the_first_until_the_polls_are_opened(
+    store: KioskStore, package: ElectionPackage
 ) -> None:
+    store.load_package(package)
     other = small_package(voters=4)
-    assert voting.load_package(other) is True
-    assert voting.status().fingerprint == other.fingerprint
-    assert voting.status().voters == 4
-    voting.record_cast(VoterId("v0001"), CAPN, envelope_id(1), b"sealed")
-    with pytest.raises(PackageConflictError, match="refusing to replace"):
-        voting.load_package(package)
-    assert voting.status().fingerprint == other.fingerprint
+    assert store.load_package(other) is True
+    assert store.status().fingerprint == other.fingerprint
+    assert store.status().voters == 4
+    store.set_polls_state(PollsState.OPEN)
+    for state in (PollsState.PAUSED, PollsState.CLOSED):
+        # A running kiosk seals ballots for the loaded election: never another under it.
+        store.set_polls_state(state)
+        with pytest.raises(StoreStateError, match=f"the polls are {state.value}: a package"):
+            store.load_package(package)
+        assert store.status().fingerprint == other.fingerprint
+    assert store.load_package(other) is False  # the same package: nothing to change
+
+
+def test_a_package_is_never_replaced_under_ballots(
+    store: KioskStore, package: ElectionPackage
+) -> None:
+    store.load_package(package)
+    store.set_polls_state(PollsState.OPEN)
+    store.record_cast(VoterId("v0001"), CAPN, envelope_id(1), b"sealed")
+    other = small_package(voters=4)
+    with pytest.raises(StoreStateError, match="the polls are open: a package"):
+        store.load_package(other)
+    assert store.status().fingerprint == package.fingerprint
 
 
 def test_polls_move_only_along_allowed_transitions(

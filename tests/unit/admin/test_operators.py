@@ -254,12 +254,18 @@ def test_a_v2_store_gains_the_operator_table_and_keeps_everything(
             assert old.status().schema_version == 2
             before = old.status()
     with KioskStore.open(path, key, clock) as upgraded:
-        assert upgraded.status().schema_version == 3
+        assert upgraded.status().schema_version == 4
         assert upgraded.status().fingerprint == before.fingerprint
         assert upgraded.operators() == []
         migrated = [e for e in upgraded.audit_entries() if e.event is AuditEvent.STORE_MIGRATED]
-        assert [dict(e.fields) for e in migrated] == [{"from_version": 2, "to_version": 3}]
-        Operators(upgraded, clock, pin_kdf=CHEAP_PINS).add(ADMIN, Role.ADMINISTRATOR, ADMIN_PIN)
+        assert [dict(e.fields) for e in migrated] == [
+            {"from_version": 2, "to_version": 3},
+            {"from_version": 3, "to_version": 4},
+        ]
+        # No account yet: the holder of the store key creates the first administrator.
+        operators = Operators(upgraded, clock, pin_kdf=CHEAP_PINS)
+        assert operators.recover(ADMIN, Role.ADMINISTRATOR, ADMIN_PIN)
+        assert operators.authenticate(ADMIN, ADMIN_PIN) == Operator(ADMIN, Role.ADMINISTRATOR)
         assert upgraded.verify_audit_chain().ok
 
 

@@ -23,8 +23,9 @@ from kiosk.clock import ManualClock
 from kiosk.election import package
 from kiosk.election.model import KioskId
 from kiosk.store import KioskStore, create_key_file
-from kiosk.sync.client import PublicServer, ServerClient
+from kiosk.sync.client import PublicServer, ServerClient, ServerFailure
 from server.app import create_app, server_state
+from server.enrollment import issue_token
 from server.package_api import package_zip
 from server.settings import ServerSettings
 from tests.server.harness import Election, ServerThread, listening_socket, make_election
@@ -142,13 +143,23 @@ def test_no_package_or_a_broken_one_is_refused_with_the_reason(
 # ---- the server ----------------------------------------------------------------------------------
 
 
-def test_the_server_serves_its_package_as_a_stable_zip(
-    server: ServerThread, election: Election
+def enrollment_token(app: FastAPI, clock: ManualClock, kiosk_id: str = "kiosk-01") -> str:
+    """A token as the server's administrator issues it (``isoloir server enroll-token``)."""
+    database = server_state(app).database
+    return issue_token(database, kiosk_id, timedelta(hours=1), clock).token
+
+
+def test_the_server_serves_its_package_as_a_stable_zip_to_a_kiosk_only(
+    server: ServerThread, election: Election, app: FastAPI, clock: ManualClock
 ) -> None:
+    shown = {"Authorization": f"Isoloir-Enrollment {enrollment_token(app, clock)}"}
     with httpx.Client(base_url=server.url, trust_env=False) as http:
-        first = http.get("/v1/package")
-        second = http.get("/v1/package")
+        anonymous = http.get("/v1/package")
+        first = http.get("/v1/package", headers=shown)
+        second = http.get("/v1/package", headers=shown)
         schema = http.get("/openapi.json").json()
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"] == "unsigned"
     assert first.status_code == 200
     assert first.headers["content-type"] == "application/zip"
     assert first.headers["x-isoloir-fingerprint"] == election.package.fingerprint
@@ -156,12 +167,21 @@ def test_the_server_serves_its_package_as_a_stable_zip(
     assert "/v1/package" in schema["paths"]
 
 
-def test_a_first_run_kiosk_downloads_the_package_from_the_server(
-    blank: KioskStore, clock: ManualClock, tmp_path: Path, server: ServerThread, election: Election
+def test_a_first_run_kiosk_downloads_the_package_from_the_server_with_its_token(
+    blank: KioskStore,
+    clock: ManualClock,
+    tmp_path: Path,
+    server: ServerThread,
+    election: Election,
+    app: FastAPI,
 ) -> None:
     console = make_console(blank, clock, tmp_path, public_server=lambda: PublicServer(server.url))
     admin = administrator(console)
-    preview = admin.preview_package("server")
+    with pytest.raises(AdminError, match="give this kiosk's enrollment token"):
+        admin.preview_package("server")
+    with pytest.raises(AdminError, match=r"package refused: .*\[token_invalid\]"):
+        admin.preview_package("server", enrollment_token="AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH")
+    preview = admin.preview_package("server", enrollment_token=enrollment_token(app, clock))
     assert preview.source is PackageSource.SERVER
     assert preview.location == server.url
     assert preview.fingerprint == election.package.fingerprint
@@ -171,9 +191,14 @@ def test_a_first_run_kiosk_downloads_the_package_from_the_server(
 
 
 def test_an_online_kiosk_downloads_with_its_client_and_checks_the_server(
-    blank: KioskStore, tmp_path: Path, server: ServerThread, election: Election
+    blank: KioskStore,
+    tmp_path: Path,
+    server: ServerThread,
+    election: Election,
+    app: FastAPI,
+    clock: ManualClock,
 ) -> None:
-    clock = ManualClock(datetime.now(UTC))
+    clock.current = datetime.now(UTC)  # the server's clock too: diagnostics compare with it
     blank.load_package(election.package)
 
     def client() -> ServerClient:
@@ -187,6 +212,16 @@ def test_an_online_kiosk_downloads_with_its_client_and_checks_the_server(
         )
 
     admin = administrator(make_console(blank, clock, tmp_path, client_factory=client))
+    token = enrollment_token(app, clock)
+    # Not enrolled yet: a signed request is refused, the token shows it is a kiosk of the
+    # election (and is not spent: enrollment follows).
+    with pytest.raises(AdminError, match=r"\[kiosk_not_enrolled\]"):
+        admin.preview_package("server")
+    assert (
+        admin.preview_package("server", enrollment_token=token).fingerprint
+        == election.package.fingerprint
+    )
+    admin.enroll(token)
     assert admin.preview_package("server").fingerprint == election.package.fingerprint
 
     report = admin.diagnostics()
@@ -232,3 +267,38 @@ def test_an_offline_kiosk_has_no_server_to_download_from(
     admin = administrator(make_console(blank, clock, tmp_path))
     with pytest.raises(AdminError, match="offline kiosk, no server"):
         admin.preview_package("server")
+
+
+def test_a_huge_error_answer_is_not_read_whole(tmp_path: Path) -> None:
+    """An error body is read up to 64 KiB: past that, what was kept is not the API's error."""
+    import contextlib
+    import http.server
+    import threading
+
+    # Valid JSON, after a megabyte of blanks: read whole, it would parse.
+    body = b" " * (1 << 20) + b'{"error": "token_invalid", "detail": "no"}'
+
+    class Padded(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the kiosk stopped reading: the point
+                self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Padded) as padded:
+        thread = threading.Thread(target=padded.serve_forever, daemon=True)
+        thread.start()
+        try:
+            with PublicServer(f"http://127.0.0.1:{padded.server_address[1]}") as public:
+                answer = public.download_package("AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH")
+        finally:
+            padded.shutdown()
+            thread.join()
+    assert isinstance(answer, ServerFailure)
+    assert answer.code is None
+    assert answer.detail == "HTTP 401 without the API's error body"

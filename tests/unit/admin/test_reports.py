@@ -42,7 +42,9 @@ from kiosk.admin.reports import (
     ScrutinCount,
     SignedReport,
     SyncCounts,
+    board_root,
     build_report,
+    compare_with_board,
     last_report,
     load_saved_reports,
     read_report_payload,
@@ -52,18 +54,22 @@ from kiosk.admin.reports import (
     verify_report_pdf,
 )
 from kiosk.admin.roles import Role
-from kiosk.bundle.codec import hash_root
-from kiosk.bundle.export import export_bundle
+from kiosk.bundle.codec import root_of_hashes
+from kiosk.bundle.export import bundle_items, export_bundle
 from kiosk.cli import main
 from kiosk.clock import ManualClock
+from kiosk.crypto.ballot import encode_ballot
+from kiosk.crypto.context import election_context
+from kiosk.crypto.envelope import decode_envelope
 from kiosk.crypto.hashing import digest
 from kiosk.election import package as package_io
 from kiosk.election.model import ElectionId, ElectionPackage, KioskId, ScrutinId
 from kiosk.encoding import b64encode, canonical_json
 from kiosk.receipts import qr_payloads
-from kiosk.store import KioskStore, PollsState, create_key_file
+from kiosk.record.board import Board, BoardEntry, write_board, write_head
+from kiosk.store import KioskStore, PollsState, SyncState, create_key_file
 from tests.factories import small_package
-from tests.unit.test_bundle import START, cast_into
+from tests.unit.test_bundle import START, cast_into, envelope_for
 from tests.unit.test_receipts import (
     SNAPSHOTS,
     TOLERANCE,
@@ -94,6 +100,8 @@ def sample_report(kind: ReportKind, ballots: tuple[int, ...] = (0, 0, 0)) -> Pol
     closing = kind is ReportKind.CLOSING
     return PollsReport(
         kind=kind,
+        sequence=2 if closing else 1,
+        previous=hashlib.sha256(b"the opening report").hexdigest() if closing else None,
         election_id=ElectionId("pro-2026"),
         election_title="Élections professionnelles 2026 (démonstration)",
         package_fingerprint="K7QM-3XJD-PL2R-WY5N",
@@ -107,7 +115,8 @@ def sample_report(kind: ReportKind, ballots: tuple[int, ...] = (0, 0, 0)) -> Pol
             for (sid, title), count in zip(SAMPLE_SCRUTINS, ballots, strict=True)
         ),
         emargements=sum(ballots),
-        sealed_root=digest("sample", "root", str(ballots)).hex(),
+        board_ballots=sum(ballots) - (1 if closing else 0),
+        board_root=digest("sample", "root", str(ballots)).hex(),
         sync=SyncCounts(
             pending=3 if closing else 0,
             exported=0,
@@ -217,7 +226,9 @@ def test_an_opening_report_of_a_fresh_kiosk_states_zero_ballots(
     ]
     assert report.ballots_per_scrutin == {"capn": 0, "cap": 0}
     assert report.ballots_total == report.emargements == 0
-    assert report.sealed_root == hash_root([]).hex()
+    assert (report.sequence, report.previous) == (1, None)
+    assert report.board_ballots == 0
+    assert report.board_root == root_of_hashes([]).hex()
     assert report.sync == SyncCounts(0, 0, 0, 0, 0, None)
     assert report.audit_head == store.status().audit_head
 
@@ -241,21 +252,59 @@ def test_a_closing_report_counts_every_sealed_ballot_and_the_sync_state(
     assert report.audit_head == store.status().audit_head
 
 
-def test_the_root_is_the_root_of_a_bundle_of_every_sealed_ballot(
-    store: KioskStore, tmp_path: Path
+def publish(store: KioskStore, record: Path, *, leave_out: int = 0) -> list[BoardEntry]:
+    """The election record of this kiosk's ballots as the server publishes them: the sealed
+    package and a board holding every ballot not rejected (less the first ``leave_out``), each
+    as the server appends it (ballot, kiosk id, the receipt signature the kiosk uploads), among
+    another kiosk's. The board's entries."""
+    package = sealed_election()[0]
+    package_io.write(package, record / "package")
+    stored = store.stored_package()
+    identity = store.kiosk_identity()
+    assert stored is not None
+    assert identity is not None
+    kept = [e for e in store.outbox() if e.state is not SyncState.REJECTED][leave_out:]
+    board = Board(package.manifest.election_id, election_context(package).base_hash)
+    other = decode_envelope(envelope_for(3, "capn"))  # its ballot, under another kiosk's name
+    board.append(other.scrutin_id, encode_ballot(other.ballot), KioskId("kiosk-02"), bytes(64))
+    for item in bundle_items(store, kept, identity.signing_key(), stored):
+        envelope = decode_envelope(item.envelope)
+        board.append(
+            envelope.scrutin_id,
+            encode_ballot(envelope.ballot),
+            envelope.kiosk_id,
+            item.receipt_signature,
+        )
+    write_board(record / "board.jsonl", board.entries)
+    write_head(record / "board-head.json", board.head())
+    return board.entries
+
+
+def test_the_root_is_recomputed_from_the_board_entries_of_the_kiosk(
+    store: KioskStore, clock: ManualClock, tmp_path: Path
 ) -> None:
-    for voter, scrutin in ((0, "cap"), (1, "capn"), (3, "cap")):
-        cast_into(store, voter, scrutin)
-    before = build_report(store, ReportKind.CLOSING, ASSESSEUR, START)
-    bundle = export_bundle(store, tmp_path / "all.isoloir-bundle").bundle
-    after = build_report(store, ReportKind.CLOSING, ASSESSEUR, START)
-    assert before.sealed_root == after.sealed_root == bundle.root.hex()
-    assert after.sync.exported == 3
-    assert after.sync.pending == 0
+    report = closing_kiosk(store, clock)  # 4 sealed, 1 rejected by the server
+    assert report.board_ballots == 3
+    entries = publish(store, tmp_path / "record")
+    assert len(entries) == 4  # another kiosk's too
+    assert compare_with_board(report, entries).passed
+    mine = [entry for entry in entries if entry.kiosk_id == KIOSK_ID]
+    assert board_root(reversed(mine)).hex() == report.board_root  # whatever the board's order
+    # Exporting changes no ballot: the same root.
+    export_bundle(store, tmp_path / "all.isoloir-bundle")
+    assert build_report(store, ReportKind.CLOSING, ASSESSEUR, START).board_root == report.board_root
+    missing = compare_with_board(report, mine[1:])
+    assert (missing.stated, missing.found, missing.passed) == (3, 2, False)
+    assert "1 missing" in missing.verdict(KIOSK_ID)
+    store.set_polls_state(PollsState.OPEN)  # reopened: one more ballot
     cast_into(store, 2, "cap")
-    assert (
-        build_report(store, ReportKind.CLOSING, ASSESSEUR, START).sealed_root != bundle.root.hex()
-    )
+    later = build_report(store, ReportKind.CLOSING, ASSESSEUR, START)
+    extra = compare_with_board(report, publish(store, tmp_path / "later"))
+    assert (later.board_ballots, extra.found, extra.passed) == (4, 4, False)
+    assert "1 extra" in extra.verdict(KIOSK_ID)
+    swapped = compare_with_board(report, [*mine[1:], entries[0]])
+    assert not swapped.passed  # as many, not the same: the other kiosk's is not this one's
+    assert swapped.found == 2
 
 
 def test_a_reopening_report_shows_the_counts_and_is_an_opening_only(store: KioskStore) -> None:
@@ -315,8 +364,10 @@ def test_the_payload_is_the_signed_canonical_body_and_the_pdf_subject(
     assert payload["format"] == REPORT_FORMAT
     assert set(payload) == {
         "at", "audit_head", "ballots", "election_id", "emargements", "fingerprint", "format",
-        "kind", "kiosk_id", "operator", "polls", "reopening", "root", "signature", "sync",
+        "kind", "kiosk_id", "operator", "polls", "previous", "reopening", "board", "sequence",
+        "signature", "sync",
     }  # fmt: skip
+    assert payload["board"] == {"ballots": 3, "root": signed.report.board_root}  # 4 less 1 rejected
     assert payload["ballots"] == {"cap": 2, "capn": 2}
     assert payload["operator"] == {"name": "m.durand", "role": "assesseur"}
     assert signed.payload().isascii()
@@ -352,7 +403,8 @@ def test_every_alteration_is_refused_with_its_reason(
         {**good, "emargements": 5},
         {**good, "at": "2026-12-01T10:00:01Z"},
         {**good, "sync": {**good["sync"], "rejected": 0}},
-        {**good, "root": "0" * 128},
+        {**good, "board": {**good["board"], "root": "0" * 128}},
+        {**good, "sequence": 2, "previous": "ab" * 32},
         {**good, "operator": {"name": "admin", "role": "administrator"}},
         {**good, "signature": b64encode(bytes(signature))},
         json.loads(other_key.payload()),
@@ -363,11 +415,14 @@ def test_every_alteration_is_refused_with_its_reason(
     assert "autre-2026" in message
     message = refused(ReportProblem.UNKNOWN_KIOSK, read({**good, "kiosk_id": "kiosk-99"}))
     assert "kiosk-99" in message
-    message = refused(ReportProblem.VERSION, read({**good, "format": "isoloir.report/2"}))
-    assert "isoloir.report/2" in message
+    for old_or_new in ("isoloir.report/1", "isoloir.report/3"):
+        message = refused(ReportProblem.VERSION, read({**good, "format": old_or_new}))
+        assert old_or_new in message
     for broken, field in (
         ({**good, "extra": 1}, "extra"),
-        ({k: v for k, v in good.items() if k != "root"}, "root"),
+        ({k: v for k, v in good.items() if k != "board"}, "board"),
+        ({**good, "previous": "ab" * 32}, "previous"),  # the first report follows none
+        ({**good, "sequence": 2}, "previous"),  # and a later one follows one
         ({**good, "kind": "interim"}, "kind"),
         ({**good, "emargements": -1}, "emargements"),
         ({**good, "reopening": True}, "reopening"),  # a closing report is never a reopening
@@ -451,6 +506,40 @@ def test_a_fresh_reports_folder_is_made_private(store: KioskStore, tmp_path: Pat
     assert verify_report_pdf(saved.path.read_bytes(), sealed_election()[0]) == signed.report
 
 
+def test_each_report_follows_the_newest_saved_one_of_its_kiosk(
+    store: KioskStore, clock: ManualClock, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+
+    def made(kind: ReportKind, *, reopening: bool = False) -> SignedReport:
+        report = build_report(
+            store, kind, ADMIN, clock.now(), reopening=reopening, reports_dir=folder
+        )
+        signed = sign_report(report, kiosk_key())
+        save_report(signed, render_report_pdf(signed), folder)
+        return signed
+
+    opening = made(ReportKind.OPENING)
+    assert (opening.report.sequence, opening.report.previous) == (1, None)
+    cast_into(store, 0, "cap")
+    store.set_polls_state(PollsState.CLOSED)
+    closing = made(ReportKind.CLOSING)
+    assert (closing.report.sequence, closing.report.previous) == (2, opening.link())
+    assert opening.link() == hashlib.sha256(opening.payload()).hexdigest()
+    # Another kiosk's report in the same folder is not in this kiosk's chain.
+    stranger = replace(closing.report, kiosk_id=KioskId("kiosk-02"), sequence=9)
+    save_report(sign_report(stranger, kiosk_key()), b"%PDF-", folder)
+    store.set_polls_state(PollsState.OPEN)
+    reopening = made(ReportKind.OPENING, reopening=True)
+    assert (reopening.report.sequence, reopening.report.previous) == (3, closing.link())
+    text = pdf_text(render_report_pdf(reopening))
+    assert "procès-verbal n° 3, après le n° 2" in text
+    assert closing.link()[:32] in text.replace(" ", "")
+    # Without the folder, a report cannot know what came before it: the first.
+    alone = build_report(store, ReportKind.CLOSING, ADMIN, clock.now())
+    assert (alone.sequence, alone.previous) == (1, None)
+
+
 # ---- what the paper says -------------------------------------------------------------------------
 
 
@@ -478,7 +567,9 @@ def test_the_paper_states_the_facts_in_french_with_a_signature_block(
         "isoloir verify report",
     ):
         assert expected in text, expected
-    assert report.sealed_root[:64] in text.replace(" ", "")
+    assert report.board_root[:64] in text.replace(" ", "")
+    assert "n° 1" in text
+    assert "premier procès-verbal de la borne" in text
     opening = pdf_text(
         render_report_pdf(
             sign_report(build_report(store, ReportKind.OPENING, ASSESSEUR, START), kiosk_key())
@@ -569,7 +660,8 @@ def test_isoloir_verify_report_prints_the_facts_and_pass_or_the_reason(
     assert "Kiosk:      kiosk-01" in out
     assert "Scrutin CAPN 2, Scrutin CAP 2; total 4" in out
     assert "2 pending, 0 exported, 1 accepted, 1 rejected, 1 held" in out
-    assert report.sealed_root in out
+    assert f"Board:      3 ballot(s) of this kiosk; root {report.board_root}" in out
+    assert "Sequence:   1 (previous report's payload SHA-256: none" in out
     assert "2026-12-01 11:05:00 Europe/Paris (2026-12-01T10:05:00Z)" in out
     assert out.rstrip().splitlines()[-1].startswith("PASS  signed by kiosk kiosk-01")
     photo = tmp_path / "photo.png"
@@ -587,6 +679,99 @@ def test_isoloir_verify_report_prints_the_facts_and_pass_or_the_reason(
     code, out = isoloir(capsys, "verify", "report", str(paper), "--package", str(other))
     assert code == 1
     assert "not this package" in out
+
+
+def test_isoloir_verify_report_compares_a_closing_report_with_the_records_board(
+    store: KioskStore,
+    clock: ManualClock,
+    package: ElectionPackage,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    opening = sign_report(build_report(store, ReportKind.OPENING, ASSESSEUR, START), kiosk_key())
+    opening_paper = tmp_path / "opening.pdf"
+    opening_paper.write_bytes(render_report_pdf(opening))
+    signed = sign_report(closing_kiosk(store, clock), kiosk_key())
+    paper = tmp_path / "closing.pdf"
+    paper.write_bytes(render_report_pdf(signed))
+    record = tmp_path / "record"
+    publish(store, record)
+    code, out = isoloir(capsys, "verify", "report", str(paper), "--record", str(record))
+    assert code == 0, out
+    assert out.rstrip().splitlines()[-1] == (
+        "PASS  the board holds exactly the 3 ballot(s) of kiosk kiosk-01 this report states "
+        "(count and hash root)"
+    )
+    short = tmp_path / "short"
+    publish(store, short, leave_out=1)
+    code, out = isoloir(capsys, "verify", "report", str(paper), "--record", str(short))
+    assert code == 1
+    assert (
+        "FAIL  the board holds 2 ballot(s) of kiosk kiosk-01, the report states 3: 1 missing"
+        in (out)
+    )
+    code, out = isoloir(capsys, "verify", "report", str(opening_paper), "--record", str(record))
+    assert code == 1
+    assert "is an opening report" in out
+    folder = tmp_path / "package"
+    package_io.write(small_package(), folder)
+    args = ("verify", "report", str(paper), "--record", str(record), "--package", str(folder))
+    code, out = isoloir(capsys, *args)
+    assert code == 2
+    assert "PASS" not in out
+    code, _ = isoloir(capsys, "verify", "report", str(paper))
+    assert code == 2
+
+
+def test_isoloir_verify_report_checks_the_chain_of_a_kiosks_reports(
+    store: KioskStore,
+    clock: ManualClock,
+    package: ElectionPackage,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = tmp_path / "reports"
+    papers: list[str] = []
+
+    def made(kind: ReportKind, *, reopening: bool = False, into: Path = folder) -> str:
+        report = build_report(
+            store, kind, ADMIN, clock.now(), reopening=reopening, reports_dir=into
+        )
+        signed = sign_report(report, kiosk_key())
+        saved = save_report(signed, render_report_pdf(signed), into)
+        return str(saved.path)
+
+    papers.append(made(ReportKind.OPENING))
+    cast_into(store, 0, "cap")
+    store.set_polls_state(PollsState.CLOSED)
+    papers.append(made(ReportKind.CLOSING))
+    store.set_polls_state(PollsState.OPEN)
+    papers.append(made(ReportKind.OPENING, reopening=True))
+    record = tmp_path / "record"
+    publish(store, record)
+    code, out = isoloir(capsys, "verify", "report", *reversed(papers), "--record", str(record))
+    assert code == 1  # the closing report is not the last: the polls were reopened after it
+    assert "PASS  kiosk kiosk-01: reports 1, 2, 3 chain" in out
+    assert "the newest report given (number 3) is an opening report" in out
+    code, out = isoloir(capsys, "verify", "report", *papers[:2], "--record", str(record))
+    assert code == 0, out
+    # A closing report made after another opening than the one given: the link is broken.
+    elsewhere = tmp_path / "elsewhere"
+    clock.advance(timedelta(seconds=1))
+    made(ReportKind.OPENING, into=elsewhere)
+    store.set_polls_state(PollsState.CLOSED)
+    forked = made(ReportKind.CLOSING, into=elsewhere)
+    package_folder = record / "package"
+    code, out = isoloir(
+        capsys, "verify", "report", papers[0], forked, "--package", str(package_folder)
+    )
+    assert code == 1
+    assert "FAIL  kiosk kiosk-01: report 2 does not follow report 1" in out
+    code, out = isoloir(
+        capsys, "verify", "report", papers[1], forked, "--package", str(package_folder)
+    )
+    assert code == 1
+    assert "two different reports are both number 2" in out
 
 
 if __name__ == "__main__":
