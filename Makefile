@@ -31,7 +31,7 @@ APT_PACKAGES := python3-venv libsodium23 libzbar0 libpulse0 libxrandr2 libxcb-ic
 # The whole demo election (README, "The two commands"): the demo election, trustees' key
 # ceremony, sealed package, local server, enrolled kiosk with polls opened by the assesseur, then
 # the kiosk window against the server (without a display: the tour under Xvfb, every page a PNG);
-# when it ends, the tally: polls closed, kiosk synced, record exported, decrypted, verified.
+# when it ends, the tally: kiosk synced, polls closed, record exported, decrypted, verified.
 demo: $(VENV)/.installed translations
 	rm -rf $(DEMO_DIR)
 	$(BIN)/isoloir demo $(DEMO_DIR)

@@ -5,7 +5,7 @@ setup``), starts its central server (``isoloir server run`` on the loopback port
 names, SQLite, a child process), enrolls the kiosk with a one-time token, and opens the kiosk
 window against that server (``python -m ui``; the core never imports Qt); with no display it runs
 the scripted tour (``python -m ui.tour``) under Xvfb instead. The server stops when the window
-or the tour ends. ``demo tally [DIR]`` closes the polls, syncs the kiosk, exports the server's
+or the tour ends. ``demo tally [DIR]`` syncs the kiosk, closes its polls, exports the server's
 record, has three of the five demo trustees decrypt, combines, verifies and writes the results
 PDF. ``demo --scripted N [DIR]`` runs the whole election headless with N scripted voters at two
 kiosks and checks the results against the script (``kiosk.demo.scripted``).
@@ -97,7 +97,7 @@ def register(groups: _SubParsers) -> None:
         help="a whole demo election: kiosk, local server, tally; or scripted and checked",
         description="isoloir demo [DIR]: the demo in DIR (default demo-output; made unless it is "
         "there), its local server, the kiosk window against it (without a display: the tour "
-        "under Xvfb). isoloir demo tally [DIR]: close, sync, tally, verify, results PDF. "
+        "under Xvfb). isoloir demo tally [DIR]: sync, close, tally, verify, results PDF. "
         "isoloir demo --scripted N [DIR]: the whole election headless with N scripted voters "
         "at two kiosks, exit 0 only if the record verifies and the results equal the script.",
     )
@@ -394,7 +394,7 @@ def _open_kiosk(
             "interactive kiosk instead."
         )
     if status == 0:
-        print(f"Next: isoloir demo tally {layout.root} (close, sync, tally, verify)")
+        print(f"Next: isoloir demo tally {layout.root} (sync, close, tally, verify)")
     return status
 
 
@@ -470,11 +470,8 @@ def _tally(args: argparse.Namespace) -> int:
     clock = SystemClock()
     try:
         with KioskStore.open(layout.store, StoreKey.from_key_file(layout.key_file), clock) as store:
-            report = operators.close_polls(store, clock, layout.kiosk_reports(ONLINE_KIOSK))
-            if report is None:
-                print(f"The polls of kiosk {ONLINE_KIOSK} were closed already.")
-            else:
-                print(f"Polls closed by the assesseur at kiosk {ONLINE_KIOSK}: {report}")
+            # As the assesseur's guide says: sync first, so that the closing report states every
+            # ballot received by the server; then close.
             with _serving(layout, store):
                 election = KioskElection.from_store(store)
                 with kiosk_client(election, clock) as client:
@@ -485,6 +482,11 @@ def _tally(args: argparse.Namespace) -> int:
             )
             if not sync.complete:
                 raise CliError("the kiosk could not send every ballot; nothing was tallied")
+            report = operators.close_polls(store, clock, layout.kiosk_reports(ONLINE_KIOSK))
+            if report is None:
+                print(f"The polls of kiosk {ONLINE_KIOSK} were closed already.")
+            else:
+                print(f"Polls closed by the assesseur at kiosk {ONLINE_KIOSK}: {report}")
         print(f"Exporting the server's record to {layout.record}; 3 of the 5 trustees decrypt.")
         done = tally_record(layout, random.Random())
     except (
