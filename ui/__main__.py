@@ -2,11 +2,14 @@
 
 The admin console's operators are the store's accounts (``kiosk.admin.operators``; made by ``isoloir
 admin setup`` and ``isoloir admin operator add``): a store without an administrator account is
-refused, since nobody could ever close its window. The PIN of any operator allowed the supervised
-réassort approves one (``Operators.supervisor_check``). The polls reports the console prints are
-saved as signed PDFs in ``--reports-dir`` (default: ``reports/`` beside the store, as for
-``isoloir admin``; packages are unpacked in the configuration's ``staging_dir``, as there); the
-console's dashboard shows the printer as ``QPrinterInfo`` sees its CUPS queue (or "PDF seulement").
+refused, since nobody could ever close its window. ``--first-run`` with a ``--store`` that does not
+exist yet makes one first (ui/admin/setup.py, docs/admin-console.md "First run"); a store without a
+package opens the admin console alone until one is loaded. The PIN of any operator allowed the
+supervised réassort approves one (``Operators.supervisor_check``). The polls reports the
+console prints are saved as signed PDFs in ``--reports-dir`` (default: ``reports/`` beside the
+store, as for ``isoloir admin``; packages are unpacked in the configuration's ``staging_dir``,
+as there); the console's dashboard shows the printer as ``QPrinterInfo`` sees its CUPS queue (or
+"PDF seulement").
 When the console loads a new election package, the window closes and ``main`` opens the store
 and builds the window again on the new package. "Quitter le poste" ends the program with
 ``QUIT_EXIT_STATUS`` (64), the one status the kiosk's systemd unit does not restart on.
@@ -32,12 +35,14 @@ times the whole process), and quits.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kiosk.cli.common import Secret
 from kiosk.cli.kiosk import QUIT_EXIT_STATUS
 from kiosk.clock import SystemClock
 from kiosk.config import ConfigError, KioskConfig, load_config
@@ -51,7 +56,7 @@ if TYPE_CHECKING:
 
     from kiosk.admin.console import AdminConsole
     from kiosk.admin.dashboard import PrinterProbe
-    from kiosk.sync.client import ServerClient
+    from kiosk.sync.client import PublicServer, ServerClient
     from ui.kiosk_window import WindowExit
 
 _STARTED = time.perf_counter()
@@ -63,7 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", type=Path, help="kiosk configuration (TOML)")
     parser.add_argument("--store", type=Path, help="kiosk store (else the configuration's)")
-    parser.add_argument("--key-file", type=Path, help="store key file (else the configuration's)")
+    parser.add_argument(
+        "--key-file",
+        type=Path,
+        help="store key file (else the configuration's; else ISOLOIR_STORE_PASSPHRASE)",
+    )
     parser.add_argument("--mail-dir", type=Path, help="file mailbox for réassort tokens")
     parser.add_argument(
         "--server",
@@ -92,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
         help="where the signed polls reports are saved (default: reports/ beside the store)",
     )
     parser.add_argument("--windowed", action="store_true", help="a window, not full screen")
+    parser.add_argument(
+        "--first-run",
+        action="store_true",
+        help="--store does not exist yet: create it (kiosk key, first administrator) in the window",
+    )
     parser.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -106,12 +120,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     key_file = args.key_file or config.key_file
-    if key_file is None:
-        print("give --key-file (or key_file in the configuration)", file=sys.stderr)
-        return 2
     clock = SystemClock()
+    key: StoreKey | None
+    if args.first_run:
+        if args.store is None:
+            print("--first-run needs --store PATH (the store to create)", file=sys.stderr)
+            return 2
+        if args.store.exists():
+            print(
+                f"{args.store}: exists already; --first-run never overwrites a store",
+                file=sys.stderr,
+            )
+            return 2
+        key = _first_run(args.store, key_file, clock)
+        if key is None:
+            print("first run cancelled: nothing was created", file=sys.stderr)
+            return 1
+    elif key_file is None:
+        # A store made with a passphrase: the window reads it as the command line does.
+        passphrase = os.environ.get(Secret.STORE.value, "")
+        if not passphrase:
+            print(
+                f"give --key-file (or key_file in the configuration), or the store's passphrase "
+                f"in {Secret.STORE.value}",
+                file=sys.stderr,
+            )
+            return 2
+        key = StoreKey.from_passphrase(passphrase)
+    else:
+        try:
+            key = StoreKey.from_key_file(key_file)
+        except StoreError as exc:
+            print(exc, file=sys.stderr)
+            return 1
     while True:
-        outcome = _run_window(args, config, key_file, clock)
+        outcome = _run_window(args, config, key, clock)
         if not isinstance(outcome, int):
             from ui.kiosk_window import WindowExit
 
@@ -122,14 +165,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return outcome
 
 
+def _first_run(store_path: Path, key_file: Path | None, clock: SystemClock) -> StoreKey | None:
+    """The first-run dialog (ui/admin/setup.py); the new store's key, or None when cancelled."""
+    from PySide6.QtWidgets import QApplication
+
+    from ui.admin.setup import FirstRunDialog
+    from ui.worker import CoreWorker
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    worker = CoreWorker()
+    dialog = FirstRunDialog(store_path, key_file, clock, worker)
+    dialog.exec()  # closed before or after the store was made: only the key says which
+    worker.shutdown()
+    key = dialog.store_key
+    dialog.deleteLater()
+    app.processEvents()  # the dialog goes before the window opens
+    return key
+
+
 def _run_window(
-    args: argparse.Namespace, config: KioskConfig, key_file: Path, clock: SystemClock
+    args: argparse.Namespace, config: KioskConfig, key: StoreKey, clock: SystemClock
 ) -> int | WindowExit:
     """Open the store, build the window on its package, run it until it closes; why it closed
     (or the exit status of a failure, or of an ``app.exit``)."""
     store_path = args.store or config.store
     try:
-        store = KioskStore.open(store_path, StoreKey.from_key_file(key_file), clock)
+        store = KioskStore.open(store_path, key, clock)
     except StoreError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -153,6 +215,8 @@ def _run_window(
                 file=sys.stderr,
             )
             return 2
+        if store.stored_package() is None:
+            return _package_console(store, store_path, args, config, clock)
         supervisor = operators.supervisor_check()
         election = KioskElection.from_store(store)
         client: ServerClient | None = None
@@ -253,6 +317,64 @@ def _run_window(
         reason = window.exit_reason
         window.deleteLater()
         return status if reason is None else reason
+
+
+def _package_console(
+    store: KioskStore,
+    store_path: Path,
+    args: argparse.Namespace,
+    config: KioskConfig,
+    clock: SystemClock,
+) -> int | WindowExit:
+    """A store without a package (just made by ``--first-run``): the admin console alone,
+    until the administrator loads one (``RELOAD``) or quits the kiosk."""
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.admin.console import AdminConsole, default_reports_dir
+    from ui.admin.login import DeferredAdmin
+    from ui.admin.setup import PackageConsole
+    from ui.kiosk_window import WindowExit
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    reports_dir = args.reports_dir or default_reports_dir(store_path)
+    server_url = args.server or config.server_url
+
+    def public_server() -> PublicServer | None:
+        # Before any package names its server, the package may come from --server (as for
+        # `isoloir admin setup --from-server`).
+        from kiosk.sync.client import PublicServer
+        from kiosk.sync.tls import parse_fingerprint
+
+        pin = parse_fingerprint(args.server_pin) if args.server_pin else None
+        return PublicServer(server_url, pin=pin) if server_url else None
+
+    admin = DeferredAdmin(
+        lambda: AdminConsole(
+            store,
+            clock,
+            reports_dir=reports_dir,
+            public_server=public_server,
+            staging_dir=config.staging_dir,
+        )
+    )
+    console = PackageConsole(admin, clock)
+    reason: list[WindowExit] = []
+
+    def closes(why: WindowExit) -> None:
+        reason.append(why)
+        app.exit(0)
+
+    console.restartRequested.connect(lambda: closes(WindowExit.RELOAD))
+    console.quitRequested.connect(lambda: closes(WindowExit.QUIT))
+    if args.windowed:
+        console.show()
+    else:
+        console.showFullScreen()
+    status = app.exec()
+    console.shutdown()
+    console.deleteLater()
+    return reason[0] if reason else status
 
 
 def _exit_when_painted(app: QCoreApplication, page: QObject) -> None:

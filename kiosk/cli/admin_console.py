@@ -442,7 +442,7 @@ def _setup(args: argparse.Namespace) -> int:
     from kiosk.admin.console import AdminConsole, AdminError, default_reports_dir
     from kiosk.admin.operators import check_name, check_pin
     from kiosk.admin.packages import preview_download, preview_path
-    from kiosk.admin.roles import Role
+    from kiosk.admin.setup import FirstRunError, first_run
     from kiosk.cli.admin import _config, _key, _store_path
     from kiosk.cli.sync import TOKEN_VARIABLE
     from kiosk.election import signing
@@ -507,14 +507,24 @@ def _setup(args: argparse.Namespace) -> int:
     seed = kiosk_key_seed(kiosk_key)
     store_key = _key(args, config, new=True)
     try:
-        store = KioskStore.create(path, store_key, SystemClock())
-    except StoreError as exc:
+        made = first_run(path, store_key, kiosk_id, admin, pin, SystemClock(), kiosk_key_seed=seed)
+    except FirstRunError as exc:
         if args.new_key_file:
             args.new_key_file.unlink(missing_ok=True)  # it opens no store
         raise CliError(str(exc)) from None
+    print(f"Kiosk store created: {path}")
+    print(f"Kiosk {made.identity.kiosk_id} public key: {b64encode(made.public_key)}")
+    print(f"Administrator account: {admin}")
+    if preview is None:
+        return 0
+    try:
+        store = KioskStore.open(path, store_key, SystemClock())
+    except StoreError as exc:
+        raise CliError(
+            f"{exc}; the store was created (isoloir admin load-package to go on)"
+        ) from None
     with store:
         try:
-            identity = store.set_kiosk_key(kiosk_id, seed)
             console = AdminConsole(
                 store,
                 SystemClock(),
@@ -522,12 +532,6 @@ def _setup(args: argparse.Namespace) -> int:
                 public_server=public,
                 staging_dir=config.staging_dir,
             )
-            console.operators.add(admin, Role.ADMINISTRATOR, pin)
-            print(f"Kiosk store created: {path}")
-            print(f"Kiosk {identity.kiosk_id} public key: {b64encode(identity.public_key)}")
-            print(f"Administrator account: {admin}")
-            if preview is None:
-                return 0
             _new_session(console, admin, pin).load_package(preview)
             print(f"Package loaded: {preview.fingerprint}")
             if args.enroll:

@@ -506,6 +506,101 @@
     </message>
 </context>
 <context>
+    <name>FirstRunDialog</name>
+    <message>
+        <source>Les deux codes PIN diffèrent : rien n&apos;a été créé.</source>
+        <translation>The two PINs differ: nothing was created.</translation>
+    </message>
+    <message>
+        <source>Indiquez le fichier de clé à créer.</source>
+        <translation>Give the key file to create.</translation>
+    </message>
+    <message>
+        <source>Les deux phrases de passe diffèrent : rien n&apos;a été créé.</source>
+        <translation>The two passphrases differ: nothing was created.</translation>
+    </message>
+    <message>
+        <source>La phrase de passe est vide.</source>
+        <translation>The passphrase is empty.</translation>
+    </message>
+    <message>
+        <source>Création du poste…</source>
+        <translation>Creating the kiosk…</translation>
+    </message>
+    <message>
+        <source>Poste créé. Envoyez sa clé publique à l&apos;organisateur ; ouvrez ensuite le poste et connectez-vous à la console pour charger le scrutin.</source>
+        <translation>Kiosk created. Send its public key to the organizer; then open the kiosk and sign in to the console to load the election.</translation>
+    </message>
+    <message>
+        <source>Clé publique du poste {kiosk} : {key}</source>
+        <translation>Public key of kiosk {kiosk}: {key}</translation>
+    </message>
+    <message>
+        <source>Refusé : {reason}</source>
+        <translation>Refused: {reason}</translation>
+    </message>
+    <message>
+        <source>La création du poste a échoué ; rien n&apos;a été créé.</source>
+        <translation>Creating the kiosk failed; nothing was created.</translation>
+    </message>
+    <message>
+        <source>Premier démarrage du poste</source>
+        <translation>Kiosk first run</translation>
+    </message>
+    <message>
+        <source>Aucun poste n&apos;existe encore à {path}. Créez-le ici.</source>
+        <translation>No kiosk exists at {path} yet. Create it here.</translation>
+    </message>
+    <message>
+        <source>Identifiant du poste</source>
+        <translation>Kiosk id</translation>
+    </message>
+    <message>
+        <source>Fichier de clé à créer</source>
+        <translation>Key file to create</translation>
+    </message>
+    <message>
+        <source>Phrase de passe</source>
+        <translation>Passphrase</translation>
+    </message>
+    <message>
+        <source>Phrase de passe (encore)</source>
+        <translation>Passphrase (again)</translation>
+    </message>
+    <message>
+        <source>Premier administrateur</source>
+        <translation>First administrator</translation>
+    </message>
+    <message>
+        <source>Code PIN (6 à 12 chiffres)</source>
+        <translation>PIN (6 to 12 digits)</translation>
+    </message>
+    <message>
+        <source>Code PIN (encore)</source>
+        <translation>PIN (again)</translation>
+    </message>
+    <message>
+        <source>Clé du magasin : un nouveau fichier de clé</source>
+        <translation>Store key: a new key file</translation>
+    </message>
+    <message>
+        <source>Clé du magasin : une phrase de passe</source>
+        <translation>Store key: a passphrase</translation>
+    </message>
+    <message>
+        <source>Créer le poste</source>
+        <translation>Create the kiosk</translation>
+    </message>
+    <message>
+        <source>Ouvrir le poste</source>
+        <translation>Open the kiosk</translation>
+    </message>
+    <message>
+        <source>Crée le magasin chiffré, la clé du poste et le compte administrateur</source>
+        <translation>Creates the encrypted store, the kiosk key and the administrator account</translation>
+    </message>
+</context>
+<context>
     <name>FolderField</name>
     <message>
         <source>Parcourir…</source>
@@ -999,6 +1094,21 @@
     <message>
         <source>Opérateur ajouté.</source>
         <translation>Operator added.</translation>
+    </message>
+</context>
+<context>
+    <name>PackageConsole</name>
+    <message>
+        <source>Poste sans scrutin</source>
+        <translation>Kiosk without an election</translation>
+    </message>
+    <message>
+        <source>Aucun scrutin n&apos;est chargé sur ce poste : un administrateur se connecte à la console pour le charger et inscrire le poste auprès du serveur.</source>
+        <translation>No election is loaded on this kiosk: an administrator signs in to the console to load it and enroll the kiosk with the server.</translation>
+    </message>
+    <message>
+        <source>Console d&apos;administration</source>
+        <translation>Admin console</translation>
     </message>
 </context>
 <context>
